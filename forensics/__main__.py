@@ -1,0 +1,5 @@
+"""Allows ``python -m forensics``."""
+
+from forensics.cli import main
+
+main()

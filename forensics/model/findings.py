@@ -1,0 +1,81 @@
+"""Findings, their severity and confidence, and the stable fingerprint that tracks them."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+
+
+class _Labelled(IntEnum):
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> _Labelled:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            choices = ", ".join(m.label for m in cls)
+            raise ValueError(f"unknown {cls.__name__.lower()} {text!r}; use one of {choices}")
+
+
+class Severity(_Labelled):
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+
+class Confidence(_Labelled):
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+
+@dataclass(frozen=True)
+class ChangeRef:
+    """One commit's change to the finding's file and its kind (``cosmetic``, ``code``…)."""
+
+    commit: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule's conclusion, with the evidence it rests on.
+
+    Commit ids are full SHAs. ``facts`` carries rule-specific evidence as (label, value)
+    pairs that renderers show as they are (for example the edges before and after a rewire).
+    """
+
+    rule: str
+    name: str
+    severity: Severity
+    confidence: Confidence
+    title: str
+    detail: str
+    revision: str | None = None
+    path: str | None = None
+    line: int | None = None
+    commits: tuple[str, ...] = ()
+    changes: tuple[ChangeRef, ...] = ()
+    merges: tuple[str, ...] = ()
+    deploys: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    environment: str | None = None
+    facts: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across runs: rule, revision, path and commits, nothing time-dependent."""
+        parts = [self.rule, self.revision or "", self.path or "", *sorted(self.commits)]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        return (int(self.severity), int(self.confidence))

@@ -1,0 +1,181 @@
+"""Alembic migrations as read statically, their environments, graph problems and events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from forensics.model.findings import Severity
+
+
+class ChangeKind(StrEnum):
+    """What one commit did to one migration file."""
+
+    ADDED = "added"
+    COSMETIC = "cosmetic"
+    CODE = "code"
+    METADATA = "metadata"
+    DELETED = "deleted"
+    PARSE_ERROR = "parse-error"
+
+
+@dataclass(frozen=True)
+class ParseError:
+    message: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class TableOps:
+    """Tables ``upgrade()`` touches through ``op.*`` calls. ``rename`` holds (old, new)."""
+
+    create: tuple[str, ...] = ()
+    drop: tuple[str, ...] = ()
+    rename: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class MigrationFile:
+    """One version of one migration file, read with ``ast`` only.
+
+    ``unresolved`` names the fields whose value was not a literal and could not be resolved
+    statically (``"down_revision"``, ``"branch_labels"``, ``"depends_on"``; ``"revision"``
+    when it is present but not literal). ``revision`` is ``None`` when the file has no
+    literal revision or does not parse.
+    """
+
+    path: str
+    revision: str | None
+    down_revisions: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    branch_labels: tuple[str, ...] = ()
+    unresolved: tuple[str, ...] = ()
+    message: str | None = None
+    doc_revision: str | None = None
+    doc_revises: tuple[str, ...] | None = None
+    tables: TableOps = field(default_factory=TableOps)
+    parse_error: ParseError | None = None
+    revision_line: int | None = None
+    text_fingerprint: str = ""
+    ast_fingerprint: str | None = None
+    blob: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def parses(self) -> bool:
+        return self.parse_error is None
+
+
+@dataclass(frozen=True)
+class Environment:
+    """An Alembic environment: where its scripts live and which folders hold versions."""
+
+    name: str
+    script_location: str
+    versions_dirs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GraphProblem:
+    """A fault in the graph at one moment. ``kind`` is the graph-event kind of DESIGN.md."""
+
+    rule: str
+    name: str
+    kind: str
+    severity: Severity
+    detail: str
+    revision: str | None = None
+    path: str | None = None
+    line: int | None = None
+    environment: str | None = None
+
+    @property
+    def key(self) -> tuple[str | None, ...]:
+        """Identity across commits: the same fault seen again is the same open event."""
+        return (self.environment, self.kind, self.revision, self.path)
+
+
+@dataclass(frozen=True)
+class GraphState:
+    """The graph of one environment at one revision."""
+
+    environment: Environment
+    migrations: tuple[MigrationFile, ...]
+    heads: tuple[str, ...]
+    bases: tuple[str, ...]
+    branch_points: tuple[str, ...] = ()
+    merge_points: tuple[str, ...] = ()
+    problems: tuple[GraphProblem, ...] = ()
+
+    def by_revision(self) -> dict[str, MigrationFile]:
+        return {m.revision: m for m in self.migrations if m.revision}
+
+
+@dataclass(frozen=True)
+class GraphEvent:
+    """A problem that appeared at ``commit`` and went away at ``resolved_by`` (or is open)."""
+
+    kind: str
+    rule: str
+    commit: str
+    at: datetime
+    detail: str
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    revision: str | None = None
+    path: str | None = None
+    environment: str | None = None
+
+
+@dataclass(frozen=True)
+class MigrationChange:
+    """What one first-parent commit did to one migration file.
+
+    ``authors`` are the non-merge commits that really changed the file (``git log
+    --no-merges``); for a plain commit that is the commit itself. ``merge`` is the
+    first-parent merge commit that brought them in, if any.
+    """
+
+    commit: str
+    at: datetime
+    path: str
+    kind: ChangeKind
+    revision: str | None
+    old_blob: str | None = None
+    new_blob: str | None = None
+    old_path: str | None = None
+    authors: tuple[str, ...] = ()
+    merge: str | None = None
+    environment: str | None = None
+    before: MigrationFile | None = None
+    after: MigrationFile | None = None
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """The graph right after one first-parent commit that touched a versions folder."""
+
+    commit: str
+    at: datetime
+    heads: tuple[tuple[str, tuple[str, ...]], ...]
+    problems: tuple[GraphProblem, ...]
+
+    @property
+    def broken(self) -> bool:
+        return any(p.severity >= Severity.HIGH for p in self.problems)
+
+
+@dataclass(frozen=True)
+class GraphHistory:
+    """The graph over the first-parent history of the analysed revision."""
+
+    points: tuple[HistoryPoint, ...] = ()
+    events: tuple[GraphEvent, ...] = ()
+    changes: tuple[MigrationChange, ...] = ()
+
+    def point_at(self, commit: str) -> HistoryPoint | None:
+        for point in self.points:
+            if point.commit == commit:
+                return point
+        return None

@@ -1,0 +1,142 @@
+"""The final, immutable report: everything a renderer may see, and nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from forensics.model.commits import CommitRecord
+from forensics.model.deploys import Deploy, FailureWindow
+from forensics.model.findings import Finding, Severity
+from forensics.model.migrations import GraphEvent, MigrationChange
+
+
+@dataclass(frozen=True)
+class Burst:
+    """A session of commits on the same migration files with no long gap."""
+
+    commits: tuple[str, ...]
+    start: datetime
+    end: datetime
+    authors: tuple[str, ...]
+    paths: tuple[str, ...]
+    median_gap_seconds: float
+    longest_gap_seconds: float
+    automation_score: float = 0.0
+    signals: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """One GET of ``--health-url``. ``url`` has credentials removed."""
+
+    url: str
+    ok: bool
+    status: int | None = None
+    summary: str = ""
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Production:
+    """What production runs and has applied, and where that knowledge came from.
+
+    ``source`` is ``database``, ``flag``, ``deploy``, ``tags`` or ``unknown``.
+    """
+
+    revisions: tuple[str, ...] = ()
+    source: str = "unknown"
+    deploy: str | None = None
+    commit: str | None = None
+    applied: tuple[str, ...] = ()
+    tables_expected: tuple[str, ...] | None = None
+    tables_present: tuple[str, ...] | None = None
+    health: HealthCheck | None = None
+    database: str | None = None
+
+
+@dataclass(frozen=True)
+class ChainNode:
+    """One revision in the drawn migration chain, with its annotations
+    (``applied``, ``modified``, ``production``, ``head``, ``broken``, ``base``)."""
+
+    revision: str
+    path: str
+    message: str | None
+    parents: tuple[str, ...]
+    annotations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EnvironmentSummary:
+    name: str
+    versions_dirs: tuple[str, ...]
+    revision_count: int
+    heads: tuple[str, ...]
+    bases: tuple[str, ...]
+    chain: tuple[ChainNode, ...] = ()
+
+
+@dataclass(frozen=True)
+class Remediation:
+    """One remediation option: exact commands computed from the evidence, and its risks."""
+
+    title: str
+    commands: tuple[str, ...]
+    why: str
+    risks: tuple[str, ...]
+    recommended: bool = False
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditDiff:
+    """Fingerprints compared with the previous audit of the same repository."""
+
+    audit_id: str
+    previous: str | None
+    new: tuple[str, ...]
+    still_open: tuple[str, ...]
+    resolved: tuple[str, ...]
+    resolved_findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    generated_at: datetime
+    repo_path: str
+    rev: str
+    since: datetime | None
+    until: datetime
+    title: str = "Migration incident report"
+    environments: tuple[EnvironmentSummary, ...] = ()
+    production: Production = field(default_factory=Production)
+    findings: tuple[Finding, ...] = ()
+    graph_events: tuple[GraphEvent, ...] = ()
+    bursts: tuple[Burst, ...] = ()
+    deploys: tuple[Deploy, ...] = ()
+    failure_windows: tuple[FailureWindow, ...] = ()
+    commits: tuple[CommitRecord, ...] = ()
+    migration_changes: tuple[MigrationChange, ...] = ()
+    remediations: tuple[Remediation, ...] = ()
+    head: CommitRecord | None = None
+    files_examined: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    audit: AuditDiff | None = None
+
+    def commit(self, sha: str) -> CommitRecord | None:
+        for c in self.commits:
+            if c.sha == sha:
+                return c
+        return None
+
+    @property
+    def status(self) -> str:
+        """``blocked``, ``degraded`` or ``healthy``, from the findings and the windows."""
+        if any(w.open for w in self.failure_windows) or any(
+            f.severity >= Severity.CRITICAL for f in self.findings
+        ):
+            return "blocked"
+        if any(f.severity >= Severity.MEDIUM for f in self.findings):
+            return "degraded"
+        return "healthy"

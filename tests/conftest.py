@@ -1,0 +1,56 @@
+"""Shared fixtures. ``git_repo`` builds real repositories with pinned names and dates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from forensics.gitbuild import RepoBuilder
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Callable[..., RepoBuilder]:
+    """A factory: ``git_repo()`` or ``git_repo("name")`` gives a fresh repository."""
+    made: list[RepoBuilder] = []
+
+    def make(name: str = "repo") -> RepoBuilder:
+        builder = RepoBuilder(tmp_path / name)
+        made.append(builder)
+        return builder
+
+    return make
+
+
+def migration(
+    revision: str | None,
+    down: str | tuple[str, ...] | None,
+    *,
+    message: str = "step",
+    body: str = "    pass",
+    branch_labels: str | None = "None",
+    depends_on: str | None = "None",
+    annotated: bool = False,
+) -> str:
+    """The text of an Alembic migration file in the classic (or annotated) template."""
+    down_text = repr(down)
+    ann = ": str" if annotated else ""
+    ann_opt = ": Union[str, Sequence[str], None]" if annotated else ""
+    rev_line = f"revision{ann} = {revision!r}\n" if revision is not None else ""
+    return (
+        f'"""{message}\n\nRevision ID: {revision}\nRevises: {down if isinstance(down, str) else ""}\n'
+        f'Create Date: 2025-11-01 00:00:00\n\n"""\n'
+        "from alembic import op\nimport sqlalchemy as sa\n\n"
+        f"{rev_line}"
+        f"down_revision{ann_opt} = {down_text}\n"
+        f"branch_labels{ann_opt} = {branch_labels}\n"
+        f"depends_on{ann_opt} = {depends_on}\n\n\n"
+        f"def upgrade(){' -> None' if annotated else ''}:\n{body}\n\n\n"
+        f"def downgrade(){' -> None' if annotated else ''}:\n    pass\n"
+    )
+
+
+@pytest.fixture
+def make_migration() -> Callable[..., str]:
+    return migration
