@@ -54,3 +54,6 @@ def migration(
 @pytest.fixture
 def make_migration() -> Callable[..., str]:
     return migration
+
+
+pytest_plugins = ["tests.postgres"]
