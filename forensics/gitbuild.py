@@ -101,13 +101,21 @@ class RepoBuilder:
         self.git("merge", "-q", "--no-ff", "--no-edit", "-m", message, ref, env=env)
         return self.head()
 
-    def tag(self, name: str, ref: str = "HEAD", message: str | None = None,
-            at: datetime | str | None = None) -> None:
+    def tag(
+        self,
+        name: str,
+        ref: str = "HEAD",
+        message: str | None = None,
+        at: datetime | str | None = None,
+    ) -> None:
         env = {}
         if at is not None:
             stamp = at if isinstance(at, str) else at.isoformat()
-            env = {"GIT_COMMITTER_DATE": stamp, "GIT_COMMITTER_NAME": "Dev",
-                   "GIT_COMMITTER_EMAIL": "dev@example.com"}
+            env = {
+                "GIT_COMMITTER_DATE": stamp,
+                "GIT_COMMITTER_NAME": "Dev",
+                "GIT_COMMITTER_EMAIL": "dev@example.com",
+            }
         if message is None:
             self.git("tag", name, ref, env=env)
         else:

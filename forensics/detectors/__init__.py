@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from forensics.detectors import activity_rules, applied_rules, deploy_rules, graph_rules
 from forensics.detectors.base import Context, Rule
 from forensics.model.findings import Finding
 
-FAMILIES: tuple[ModuleType, ...] = ()
+FAMILIES: tuple[ModuleType, ...] = (graph_rules, activity_rules, applied_rules, deploy_rules)
 
 
 def all_rules() -> tuple[Rule, ...]:

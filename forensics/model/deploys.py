@@ -77,7 +77,9 @@ class AppliedMigration:
 
     ``evidence`` is ``deploy`` or ``tag`` when the first successful deploy (or release tag)
     whose tree contains the file is known, else ``none``; ``content_blob`` is the file's
-    blob at that point, which is what production ran.
+    blob at that point, which is what production ran. ``since_at`` is the time of that
+    deploy (or tag); ``since_commit_at`` the commit time of ``since_commit``, which is what
+    orders later edits on the first-parent chain against the application point.
     """
 
     revision: str
@@ -88,3 +90,4 @@ class AppliedMigration:
     since_commit: str | None = None
     since_at: datetime | None = None
     content_blob: str | None = None
+    since_commit_at: datetime | None = None

@@ -42,7 +42,9 @@ class MigrationFile:
     ``unresolved`` names the fields whose value was not a literal and could not be resolved
     statically (``"down_revision"``, ``"branch_labels"``, ``"depends_on"``; ``"revision"``
     when it is present but not literal). ``revision`` is ``None`` when the file has no
-    literal revision or does not parse.
+    literal revision or does not parse. ``ast_fingerprint`` hashes the AST without
+    docstrings and with imports sorted; ``body_fingerprint`` the same without the metadata
+    assignments, so that a change of code can be told from a change of metadata.
     """
 
     path: str
@@ -61,6 +63,7 @@ class MigrationFile:
     ast_fingerprint: str | None = None
     blob: str | None = None
     warnings: tuple[str, ...] = ()
+    body_fingerprint: str | None = None
 
     @property
     def parses(self) -> bool:
@@ -74,6 +77,15 @@ class Environment:
     name: str
     script_location: str
     versions_dirs: tuple[str, ...]
+
+    def owns(self, path: str) -> bool:
+        """Whether ``path`` is a migration file of this environment: a ``.py`` file (not
+        ``__init__.py``) anywhere below one of its versions folders."""
+        if not path.endswith(".py") or path.rsplit("/", 1)[-1] == "__init__.py":
+            return False
+        return any(
+            d in ("", ".") or path.startswith(d.rstrip("/") + "/") for d in self.versions_dirs
+        )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,12 @@ from forensics.model.migrations import GraphEvent, MigrationChange
 
 @dataclass(frozen=True)
 class Burst:
-    """A session of commits on the same migration files with no long gap."""
+    """A session of commits on the same migration files with no long gap.
+
+    ``commits`` are the non-merge commits that really changed the files, oldest first;
+    ``merges`` the first-parent merge commits that brought any of them in. ``signals`` are
+    the sentences that explain ``automation_score``.
+    """
 
     commits: tuple[str, ...]
     start: datetime
@@ -24,6 +29,7 @@ class Burst:
     longest_gap_seconds: float
     automation_score: float = 0.0
     signals: tuple[str, ...] = ()
+    merges: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,17 @@ class AuditDiff:
 
 
 @dataclass(frozen=True)
+class RuleInfo:
+    """A rule of the catalogue as reports explain it (filled from the detector registry)."""
+
+    id: str
+    name: str
+    summary: str
+    explanation: str
+    severity: Severity = Severity.MEDIUM
+
+
+@dataclass(frozen=True)
 class Report:
     generated_at: datetime
     repo_path: str
@@ -123,6 +140,7 @@ class Report:
     files_examined: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     audit: AuditDiff | None = None
+    rules: tuple[RuleInfo, ...] = ()
 
     def commit(self, sha: str) -> CommitRecord | None:
         for c in self.commits:

@@ -3,27 +3,39 @@
 The whole history is read with one ``git log --raw -z`` (path-limited where possible)
 through PyDriller's GitPython handle, and file contents through GitPython's long-lived
 ``git cat-file --batch`` process. ``Commit.modified_files`` builds a full patch per commit
-and is used only for the few commits a report shows in detail.
+and is used only for the few commits a report shows in detail (``details``).
+
+A shallow clone or missing objects give a warning and a partial result, never a traceback.
+With a ``MiningCache`` the parsed ``log`` and merge attributions are reused across runs.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
+import secrets
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import git as gitpython
 from pydriller import Git
 
 from forensics.errors import Diagnostics, InputError
-from forensics.model.commits import ChangeStatus, CommitRecord, FileChange, Person
+from forensics.model.commits import ChangeStatus, CommitRecord, DiffStat, FileChange, Person
+from forensics.sources.cache import MiningCache, cache_key
 
-_RS, _US = "\x1e", "\x1f"
+# Record and field separators carry a per-process nonce: commit messages are untrusted and
+# may contain the control characters themselves, but cannot guess the nonce.
+_NONCE = secrets.token_hex(8)
+_RS, _US = "\x1e" + _NONCE, "\x1f" + _NONCE
 _FORMAT = _RS + _US.join(["%H", "%P", "%an", "%ae", "%at", "%cn", "%ce", "%ct", "%B"]) + _US
 _ZERO = "0" * 40
 _TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):\s+(.+)$")
+_HEX40 = re.compile(r"^[0-9a-f]{40}$")
 
 
 @dataclass(frozen=True)
@@ -33,22 +45,42 @@ class TreeEntry:
     mode: str
 
 
+@dataclass(frozen=True)
+class TagInfo:
+    """A release tag: the commit it names and when it was made (the tagger date of an
+    annotated tag, the commit date of a lightweight one), in UTC."""
+
+    name: str
+    commit: str
+    at: datetime
+    annotated: bool = False
+
+
 def _text(data: bytes) -> str:
     """Untrusted bytes: decoded with replacement, never rejected."""
     return data.decode("utf-8", errors="replace")
 
 
 def _utc(stamp: str) -> datetime:
-    return datetime.fromtimestamp(int(stamp), tz=UTC)
+    """A unix timestamp as UTC; whatever zone the commit was written in does not matter."""
+    try:
+        return datetime.fromtimestamp(int(stamp), tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return datetime.fromtimestamp(0, tz=UTC)
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0][:200] if lines else "no detail from git"
 
 
 def parse_trailers(message: str) -> tuple[tuple[str, str], ...]:
     """``Key: value`` lines of the last paragraph, as ``git interpret-trailers`` sees them."""
-    paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
-    if len(paragraphs) < 2:
+    head, gap, last = message.strip().rpartition("\n\n")
+    if not gap or not head.strip():
         return ()
     pairs = []
-    for line in paragraphs[-1].splitlines():
+    for line in last.strip().splitlines():
         match = _TRAILER.match(line.strip())
         if not match:
             return ()
@@ -57,23 +89,23 @@ def parse_trailers(message: str) -> tuple[tuple[str, str], ...]:
 
 
 def _parse_raw(fields: list[str]) -> tuple[FileChange, ...]:
-    """Parse the ``--raw -z`` part: ``:mode mode old new STATUS`` then one or two paths."""
+    """Parse the ``--raw -z`` part: ``:mode mode old new STATUS`` then one or two paths.
+    Anything malformed is skipped rather than trusted."""
     changes: list[FileChange] = []
     i = 0
     while i < len(fields):
         head = fields[i].strip("\n")
-        if not head.startswith(":"):
+        parts = head[1:].split() if head.startswith(":") else []
+        if len(parts) < 5 or not parts[4]:
             i += 1
             continue
-        parts = head[1:].split()
         old_blob, new_blob, status = parts[2], parts[3], parts[4]
         letter = status[0]
-        if letter in "RC":
-            old_path, path = fields[i + 1], fields[i + 2]
-            i += 3
-        else:
-            old_path, path = None, fields[i + 1]
-            i += 2
+        width = 3 if letter in "RC" else 2
+        if i + width > len(fields):
+            break
+        old_path, path = (fields[i + 1], fields[i + 2]) if width == 3 else (None, fields[i + 1])
+        i += width
         try:
             kind = ChangeStatus(letter)
         except ValueError:
@@ -90,10 +122,75 @@ def _parse_raw(fields: list[str]) -> tuple[FileChange, ...]:
     return tuple(changes)
 
 
-class GitSource:
-    """A repository opened for reading. Nothing here touches the working tree."""
+@dataclass(frozen=True)
+class _RawLog:
+    """What the cache keeps of one ``log``: git's own output and the nonce of its
+    separators. Parsing it again is faster than decoding the records from JSON."""
 
-    def __init__(self, path: Path, diag: Diagnostics | None = None) -> None:
+    nonce: str
+    out: str
+    chain: tuple[str, ...] | None
+
+
+def _parse_log(
+    out: bytes | str,
+    first_parent: set[str] | bool,
+    boundary: frozenset[str] = frozenset(),
+    nonce: str = _NONCE,
+) -> list[CommitRecord]:
+    """Commit records from ``git log --format=_FORMAT -z --raw`` output. ``first_parent`` is
+    True (every record is on the first-parent chain) or the set of SHAs that are. Commits at
+    a shallow boundary keep no files: their diff against nothing is not a real change."""
+    rs, us = "\x1e" + nonce, "\x1f" + nonce
+    records: list[CommitRecord] = []
+    for chunk in (out if isinstance(out, str) else _text(out)).split(rs)[1:]:
+        header = chunk.split(us)
+        if len(header) != 10 or not _HEX40.match(header[0]):
+            continue
+        sha, parents, an, ae, at, cn, ce, ct, body, rest = header
+        message = body.rstrip("\n")
+        on_chain = first_parent if isinstance(first_parent, bool) else sha in first_parent
+        records.append(
+            CommitRecord(
+                sha=sha,
+                parents=tuple(parents.split()),
+                author=Person(an, ae),
+                committer=Person(cn, ce),
+                authored_at=_utc(at),
+                committed_at=_utc(ct),
+                message=message,
+                trailers=parse_trailers(message),
+                files=() if sha in boundary else _parse_raw(rest.split("\0")),
+                first_parent=on_chain,
+            )
+        )
+    return records
+
+
+class _SharedGit(Git):  # type: ignore[misc]
+    """PyDriller's ``Git`` on our already-open GitPython repository. PyDriller's own opener
+    writes ``blame.markUnblamableLines`` into the analysed repository's config; evidence is
+    read, never modified."""
+
+    def __init__(self, path: Path, repo: gitpython.Repo) -> None:
+        self._shared = repo
+        super().__init__(str(path))
+
+    def _open_repository(self) -> None:
+        self._repo = self._shared
+        self._discover_main_branch(self._repo)
+
+
+class GitSource:
+    """A repository opened for reading. Nothing here touches the working tree.
+
+    ``cache`` (optional) keeps parsed history between runs; results that are partial
+    (shallow clone, missing objects) are never cached.
+    """
+
+    def __init__(
+        self, path: Path, diag: Diagnostics | None = None, cache: MiningCache | None = None
+    ) -> None:
         self.diag = diag or Diagnostics()
         try:
             repo = gitpython.Repo(str(path), search_parent_directories=False)
@@ -107,23 +204,55 @@ class GitSource:
         self.path = Path(repo.working_tree_dir or repo.git_dir)
         self._driller: Git | None = None
         self._shallow_warned = False
+        self.cache = cache
+        if cache is not None:
+            self._check_cache(cache)
 
     # -- plumbing ---------------------------------------------------------------------------
     def _run(self, *args: str) -> bytes:
         out: bytes = self.repo.git.execute(["git", *args], stdout_as_string=False)
         return out
 
+    def _run_partial(self, *args: str) -> tuple[bytes, str | None]:
+        """Output even when git fails half-way (missing objects): ``(stdout, error)``."""
+        status, out, err = self.repo.git.execute(
+            ["git", *args],
+            stdout_as_string=False,
+            with_extended_output=True,
+            with_exceptions=False,
+        )
+        if status != 0:
+            return out, _first_line(_text(err) if isinstance(err, bytes) else str(err))
+        return out, None
+
     @property
     def driller(self) -> Git:
         """PyDriller's handle, opened only when a report needs commit details."""
         if self._driller is None:
-            self._driller = Git(str(self.path))
+            self._driller = _SharedGit(self.path, self.repo)
         return self._driller
 
     def close(self) -> None:
+        if self.cache is not None:
+            self.cache.flush()
         self.repo.close()
-        if self._driller is not None:
-            self._driller.clear()
+
+    def _check_cache(self, cache: MiningCache) -> None:
+        """A cache committed into the analysed repository would be attacker-controlled."""
+        try:
+            rel = cache.directory.resolve().relative_to(self.path.resolve())
+        except (ValueError, OSError):
+            return
+        try:
+            tracked = self._run("ls-files", "-z", "--", str(rel))
+        except gitpython.GitCommandError:
+            return
+        if tracked.strip(b"\0"):
+            self.diag.warn(
+                f"the cache folder {rel} is tracked by git, so its content cannot be trusted; "
+                "it is ignored (remove it from the repository)"
+            )
+            cache.disable()
 
     # -- revisions --------------------------------------------------------------------------
     def resolve(self, rev: str) -> str:
@@ -149,9 +278,16 @@ class GitSource:
             return False
         return True
 
+    def _shallow_commits(self) -> frozenset[str]:
+        try:
+            text = (Path(self.repo.common_dir) / "shallow").read_text(errors="replace")
+        except OSError:
+            return frozenset()
+        return frozenset(line.strip() for line in text.splitlines() if line.strip())
+
     @property
     def is_shallow(self) -> bool:
-        return _text(self._run("rev-parse", "--is-shallow-repository")).strip() == "true"
+        return bool(self._shallow_commits())
 
     def warn_if_shallow(self) -> None:
         if self.is_shallow and not self._shallow_warned:
@@ -174,60 +310,186 @@ class GitSource:
         no_merges: bool = False,
     ) -> list[CommitRecord]:
         """Commits reachable from ``rev``, newest first, with their changed files (against
-        the first parent for merges), in one ``git log --raw -z``."""
-        args = ["log", "-z", "--raw", "--no-abbrev", "-M", f"--format={_FORMAT}"]
+        the first parent for merges), in one ``git log --raw -z``.
+
+        ``first_parent=False`` includes every commit; each record's ``first_parent`` then
+        says whether it lies on the first-parent chain of ``rev``. ``since``/``until``
+        compare commit dates. History cut short by a shallow clone or missing objects gives
+        a warning and the commits git could read.
+        """
+        excluded = list(exclude)
+        limits = []
+        if since is not None:
+            limits.append(f"--since={int(since.timestamp())}")
+        if until is not None:
+            limits.append(f"--until={int(until.timestamp())}")
+        key = self._log_key(rev, excluded, paths, first_parent, limits, no_merges)
+        if key is not None and self.cache is not None:
+            cached = self.cache.get("log", key, _RawLog)
+            if cached is not None:
+                chain_set = True if cached.chain is None else set(cached.chain)
+                return _parse_log(cached.out, chain_set, nonce=cached.nonce)
+        boundary = self._shallow_commits()
+        if boundary:
+            self.warn_if_shallow()
+        # --encoding: commits with an encoding header (latin-1...) are re-encoded to UTF-8.
+        args = [
+            "log",
+            "-z",
+            "--raw",
+            "--no-abbrev",
+            "-M",
+            "--encoding=UTF-8",
+            f"--format={_FORMAT}",
+        ]
         args.append("--no-merges" if no_merges else "--diff-merges=first-parent")
         if first_parent:
             args.append("--first-parent")
-        if since is not None:
-            args.append(f"--since={int(since.timestamp())}")
-        if until is not None:
-            args.append(f"--until={int(until.timestamp())}")
-        args += [rev, *(f"^{x}" for x in exclude), "--"]
-        args += list(paths)
-        try:
-            out = self._run(*args)
-        except gitpython.GitCommandError as exc:
-            self.diag.warn(f"git log failed, history is partial: {_text(exc.stderr or b'')[:200]}")
-            return []
-        return self._parse_log(out, first_parent)
-
-    def _parse_log(self, out: bytes, first_parent: bool) -> list[CommitRecord]:
-        records: list[CommitRecord] = []
-        for chunk in _text(out).split(_RS)[1:]:
-            header = chunk.split(_US, 9)
-            if len(header) < 10:
-                continue
-            sha, parents, an, ae, at, cn, ce, ct, body, rest = header
-            message = body.rstrip("\n")
-            records.append(
-                CommitRecord(
-                    sha=sha,
-                    parents=tuple(parents.split()),
-                    author=Person(an, ae),
-                    committer=Person(cn, ce),
-                    authored_at=_utc(at),
-                    committed_at=_utc(ct),
-                    message=message,
-                    trailers=parse_trailers(message),
-                    files=_parse_raw(rest.split("\0")),
-                    first_parent=first_parent,
-                )
+        revs = [rev, *(f"^{x}" for x in excluded)]
+        out, error = self._run_partial(*args, *limits, *revs, "--", *paths)
+        chain: set[str] | bool = True
+        if not first_parent:
+            chain = self._first_parent_set(revs, limits)
+        text = _text(out)
+        records = _parse_log(text, chain, boundary)
+        if error is not None:
+            self.diag.warn(
+                f"git could not read the whole history ({error}); results are partial: "
+                "run `git fsck` to find missing objects, or `git fetch` to restore them"
             )
+        elif key is not None and self.cache is not None and not boundary:
+            kept = None if isinstance(chain, bool) else tuple(sorted(chain))
+            self.cache.put("log", key, _RawLog(_NONCE, text, kept))
         return records
+
+    def log_in_background(self, rev: str, **options: Any) -> Future[list[CommitRecord]]:
+        """``log`` in a worker thread, so that git walks the history while the caller reads
+        blobs or builds graphs (git runs in its own process; the thread waits on its pipe).
+        The result is the same as ``log(rev, **options)``; ``.result()`` waits for it."""
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="git-log")
+        future = pool.submit(self.log, rev, **options)
+        pool.shutdown(wait=False)
+        return future
+
+    def _log_key(
+        self,
+        rev: str,
+        exclude: list[str],
+        paths: Sequence[str],
+        first_parent: bool,
+        limits: list[str],
+        no_merges: bool,
+    ) -> str | None:
+        """A cache key from resolved SHAs, so that a moved branch never hits an old entry."""
+        if self.cache is None or not self.cache.enabled:
+            return None
+        resolved = [self.try_resolve(r) for r in [rev, *exclude]]
+        if any(r is None for r in resolved):
+            return None
+        return cache_key(resolved, sorted(paths), first_parent, limits, no_merges, "-M")
+
+    def _first_parent_set(self, revs: list[str], limits: list[str]) -> set[str]:
+        out, _error = self._run_partial("rev-list", "--first-parent", *limits, *revs, "--")
+        return set(_text(out).split())
+
+    def merge_attribution(self, merge: CommitRecord, path: str) -> tuple[str, ...]:
+        """The non-merge commits that really changed ``path`` and arrived with ``merge``:
+        ``git log --no-merges merge^1..merge -- path``, newest first. For a plain commit
+        that is the commit itself when it touched ``path``."""
+        if not merge.is_merge and merge.files:
+            # a plain commit's own file list already answers; no process per commit
+            touched = any(path in (f.path, f.old_path) for f in merge.files)
+            return (merge.sha,) if touched else ()
+        key = cache_key(merge.sha, path)
+        if self.cache is not None:
+            cached = self.cache.get("attribution", key, tuple[str, ...])
+            if cached is not None:
+                return cached
+        revs = [merge.sha, *(f"^{merge.parents[0]}" for _ in merge.parents[:1])]
+        out, error = self._run_partial("log", "--no-merges", "--format=%H", *revs, "--", path)
+        shas = tuple(s for s in _text(out).split() if _HEX40.match(s))
+        if error is not None:
+            self.diag.warn(
+                f"could not attribute the changes merged by {merge.short} to {path} ({error}); "
+                "the attribution is partial"
+            )
+        elif self.cache is not None:
+            self.cache.put("attribution", key, shas, tuple[str, ...])
+        return shas
+
+    def details(self, shas: Iterable[str]) -> dict[str, DiffStat]:
+        """Line counts and changed paths of the few commits a report shows, through
+        PyDriller (one patch per commit: never call this over a whole history). Merge
+        commits list no files, as PyDriller gives none."""
+        stats: dict[str, DiffStat] = {}
+        for sha in dict.fromkeys(shas):
+            try:
+                commit = self.driller.get_commit(sha)
+                files = tuple(
+                    sorted({m.new_path or m.old_path or "" for m in commit.modified_files} - {""})
+                )
+                stats[sha] = DiffStat(
+                    sha=commit.hash,
+                    insertions=int(commit.insertions),
+                    deletions=int(commit.deletions),
+                    files=files,
+                )
+            # GitPython and gitdb raise many unrelated types for unknown or missing objects.
+            except Exception as exc:
+                self.diag.warn(
+                    f"no details for commit {sha[:12]} ({type(exc).__name__}); it is missing "
+                    "or unreadable, so the report shows it without line counts"
+                )
+        return stats
+
+    def tags(self, pattern: str, rev: str) -> list[TagInfo]:
+        """Tags reachable from ``rev`` whose name matches the glob ``pattern``, oldest
+        first."""
+        target = self.resolve(rev)
+        fmt = "%00".join(
+            [
+                "%(refname:strip=2)",
+                "%(objecttype)",
+                "%(objectname)",
+                "%(*objecttype)",
+                "%(*objectname)",
+                "%(creatordate:unix)",
+                "%(*committerdate:unix)",
+            ]
+        )
+        out, error = self._run_partial(
+            "for-each-ref", f"--merged={target}", f"--format={fmt}", "refs/tags"
+        )
+        if error is not None:
+            self.diag.warn(f"could not list the tags ({error}); the tag list is partial")
+        found: list[TagInfo] = []
+        for line in _text(out).splitlines():
+            parts = line.split("\0")
+            if len(parts) != 7 or not fnmatch.fnmatchcase(parts[0], pattern):
+                continue
+            name, kind, obj, peeled_kind, peeled, created, peeled_date = parts
+            if kind == "tag" and peeled_kind == "commit":
+                found.append(TagInfo(name, peeled, _utc(created or peeled_date), annotated=True))
+            elif kind == "commit":
+                found.append(TagInfo(name, obj, _utc(created)))
+        return sorted(found, key=lambda t: (t.at, t.name))
 
     # -- trees and blobs --------------------------------------------------------------------
     def tree(self, rev: str, prefixes: Sequence[str] = ()) -> list[TreeEntry]:
-        """Every file of the tree at ``rev`` (under ``prefixes`` when given)."""
-        out = self._run("ls-tree", "-r", "-z", "--full-tree", rev, "--", *prefixes)
+        """Every file of the tree at ``rev`` (under ``prefixes`` when given). A missing tree
+        gives a warning and the entries git could list."""
+        out, error = self._run_partial("ls-tree", "-r", "-z", "--full-tree", rev, "--", *prefixes)
+        if error is not None:
+            self.diag.warn(
+                f"could not read the tree of {rev[:12]} ({error}); results that need it are "
+                "partial (run `git fsck` to find missing objects)"
+            )
         entries = []
         for line in _text(out).split("\0"):
-            if not line:
-                continue
             meta, _, path = line.partition("\t")
-            mode, kind, blob = meta.split()
-            if kind == "blob":
-                entries.append(TreeEntry(path=path, blob=blob, mode=mode))
+            fields = meta.split()
+            if len(fields) == 3 and fields[1] == "blob":
+                entries.append(TreeEntry(path=path, blob=fields[2], mode=fields[0]))
         return entries
 
     def read_blob(self, blob: str) -> bytes | None:
@@ -254,3 +516,32 @@ class GitSource:
             return None
         result: bytes = data
         return result
+
+    # -- for `forensics guard` (appended by the guard helper) -------------------------------
+    def merge_base(self, a: str, b: str) -> str | None:
+        """The best common ancestor of two commits, or ``None`` when they share none."""
+        out, error = self._run_partial("merge-base", a, b)
+        sha = _text(out).strip()
+        return sha if error is None and _HEX40.match(sha) else None
+
+    def index(self) -> list[TreeEntry]:
+        """The files staged in the index (``git ls-files -s``), as tree entries whose
+        blobs ``read_blob`` reads. Unmerged paths raise ``InputError``."""
+        out = self._run("ls-files", "-s", "-z")
+        entries: list[TreeEntry] = []
+        unmerged: list[str] = []
+        for line in _text(out).split("\0"):
+            meta, _, path = line.partition("\t")
+            fields = meta.split()
+            if len(fields) != 3:
+                continue
+            if fields[2] != "0":
+                unmerged.append(path)
+            elif not fields[0].startswith("160"):  # submodules are commits, not files
+                entries.append(TreeEntry(path=path, blob=fields[1], mode=fields[0]))
+        if unmerged:
+            raise InputError(
+                f"the index has unresolved merge conflicts ({', '.join(sorted(set(unmerged))[:3])}"
+                "): resolve them and `git add` the files first"
+            )
+        return entries

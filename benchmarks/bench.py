@@ -1,0 +1,431 @@
+"""``make bench``: a synthetic 30,000-commit repository built with ``git fast-import`` in
+seconds, and the four speed and size figures of DESIGN.md.
+
+    .venv/bin/python -m benchmarks.bench [--commits 30000] [--repo DIR] [--mining-only]
+
+The repository has about 150 Alembic migrations in ``migrations/versions/`` (with
+``alembic.ini`` and ``env.py``), feature branches merged with real merge commits (and merge
+revisions in the migration graph), bursts of templated commits on one migration, authors in
+several time zones and ordinary code commits in between.
+
+Each measured run is a fresh process (start-up and imports included): ``forensics analyze``
+when the command exists, else (or with ``--mining-only``) this module's ``--run-mining``,
+which does the mining part of analyze: the window's commits, the environments and graph
+history, and the bursts, with the cache in ``.forensics-cache/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+ZONES = ("+0000", "+0530", "-0800", "+0100", "-0500", "+0900")
+PEOPLE = [("Ann", "ann"), ("Bob", "bob"), ("Chen", "chen"), ("Dudley", "dudley"), ("Eve", "eve")]
+START = int(datetime(2023, 1, 2, tzinfo=UTC).timestamp())
+ENV = {
+    **{k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "TMPDIR")},
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "HOME": tempfile.gettempdir(),
+}
+
+ALEMBIC_INI = b"[alembic]\nscript_location = migrations\n"
+ENV_PY = b"from alembic import context\n\n\ndef run_migrations_online():\n    pass\n"
+
+
+def revision_id(n: int) -> str:
+    return hashlib.sha1(f"rev{n}".encode()).hexdigest()[:12]
+
+
+def migration_text(
+    rev: str, down: str | tuple[str, ...] | None, table: str, edit: int = 0
+) -> bytes:
+    return (
+        f'"""{table}\n\nRevision ID: {rev}\n"""\n'
+        "from alembic import op\nimport sqlalchemy as sa\n\n"
+        f"revision = {rev!r}\ndown_revision = {down!r}\nbranch_labels = None\n"
+        "depends_on = None\n\n\n"
+        f"def upgrade():\n    op.create_table({table!r}, sa.Column('id', sa.Integer))\n"
+        f"    # edit {edit}\n\n\n"
+        f"def downgrade():\n    op.drop_table({table!r})\n"
+    ).encode()
+
+
+@dataclass
+class Builder:
+    """Writes a fast-import stream; keeps the clock, the marks and the migration graph."""
+
+    commits_wanted: int
+    rng: random.Random = field(default_factory=lambda: random.Random(7))
+    out: list[bytes] = field(default_factory=list)
+    mark: int = 0
+    clock: int = START
+    count: int = 0
+    tips: dict[str, int] = field(default_factory=dict)
+    # revision -> (path, down_revision)
+    migrations: dict[str, tuple[str, str | tuple[str, ...] | None]] = field(default_factory=dict)
+    head: str | None = None
+    made: int = 0
+    merges: int = 0
+    bursts: int = 0
+
+    def commit(
+        self,
+        branch: str,
+        message: str,
+        files: dict[str, bytes],
+        *,
+        step: tuple[int, int] = (300, 5400),
+        merge: int | None = None,
+        person: tuple[str, str] | None = None,
+    ) -> int:
+        self.clock += self.rng.randint(*step)
+        self.mark += 1
+        self.count += 1
+        name, login = person or self.rng.choice(PEOPLE)
+        zone = self.rng.choice(ZONES)
+        who = f"{name} <{login}@example.com> {self.clock} {zone}".encode()
+        data = message.encode()
+        parts = [
+            f"commit refs/heads/{branch}\nmark :{self.mark}\n".encode(),
+            b"author " + who + b"\ncommitter " + who + b"\n",
+            f"data {len(data)}\n".encode() + data + b"\n",
+        ]
+        if branch in self.tips:
+            parts.append(f"from :{self.tips[branch]}\n".encode())
+        if merge is not None:
+            parts.append(f"merge :{merge}\n".encode())
+        for path, content in files.items():
+            parts.append(f"M 100644 inline {path}\ndata {len(content)}\n".encode())
+            parts.append(content + b"\n")
+        parts.append(b"\n")
+        self.out.append(b"".join(parts))
+        self.tips[branch] = self.mark
+        return self.mark
+
+    def code(self, branch: str, changed: dict[str, bytes] | None = None) -> int:
+        path = f"src/pkg/mod_{self.rng.randrange(300)}.py"
+        content = f"VALUE = {self.count}\n\n\ndef f():\n    return VALUE * 2\n".encode()
+        if changed is not None:
+            changed[path] = content
+        return self.commit(branch, f"work on {path.rsplit('/', 1)[1]}", {path: content})
+
+    def add_migration(
+        self, branch: str, down: str | tuple[str, ...] | None, changed: dict[str, bytes] | None
+    ) -> str:
+        self.made += 1
+        rev = revision_id(self.made)
+        path = f"migrations/versions/{rev}_step_{self.made}.py"
+        text = migration_text(rev, down, f"table_{self.made}")
+        self.migrations[rev] = (path, down)
+        if changed is not None:
+            changed[path] = text
+        self.commit(branch, f"add migration {rev}", {path: text})
+        return rev
+
+    def burst(self, branch: str, rev: str, changed: dict[str, bytes] | None = None) -> None:
+        """Ten templated commits one or two minutes apart on one migration."""
+        self.bursts += 1
+        path, down = self.migrations[rev]
+        for i, verb in enumerate(
+            [
+                "cleanup",
+                "finalize",
+                "rewrite",
+                "refactor",
+                "tidy",
+                "harden",
+                "fix",
+                "polish",
+                "restore",
+                "simplify",
+            ]
+        ):
+            text = migration_text(rev, down, f"table_{rev}", edit=i + 1)
+            if changed is not None:
+                changed[path] = text
+            self.commit(
+                branch,
+                f"fix: {verb} alembic guard helpers for {rev}\n\n"
+                "Co-Authored-By: Claude <noreply@anthropic.com>\n",
+                {path: text},
+                step=(50, 130),
+                person=("Dudley", "dudley"),
+            )
+
+    def feature(self, number: int, with_migration: bool, with_burst: bool) -> None:
+        """A branch off main with a few commits, main moving on meanwhile, then a merge."""
+        branch = f"feature-{number}"
+        self.tips[branch] = self.tips["main"]
+        changed: dict[str, bytes] = {}
+        base = self.head
+        new_branch_rev = None
+        for _ in range(self.rng.randint(2, 6)):
+            self.code(branch, changed)
+        if with_migration:
+            new_branch_rev = self.add_migration(branch, base, changed)
+            if with_burst:
+                self.burst(branch, new_branch_rev, changed)
+        main_rev = None
+        for _ in range(self.rng.randint(1, 3)):
+            self.code("main")
+        if with_migration:
+            main_rev = self.add_migration("main", base, None)
+        self.merges += 1
+        self.commit("main", f"Merge branch '{branch}'", changed, merge=self.tips[branch])
+        if new_branch_rev and main_rev:
+            self.head = self.add_migration("main", (main_rev, new_branch_rev), None)
+
+    def build(self) -> bytes:
+        self.commit(
+            "main",
+            "initial layout",
+            {"alembic.ini": ALEMBIC_INI, "migrations/env.py": ENV_PY, "README.md": b"bench\n"},
+        )
+        self.head = self.add_migration("main", None, None)
+        target = self.commits_wanted
+        feature = 0
+        while self.count < target - 40:
+            roll = self.rng.random()
+            if roll < 0.0045 and self.made < 146:
+                feature += 1
+                self.feature(feature, with_migration=feature % 3 == 0, with_burst=feature == 9)
+            elif roll < 0.0095 and self.made < 146:
+                self.head = self.add_migration("main", self.head, None)
+            elif roll < 0.0099 and self.bursts < 6 and self.made > 3:
+                self.burst("main", self.rng.choice(list(self.migrations)))
+            else:
+                self.code("main")
+        while self.count < target:
+            self.code("main")
+        return b"".join(self.out)
+
+
+def build_repo(path: Path, commits: int) -> dict[str, object]:
+    started = time.perf_counter()
+    builder = Builder(commits)
+    stream = builder.build()
+    generated = time.perf_counter() - started
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    git(path, "init", "-q", "-b", "main")
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=stream, env=ENV, check=True)
+    git(path, "reset", "-q", "--hard", "main")
+    return {
+        "commits": builder.count,
+        "migrations": builder.made,
+        "merges": builder.merges,
+        "bursts": builder.bursts,
+        "generate_s": generated,
+        "build_s": time.perf_counter() - started,
+    }
+
+
+def git(path: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", *args], cwd=path, env=ENV, capture_output=True, check=True, text=True
+    )
+    return result.stdout
+
+
+# -- measuring -------------------------------------------------------------------------------
+
+
+def run(cmd: Sequence[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and peak resident MB of one process (its own, via ``wait4``)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        list(cmd), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ
+    )
+    assert proc.stderr is not None
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    err = proc.stderr.read().decode(errors="replace")
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def has_analyze() -> bool:
+    probe = subprocess.run(
+        [sys.executable, "-m", "forensics", "analyze", "--help"], capture_output=True
+    )
+    return probe.returncode == 0
+
+
+def analyze_cmd(repo: Path, since: str, mining_only: bool) -> list[str]:
+    if mining_only:
+        return [sys.executable, "-m", "benchmarks.bench", "--run-mining", str(repo), since]
+    return [
+        sys.executable,
+        "-m",
+        "forensics",
+        "analyze",
+        "--repo",
+        str(repo),
+        "--since",
+        since,
+        "--format",
+        "json",
+        "--out",
+        "-",
+    ]
+
+
+def run_mining(repo: Path, since_text: str) -> None:
+    """The mining part of ``analyze``: window commits (read by git in the background while
+    the graphs are built), graphs, graph history (cached per revision), bursts."""
+    from forensics import __version__, pipeline
+    from forensics.analysis.bursts import find_bursts
+    from forensics.config import parse_when
+    from forensics.errors import Diagnostics
+    from forensics.model.migrations import GraphHistory
+    from forensics.sources.cache import MiningCache, cache_key
+    from forensics.sources.git import GitSource
+
+    diag = Diagnostics()
+    cache = MiningCache.for_repo(repo, diag=diag)
+    source = GitSource(repo, diag, cache=cache)
+    since = parse_when(since_text, datetime.now(UTC))
+    head = source.resolve("HEAD")
+    window = source.log_in_background(head, since=since, first_parent=False)
+    envs, _states = pipeline.load_graphs(source, head, (), diag)
+    key = cache_key(__version__, head, [(e.name, e.versions_dirs) for e in envs])
+    history = cache.memo(
+        "history", key, GraphHistory, lambda: pipeline.load_history(source, head, envs, diag)
+    )
+    commits = {c.sha: c for c in window.result()}
+    changes = [ch for ch in history.changes if ch.at >= since]
+    missing = {s for ch in changes for s in ch.authors} - commits.keys()
+    if missing:  # a merge in the window brought older commits: read those too
+        commits.update((c.sha, c) for c in source.log(head, first_parent=False))
+    bursts = find_bursts(changes, commits)
+    source.close()
+    print(len(commits), len(history.changes), len(bursts))
+
+
+def naive_pydriller(repo: Path, since: datetime) -> tuple[float, int]:
+    """What DESIGN.md warns against: ``modified_files`` on every commit of the slice."""
+    from pydriller import Repository
+
+    started = time.perf_counter()
+    n = 0
+    for commit in Repository(str(repo), since=since).traverse_commits():
+        commit.modified_files  # noqa: B018 - the cost being measured
+        n += 1
+    return time.perf_counter() - started, n
+
+
+def median_runs(
+    cmd: Sequence[str], cwd: Path, cache: Path | None, runs: int = 3
+) -> tuple[float, float]:
+    times, peaks = [], []
+    for _ in range(runs):
+        if cache is not None:
+            shutil.rmtree(cache, ignore_errors=True)
+        elapsed, peak = run(cmd, cwd)
+        times.append(elapsed)
+        peaks.append(peak)
+    return statistics.median(times), max(peaks)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--commits", type=int, default=30_000)
+    parser.add_argument("--slice", type=int, default=3_000)
+    parser.add_argument("--repo", type=Path, help="build here (default: a temporary folder)")
+    parser.add_argument("--reuse", action="store_true", help="reuse --repo if it exists")
+    parser.add_argument("--mining-only", action="store_true")
+    parser.add_argument("--skip-naive", action="store_true", help="skip the slow PyDriller walk")
+    parser.add_argument("--run-mining", nargs=2, metavar=("REPO", "SINCE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.run_mining:
+        run_mining(Path(args.run_mining[0]), args.run_mining[1])
+        return
+
+    workdir = Path(tempfile.mkdtemp(prefix="forensics-bench-"))
+    repo = args.repo or workdir / "repo"
+    if args.reuse and (repo / ".git").exists():
+        info: dict[str, object] = {"commits": int(git(repo, "rev-list", "--count", "--all"))}
+    else:
+        info = build_repo(repo, args.commits)
+    stamps = [int(s) for s in git(repo, "log", "--all", "--format=%ct").split()]
+    stamps.sort()
+    first = datetime.fromtimestamp(stamps[0], UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    slice_start = datetime.fromtimestamp(stamps[-min(args.slice, len(stamps))], UTC)
+    slice_text = slice_start.strftime("%Y-%m-%dT%H:%M:%S")
+    mining_only = args.mining_only or not has_analyze()
+    cache = repo / ".forensics-cache"
+    cwd = Path(__file__).resolve().parent.parent
+
+    run(["git", "log", "--name-status", "--all"], repo)  # warm the page cache
+    git_time, _ = median_runs(["git", "log", "--name-status", "--all"], repo, None)
+    cold, peak = median_runs(analyze_cmd(repo, first, mining_only), cwd, cache)
+    warm, warm_peak = median_runs(analyze_cmd(repo, first, mining_only), cwd, None)
+    slice_time, _ = median_runs(analyze_cmd(repo, slice_text, mining_only), cwd, cache)
+    naive = naive_n = None
+    if not args.skip_naive:
+        naive, naive_n = naive_pydriller(repo, slice_start)
+
+    what = "mining only (--run-mining)" if mining_only else "forensics analyze"
+    rows = [
+        (
+            "repository",
+            f"{info.get('commits')} commits, {info.get('migrations', '?')} migrations, "
+            f"{info.get('merges', '?')} merges, {info.get('bursts', '?')} bursts",
+        ),
+        ("build (fast-import)", f"{info.get('build_s', 0.0):.1f} s"),
+        ("measured", what),
+        ("git log --name-status (median of 3)", f"{git_time:.2f} s"),
+        (
+            "analyze, full history, cold cache (median of 3)",
+            f"{cold:.2f} s = {cold / git_time:.2f}x git log (target <= 2x)",
+        ),
+        ("analyze, last 3,000 commits, cold cache", f"{slice_time:.2f} s"),
+    ]
+    if naive is not None:
+        rows.append(
+            (
+                f"naive PyDriller modified_files ({naive_n} commits)",
+                f"{naive:.1f} s = {naive / slice_time:.0f}x slower (target >= 50x)",
+            )
+        )
+    rows += [
+        ("peak memory of analyze", f"{max(peak, warm_peak):.0f} MB (target < 400 MB)"),
+        (
+            "warm-cache rerun (median of 3)",
+            f"{warm:.2f} s = {warm / cold:.2f} of the first run (target < 0.33)",
+        ),
+        (
+            "machine",
+            f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}, "
+            f"{git(repo, 'version').strip()}",
+        ),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"| {'figure'.ljust(width)} | value |")
+    print(f"| {'-' * width} | ----- |")
+    for label, value in rows:
+        print(f"| {label.ljust(width)} | {value} |")
+    if args.repo is None:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

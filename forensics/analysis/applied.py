@@ -1,0 +1,197 @@
+"""What production has applied, and since when.
+
+Production's revisions come from, in this order: the database, ``--prod-revision``, the
+latest successful deploy (the heads of the graph at its commit), the latest release tag.
+The applied set is everything those revisions descend from. A revision counts as applied
+from the first successful deploy (or release tag) whose tree contains its file; a later
+commit on the first-parent chain that touches the file edits an applied migration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Sequence
+from datetime import datetime
+
+from forensics.analysis.graph import ancestors, topological
+from forensics.model.deploys import AppliedMigration, Deploy
+from forensics.model.migrations import (
+    ChangeKind,
+    GraphHistory,
+    GraphState,
+    HistoryPoint,
+    MigrationChange,
+    MigrationFile,
+)
+from forensics.model.report import Production
+
+TAG_SOURCE_PREFIX = "tags:"
+
+
+def is_tag(deploy: Deploy) -> bool:
+    """Release tags stand in for deploys (``tags:PATTERN``); they rank last as evidence of
+    what production runs."""
+    return deploy.source.startswith(TAG_SOURCE_PREFIX)
+
+
+def successful(deploys: Iterable[Deploy]) -> list[Deploy]:
+    """Successful deploys (live or superseded) whose commit the repository knows, oldest
+    first."""
+    return sorted(
+        (d for d in deploys if d.category.succeeded and d.commit and d.commit_known),
+        key=lambda d: (d.created_at, d.id),
+    )
+
+
+def point_as_of(
+    history: GraphHistory, commit: str, committed_at: datetime | None
+) -> HistoryPoint | None:
+    """The graph as of ``commit``: its own history point, else the last point at or before
+    its commit time (``None`` when no migration existed yet or the time is unknown)."""
+    point = history.point_at(commit)
+    if point is not None or committed_at is None:
+        return point
+    earlier = [p for p in history.points if p.at <= committed_at]
+    return earlier[-1] if earlier else None
+
+
+def heads_of(point: HistoryPoint | None) -> tuple[str, ...]:
+    """Every environment's heads at a history point, in one tuple."""
+    if point is None:
+        return ()
+    return tuple(dict.fromkeys(head for _env, heads in point.heads for head in heads))
+
+
+def production_revisions(
+    heads_at: Callable[[str], tuple[str, ...]],
+    *,
+    database: Sequence[str] | None = None,
+    database_url: str | None = None,
+    flags: Sequence[str] = (),
+    deploys: Sequence[Deploy] = (),
+) -> Production:
+    """Where production's revisions come from, first source that has them wins.
+
+    ``database`` is what ``alembic_version`` holds (``None`` when no ``--db-url``);
+    ``heads_at(commit)`` the heads of the graph at a commit, from the history points.
+    """
+    if database is not None:
+        return Production(revisions=tuple(database), source="database", database=database_url)
+    if flags:
+        return Production(
+            revisions=tuple(dict.fromkeys(f.strip() for f in flags if f.strip())), source="flag"
+        )
+    ok = successful(deploys)
+    for want_tag, source in ((False, "deploy"), (True, "tags")):
+        chosen = [d for d in ok if is_tag(d) is want_tag]
+        if chosen:
+            latest = chosen[-1]
+            assert latest.commit is not None
+            return Production(
+                revisions=heads_at(latest.commit),
+                source=source,
+                deploy=latest.id,
+                commit=latest.commit,
+            )
+    return Production()
+
+
+def applied_set(
+    states: Sequence[GraphState],
+    production: Iterable[str],
+    removed: Sequence[MigrationFile] = (),
+) -> set[str]:
+    """Production's revisions and everything they descend from. ``removed`` are migration
+    files the history saw that are gone from the analysed tree (``before`` of deleted
+    changes): an applied revision whose file was deleted stays applied, and so do its
+    parents."""
+    seeds = {r for r in production if r}
+    kept = set(seeds)
+    present = {rev: m for state in states for rev, m in state.by_revision().items()}
+    gone = {m.revision: m for m in removed if m.revision and m.revision not in present}
+    found: set[str] = set()
+    while seeds:
+        grown = set(seeds)
+        for state in states:
+            grown |= ancestors(state, seeds)
+        found |= grown
+        following: set[str] = set()
+        for rev in grown:
+            file = present.get(rev) or gone.get(rev)
+            if file is not None:
+                following |= {p for p in (*file.down_revisions, *file.depends_on) if p in gone}
+        seeds = following - found
+    return {r for r in found if r in present or r in gone or r in kept}
+
+
+def application_points(
+    states: Sequence[GraphState],
+    applied: Collection[str],
+    deploys: Sequence[Deploy],
+    file_exists_at: Callable[[str, str], str | None],
+    commit_time: Callable[[str], datetime | None],
+) -> tuple[AppliedMigration, ...]:
+    """One ``AppliedMigration`` per applied revision present in ``states``: the first
+    successful deploy or tag (oldest first) whose tree holds the file.
+
+    ``file_exists_at(commit, path)`` gives the file's blob at that commit, or ``None``;
+    ``commit_time(commit)`` the commit's time, which orders later edits against it.
+    """
+    evidence = successful(deploys)
+    result: list[AppliedMigration] = []
+    for state in states:
+        for migration in state.migrations:
+            if migration.revision is None or migration.revision not in applied:
+                continue
+            point = AppliedMigration(
+                revision=migration.revision,
+                path=migration.path,
+                environment=state.environment.name,
+            )
+            for deploy in evidence:
+                assert deploy.commit is not None
+                blob = file_exists_at(deploy.commit, migration.path)
+                if blob is not None:
+                    point = AppliedMigration(
+                        revision=migration.revision,
+                        path=migration.path,
+                        environment=state.environment.name,
+                        evidence="tag" if is_tag(deploy) else "deploy",
+                        since_deploy=deploy.id,
+                        since_commit=deploy.commit,
+                        since_at=deploy.created_at,
+                        content_blob=blob,
+                        since_commit_at=commit_time(deploy.commit),
+                    )
+                    break
+            result.append(point)
+    return tuple(sorted(result, key=lambda a: (a.environment, a.path)))
+
+
+def edited_after(change: MigrationChange, migration: AppliedMigration) -> bool:
+    """Whether a first-parent change touched the applied file after its application point.
+    Without evidence of that point every change after the file was added counts."""
+    if change.path != migration.path:
+        return False
+    if change.environment and migration.environment and change.environment != migration.environment:
+        return False
+    if migration.since_commit is None or migration.since_commit_at is None:
+        return change.kind is not ChangeKind.ADDED
+    return change.commit != migration.since_commit and change.at > migration.since_commit_at
+
+
+def tables_expected(states: Sequence[GraphState], applied: Collection[str]) -> tuple[str, ...]:
+    """The tables the applied migrations leave behind, replaying their ``create``,
+    ``drop`` and ``rename`` in graph order (for comparison with the database's tables)."""
+    tables: set[str] = set()
+    for state in states:
+        files = state.by_revision()
+        for rev in topological(state):
+            if rev not in applied or rev not in files:
+                continue
+            ops = files[rev].tables
+            tables |= set(ops.create)
+            tables -= set(ops.drop)
+            for old, new in ops.rename:
+                tables.discard(old)
+                tables.add(new)
+    return tuple(sorted(tables))

@@ -1,0 +1,283 @@
+"""Remediation options with exact commands, computed from the findings and their evidence.
+
+For an applied migration that was edited, rewired or removed (FX201-FX203): put back the
+content production applied (``git restore`` from the application point), or revert exactly
+the non-merge commits that touched the file (newest first, naming the other files they
+changed), then carry the intended change forward as a new revision on the right head. The
+seed report's "re-apply in production" option is stated with its real effect and risks, and
+never recommended. For several heads (FX101): the ``alembic merge`` of those heads.
+
+Paths and messages are untrusted: every one is shell-quoted.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Mapping, Sequence
+from shlex import quote
+
+from forensics.analysis.graph import ancestors
+from forensics.model.commits import CommitRecord
+from forensics.model.deploys import AppliedMigration
+from forensics.model.findings import Finding, Severity
+from forensics.model.migrations import GraphState
+from forensics.model.report import Remediation
+
+APPLIED_RULES = ("FX201", "FX202", "FX203", "FX204")
+RestoreCheck = Callable[[str, str], bool]
+
+
+def _short(sha: str) -> str:
+    return sha[:8]
+
+
+def _state(states: Sequence[GraphState], environment: str | None) -> GraphState | None:
+    for state in states:
+        if environment is None or state.environment.name == environment:
+            return state
+    return states[0] if states else None
+
+
+def _point(applied: Sequence[AppliedMigration], finding: Finding) -> AppliedMigration | None:
+    matches = [a for a in applied if a.revision == finding.revision]
+    if finding.environment is not None:
+        matches = [a for a in matches if a.environment == finding.environment] or matches
+    return matches[0] if matches else None
+
+
+def _alembic_prefix(state: GraphState | None) -> list[str]:
+    """Alembic runs from the folder of ``alembic.ini``; the model knows the script location,
+    and ``alembic init`` puts the ini file in the folder above it."""
+    if state is None:
+        return []
+    folder = posixpath.dirname(state.environment.script_location.rstrip("/"))
+    return [f"cd {quote(folder)}"] if folder else []
+
+
+def _restore(point: AppliedMigration, finding: Finding, check: RestoreCheck | None) -> Remediation:
+    source = point.since_commit or ""
+    path = point.path
+    evidence = f"deploy {point.since_deploy}" if point.since_deploy else f"{point.evidence}"
+    warnings = []
+    if check is not None and not check(source, path):
+        warnings.append(
+            f"The content of {path} at {_short(source)} does not parse either: restoring it "
+            "brings back what production ran, but a deploy that imports it will still fail. "
+            "Fix it in a new commit without changing its revision, down_revision or tables."
+        )
+    risks = [
+        "Every intended change in the later edits is dropped from this file; carry it "
+        "forward in a new migration (see the option below).",
+        "Databases that already ran an edited version (a developer's, CI's, staging) may "
+        "differ from production; compare their schema before relying on them.",
+    ]
+    commands = [f"git restore --source {source} -- {quote(path)}", f"git add -- {quote(path)}"]
+    if finding.path and finding.path != path:
+        commands.append(f"git rm -q -- {quote(finding.path)}")
+        risks.append(
+            f"The file now lives at {finding.path}; it is removed so that revision "
+            f"{point.revision} is declared once."
+        )
+    commands += [
+        f"git diff --stat {source} -- {quote(path)}",
+        f"git commit -m {quote(f'Restore migration {point.revision} to its applied content')}",
+    ]
+    return Remediation(
+        title=f"Restore {point.revision} to the content production applied",
+        commands=tuple(commands),
+        why=(
+            f"Production applied {point.revision} from commit {_short(source)} ({evidence}). "
+            f"This puts {path} back exactly as it was there; the diff must print nothing."
+        ),
+        risks=tuple(risks),
+        recommended=True,
+        warnings=tuple(warnings),
+    )
+
+
+def _touched(record: CommitRecord, path: str) -> bool:
+    return any(path in (f.path, f.old_path) for f in record.files)
+
+
+def _newest_first(item: tuple[int, CommitRecord | None, str]) -> tuple[float, int]:
+    order, record, _ = item
+    return (-record.committed_at.timestamp() if record else 0.0, -order)
+
+
+def _revert(
+    finding: Finding, point: AppliedMigration | None, commits: Mapping[str, CommitRecord]
+) -> Remediation | None:
+    path = finding.path or (point.path if point else None)
+    if path is None:
+        return None
+    chosen: list[tuple[int, CommitRecord | None, str]] = []
+    for order, sha in enumerate(finding.commits):
+        record = commits.get(sha)
+        if record is not None and (record.is_merge or not _touched(record, path)):
+            continue
+        chosen.append((order, record, sha))
+    if not chosen:
+        return None
+    # Newest first, so that each revert applies on top of the ones before it. Commit time
+    # orders them; without every record, the finding's own (oldest-first) order does.
+    if all(record is not None for _, record, _ in chosen):
+        chosen.sort(key=_newest_first)
+    else:
+        chosen.reverse()
+    shas = [sha for _, _, sha in chosen]
+    risks = []
+    for _, record, sha in chosen:
+        if record is None:
+            risks.append(
+                f"Commit {_short(sha)} was not read; the other files it changed are unknown."
+            )
+            continue
+        others = sorted({f.path for f in record.files} - {path})
+        if others:
+            risks.append(
+                f"{_short(sha)} also changed {', '.join(others)}; the revert undoes those "
+                "changes too."
+            )
+    risks.append(
+        "Later commits built on earlier ones, so a revert can stop with a conflict; resolve "
+        "it in favour of the older content."
+    )
+    commands = [f"git revert --no-commit {' '.join(shas)}"]
+    if point and point.since_commit:
+        commands.append(f"git diff --stat {point.since_commit} -- {quote(path)}")
+    message = f"Revert {len(shas)} edit(s) of applied migration {finding.revision or path}"
+    commands.append(f"git commit -m {quote(message)}")
+    return Remediation(
+        title=f"Revert exactly the {len(shas)} commit(s) that changed {path}",
+        commands=tuple(commands),
+        why=(
+            f"Reverts, newest first, the non-merge commits that changed {path} after "
+            "production applied it, and no other commit."
+        ),
+        risks=tuple(risks),
+    )
+
+
+def _forward(finding: Finding, state: GraphState | None) -> Remediation | None:
+    if state is None or not state.heads or finding.revision is None:
+        return None
+    heads = [h for h in state.heads if finding.revision in ancestors(state, [h])] or list(
+        state.heads
+    )
+    head = heads[0]
+    message = f"carry forward the intended changes to {finding.revision}"
+    warnings: tuple[str, ...] = ()
+    if len(heads) > 1:
+        warnings = (f"The graph has several heads ({', '.join(heads)}); merge them first.",)
+    return Remediation(
+        title="Carry the intended change forward in a new migration",
+        commands=(*_alembic_prefix(state), f"alembic revision -m {quote(message)} --head {head}"),
+        why=(
+            f"A new revision on head {head} runs in production on the next deploy, which an "
+            f"edit to the applied {finding.revision} never does. Move the wanted part of the "
+            "edits into it, guarded so that it is safe where the change already exists."
+        ),
+        risks=(
+            "The new migration must cope with databases that ran an edited version of "
+            f"{finding.revision} (check before you create or alter).",
+        ),
+        warnings=warnings,
+    )
+
+
+def _rerun(
+    finding: Finding, state: GraphState | None, production: Sequence[str]
+) -> Remediation | None:
+    if state is None or finding.revision is None:
+        return None
+    migration = state.by_revision().get(finding.revision)
+    if migration is None:
+        return None
+    parents = list(migration.down_revisions) or ["base"]
+    at = list(production) or list(state.heads)
+    rerun = ancestors(state, at) - ancestors(state, migration.down_revisions)
+    risks = [
+        f"alembic_version holds only the revisions production is at ({', '.join(at)}), not "
+        f"{finding.revision}: deleting {finding.revision} from it deletes nothing.",
+        f"Stamping back to {', '.join(parents)} makes `alembic upgrade head` run "
+        f"{len(rerun)} migration(s) again, not just {finding.revision}: tables that exist "
+        "make them fail, and data can be lost if a downgrade or upgrade half-runs.",
+        "It needs a backup, a maintenance window and someone watching the database.",
+    ]
+    return Remediation(
+        title=f"Re-run {finding.revision} in production (dangerous, not recommended)",
+        commands=(
+            *_alembic_prefix(state),
+            f"alembic stamp --purge {' '.join(parents)}",
+            "alembic upgrade head",
+        ),
+        why="What the hand-written report offered as its dangerous option, stated exactly.",
+        risks=tuple(risks),
+    )
+
+
+def _merge(finding: Finding, state: GraphState | None) -> Remediation | None:
+    if state is None or len(state.heads) < 2:
+        return None
+    heads = " ".join(state.heads)
+    return Remediation(
+        title=f"Merge the {len(state.heads)} heads",
+        commands=(*_alembic_prefix(state), f"alembic merge -m {quote('merge heads')} {heads}"),
+        why=(
+            f"`alembic upgrade head` fails while the graph has several heads ({heads}); a "
+            "merge revision joins them without changing either branch."
+        ),
+        risks=(
+            "The merge fixes no order between the branches: when both touch the same tables, "
+            "review them first.",
+            "When the second head came from an edited down_revision, restoring that edit is "
+            "the fix, not a merge.",
+        ),
+    )
+
+
+def remediations(
+    findings: Sequence[Finding],
+    commits: Mapping[str, CommitRecord],
+    applied: Sequence[AppliedMigration],
+    states: Sequence[GraphState],
+    *,
+    restore_parses: RestoreCheck | None = None,
+    production: Sequence[str] = (),
+) -> tuple[Remediation, ...]:
+    """Remediation options for the findings, most important first, without duplicates.
+
+    ``restore_parses(commit, path)`` tells whether the file parses at that commit; without
+    it no parse warning is given. ``production`` are the revisions production is at.
+    """
+    found: list[Remediation] = []
+    done: set[tuple[str | None, str | None]] = set()
+    ranked = sorted(findings, key=lambda f: (-f.severity, -f.confidence, f.rule))
+    for finding in ranked:
+        if finding.rule in APPLIED_RULES and finding.severity >= Severity.MEDIUM:
+            key = (finding.environment, finding.revision)
+            if key in done or finding.revision is None:
+                continue
+            done.add(key)
+            state = _state(states, finding.environment)
+            point = _point(applied, finding)
+            if point is not None and point.since_commit:
+                found.append(_restore(point, finding, restore_parses))
+            for option in (
+                _revert(finding, point, commits) if finding.rule != "FX204" else None,
+                _forward(finding, state),
+                _rerun(finding, state, production),
+            ):
+                if option is not None:
+                    found.append(option)
+    for finding in ranked:
+        if finding.rule == "FX101":
+            state = _state(states, finding.environment)
+            key = (state.environment.name if state else None, "FX101")
+            if key in done:
+                continue
+            done.add(key)
+            option = _merge(finding, state)
+            if option is not None:
+                found.append(option)
+    return tuple(found)

@@ -1,0 +1,286 @@
+"""FX201-FX204: applied migrations that changed, were rewired or removed, and production
+revisions that no longer exist.
+
+An applied migration is one production's revisions descend from (``ctx.production.applied``);
+its application point (``ctx.applied``) is the first successful deploy or release tag whose
+tree holds its file. Only first-parent changes after that point count; without such a point
+every change since the file was added counts, with lower confidence, and the finding says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from forensics.analysis.applied import edited_after
+from forensics.detectors.base import Context, Rule
+from forensics.model.deploys import AppliedMigration
+from forensics.model.findings import ChangeRef, Confidence, Finding, Severity
+from forensics.model.migrations import ChangeKind, MigrationChange, MigrationFile
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "FX201",
+        "applied-migration-modified",
+        Severity.HIGH,
+        "An applied migration's file changed after it was applied",
+        "Alembic records only the revision id of what it applied, never the content. Once a "
+        "migration has run in production, editing its file changes nothing there: the new "
+        "code never runs in production, while fresh databases get something else. Put the "
+        "file back and carry the change forward in a new migration.",
+    ),
+    Rule(
+        "FX202",
+        "applied-migration-rewired",
+        Severity.HIGH,
+        "An applied migration's revision, down_revision or depends_on changed",
+        "Production's alembic_version points into the graph by revision id. Changing the "
+        "id or the parents of a migration production already ran rewires the graph under "
+        "it: Alembic may no longer find production's revision, or may try to run migrations "
+        "again that already ran.",
+    ),
+    Rule(
+        "FX203",
+        "applied-migration-removed",
+        Severity.HIGH,
+        "An applied migration's file was deleted or renamed away",
+        "Production's database went through this migration. Without its file, Alembic "
+        "cannot place production in the graph, and a downgrade through it is impossible.",
+    ),
+    Rule(
+        "FX204",
+        "production-revision-missing",
+        Severity.HIGH,
+        "A revision production is at no longer exists in the tree",
+        "`alembic upgrade head` starts from the revision in production's alembic_version. "
+        "When no file declares it any more, Alembic stops with 'Can't locate revision' and "
+        "no deploy can run migrations.",
+    ),
+)
+
+_SERIOUS = {ChangeKind.CODE, ChangeKind.METADATA, ChangeKind.PARSE_ERROR}
+
+
+def _short(sha: str | None) -> str:
+    return (sha or "?")[:8]
+
+
+def _evidence(
+    changes: Sequence[MigrationChange],
+) -> tuple[tuple[str, ...], tuple[ChangeRef, ...], tuple[str, ...]]:
+    """The commits that really made the changes, each with its kind, and the merges that
+    brought them onto the first-parent chain."""
+    commits: dict[str, None] = {}
+    refs: dict[tuple[str, str], ChangeRef] = {}
+    merges: dict[str, None] = {}
+    for change in changes:
+        for sha in change.authors or (change.commit,):
+            commits[sha] = None
+            refs.setdefault((sha, change.kind.value), ChangeRef(sha, change.kind.value))
+        if change.merge:
+            merges[change.merge] = None
+    return tuple(commits), tuple(refs.values()), tuple(merges)
+
+
+def _confidence(ctx: Context, point: AppliedMigration) -> Confidence:
+    if point.evidence != "none":
+        return Confidence.HIGH
+    return Confidence.MEDIUM if ctx.production.source in ("database", "flag") else Confidence.LOW
+
+
+def _applied_when(ctx: Context, point: AppliedMigration) -> str:
+    if point.evidence == "none":
+        return (
+            f"No deploy or release tag shows when production applied it (production's "
+            f"revisions come from: {ctx.production.source}), so every change since the file "
+            "was added is listed and confidence is lower."
+        )
+    what = "release tag" if point.evidence == "tag" else "deploy"
+    when = f" at {point.since_at:%Y-%m-%d %H:%M} UTC" if point.since_at else ""
+    return (
+        f"Production applied it with {what} {point.since_deploy} of commit "
+        f"{_short(point.since_commit)}{when}."
+    )
+
+
+def _counts(changes: Sequence[MigrationChange]) -> str:
+    kinds: dict[str, int] = {}
+    for change in changes:
+        kinds[change.kind.value] = kinds.get(change.kind.value, 0) + 1
+    return ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+
+
+def _modified(ctx: Context, point: AppliedMigration, changes: list[MigrationChange]) -> Finding:
+    commits, refs, merges = _evidence(changes)
+    serious = any(c.kind in _SERIOUS for c in changes)
+    restored = point.content_blob is not None and changes[-1].new_blob == point.content_blob
+    severity = Severity.HIGH if serious and not restored else Severity.LOW
+    detail = (
+        f"{_applied_when(ctx, point)} Afterwards {len(commits)} commit(s) changed "
+        f"{point.path} ({_counts(changes)})."
+    )
+    if restored:
+        detail += " The file is now back to the content production applied."
+    elif serious:
+        detail += (
+            " Production never runs the new content; fresh databases would. Restore the "
+            "applied content and carry the change forward in a new migration."
+        )
+    else:
+        detail += " The edits are cosmetic only (formatting, comments, docstrings)."
+    facts = [("changes", _counts(changes))]
+    if point.content_blob:
+        facts.append(("applied content (blob)", point.content_blob[:12]))
+    return Finding(
+        rule="FX201",
+        name="applied-migration-modified",
+        severity=severity,
+        confidence=_confidence(ctx, point),
+        title=f"Applied migration {point.revision} changed by {len(commits)} commit(s) after "
+        "it was applied",
+        detail=detail,
+        revision=point.revision,
+        path=point.path,
+        commits=commits,
+        changes=refs,
+        merges=merges,
+        deploys=(point.since_deploy,) if point.since_deploy else (),
+        start=changes[0].at,
+        end=changes[-1].at,
+        environment=point.environment,
+        facts=tuple(facts),
+    )
+
+
+def _edges(m: MigrationFile | None) -> str:
+    if m is None:
+        return "(file did not parse)"
+    if not m.parses:
+        return "(file did not parse)"
+    down = ", ".join(m.down_revisions) or "None"
+    text = f"revision {m.revision or '?'} ← down_revision {down}"
+    if m.depends_on:
+        text += f"; depends_on {', '.join(m.depends_on)}"
+    if m.branch_labels:
+        text += f"; branch_labels {', '.join(m.branch_labels)}"
+    return text
+
+
+def _rewired(ctx: Context, point: AppliedMigration, changes: list[MigrationChange]) -> Finding:
+    commits, refs, merges = _evidence(changes)
+    facts: list[tuple[str, str]] = []
+    for change in changes:
+        who = ", ".join(_short(s) for s in change.authors or (change.commit,))
+        facts.append((f"{who} before", _edges(change.before)))
+        facts.append((f"{who} after", _edges(change.after)))
+    return Finding(
+        rule="FX202",
+        name="applied-migration-rewired",
+        severity=Severity.HIGH,
+        confidence=_confidence(ctx, point),
+        title=f"Applied migration {point.revision} rewired by {len(commits)} commit(s)",
+        detail=(
+            f"{_applied_when(ctx, point)} Afterwards {len(commits)} commit(s) changed its "
+            "revision, down_revision, depends_on or branch_labels; the edges before and "
+            "after each change are listed."
+        ),
+        revision=point.revision,
+        path=point.path,
+        commits=commits,
+        changes=refs,
+        merges=merges,
+        deploys=(point.since_deploy,) if point.since_deploy else (),
+        start=changes[0].at,
+        end=changes[-1].at,
+        environment=point.environment,
+        facts=tuple(facts),
+    )
+
+
+def _removed(ctx: Context, applied: set[str]) -> Iterator[Finding]:
+    present = {rev: m.path for state in ctx.states for rev, m in state.by_revision().items()}
+    for change in ctx.history.changes:
+        if change.kind is not ChangeKind.DELETED or change.revision not in applied:
+            continue
+        commits, refs, merges = _evidence([change])
+        moved = present.get(change.revision)
+        if moved is not None and moved != change.path:
+            severity, what = Severity.MEDIUM, f"it now lives in {moved}"
+        elif moved is None:
+            severity, what = Severity.HIGH, "no file in the tree declares the revision any more"
+        else:
+            continue  # deleted, then put back in the same place
+        yield Finding(
+            rule="FX203",
+            name="applied-migration-removed",
+            severity=severity,
+            confidence=Confidence.HIGH,
+            title=f"Applied migration {change.revision} was removed from {change.path}",
+            detail=(
+                f"Production has applied revision {change.revision}, but commit "
+                f"{_short(change.commit)} removed {change.path}: {what}."
+            ),
+            revision=change.revision,
+            path=change.path,
+            commits=commits,
+            changes=refs,
+            merges=merges,
+            start=change.at,
+            end=change.at,
+            environment=change.environment,
+        )
+
+
+def _missing(ctx: Context) -> Iterator[Finding]:
+    declared = {rev for state in ctx.states for rev in state.by_revision()}
+    for revision in ctx.production.revisions:
+        if revision in declared:
+            continue
+        gone = [
+            c
+            for c in ctx.history.changes
+            if c.kind is ChangeKind.DELETED and c.revision == revision
+        ]
+        commits, refs, merges = _evidence(gone[-1:])
+        where = (
+            f" Commit {_short(gone[-1].commit)} removed its file {gone[-1].path}."
+            if gone
+            else " No file in the analysed history ever declared it: check the revision id."
+        )
+        yield Finding(
+            rule="FX204",
+            name="production-revision-missing",
+            severity=Severity.HIGH,
+            confidence=Confidence.HIGH
+            if ctx.production.source == "database"
+            else Confidence.MEDIUM,
+            title=f"Production's revision {revision} does not exist in the tree",
+            detail=(
+                f"Production is at {revision} (from: {ctx.production.source}), but no migration "
+                f"at {_short(ctx.rev)} declares it, so `alembic upgrade` cannot start.{where}"
+            ),
+            revision=revision,
+            path=gone[-1].path if gone else None,
+            commits=commits,
+            changes=refs,
+            merges=merges,
+            deploys=(ctx.production.deploy,) if ctx.production.deploy else (),
+            facts=(("production source", ctx.production.source),),
+        )
+
+
+def detect(ctx: Context) -> Iterator[Finding]:
+    for point in ctx.applied:
+        changes = [
+            c
+            for c in ctx.history.changes
+            if c.kind is not ChangeKind.DELETED and edited_after(c, point)
+        ]
+        if not changes:
+            continue
+        yield _modified(ctx, point, changes)
+        rewires = [c for c in changes if c.kind is ChangeKind.METADATA]
+        if rewires:
+            yield _rewired(ctx, point, rewires)
+    applied = set(ctx.production.applied) | {a.revision for a in ctx.applied}
+    yield from _removed(ctx, applied)
+    yield from _missing(ctx)

@@ -1,0 +1,194 @@
+"""FX401-FX403: failure windows, the suspects behind them, and deploys of broken graphs.
+
+The windows and their ranked suspects are computed before detection
+(``analysis.windows``); these rules turn them into findings with their evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from forensics.analysis.applied import point_as_of
+from forensics.analysis.windows import SCORE_APPLIED_EDIT, SCORE_LEFT_BROKEN, SCORE_OTHER
+from forensics.detectors.base import Context, Rule
+from forensics.model.deploys import Deploy, DeployCategory, FailureWindow
+from forensics.model.findings import Confidence, Finding, Severity
+from forensics.model.migrations import HistoryPoint
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "FX401",
+        "failed-deploy-streak",
+        Severity.HIGH,
+        "A run of failed deploys (a failure window)",
+        "Every deploy between one successful deploy and the next failed. While the window "
+        "is open, nothing new reaches production: it keeps running the last successful "
+        "deploy.",
+    ),
+    Rule(
+        "FX402",
+        "suspect-change",
+        Severity.HIGH,
+        "The commits that most likely caused a failure window",
+        "The commits between the last successful deploy and the failures, ranked: a commit "
+        "that left the migration graph broken first, then an edit to an applied migration, "
+        "then a new migration, then everything else.",
+    ),
+    Rule(
+        "FX403",
+        "deployed-broken-migrations",
+        Severity.MEDIUM,
+        "A deploy shipped a commit whose migration graph was broken",
+        "With a broken graph `alembic upgrade head` stops before running anything. A deploy "
+        "of such a commit fails if it runs migrations; if it went live anyway, its "
+        "migrations cannot have run, and the database is behind the code.",
+    ),
+)
+
+SUSPECTS_SHOWN = 20
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes / 60
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+def _label(deploy: Deploy | None, ident: str | None) -> str:
+    if deploy is None:
+        return ident or "none"
+    commit = f" of {(deploy.commit or deploy.commit_ref or '?')[:8]}"
+    return f"{deploy.id} ({deploy.status}{commit}, {deploy.created_at:%Y-%m-%d %H:%M} UTC)"
+
+
+def _streak(window: FailureWindow, by_id: dict[str, Deploy]) -> Finding:
+    failed = [by_id[i] for i in window.deploys if i in by_id]
+    statuses = sorted({d.status for d in failed})
+    before = by_id.get(window.last_live_before or "")
+    recovered = by_id.get(window.recovered_by or "")
+    duration = _span(window.end - window.start)
+    detail = (
+        f"{window.count} deploy(s) failed in a row ({', '.join(statuses)}) over {duration}, "
+        f"from {_label(by_id.get(window.first_failed), window.first_failed)} to "
+        f"{_label(by_id.get(window.last_failed), window.last_failed)}. "
+    )
+    if before is not None:
+        detail += f"The last successful deploy before them was {_label(before, None)}. "
+    else:
+        detail += "No successful deploy before them is known. "
+    if recovered is not None:
+        detail += f"Deploy {_label(recovered, None)} recovered."
+    else:
+        detail += "No deploy has succeeded since: production still runs the last good one."
+    return Finding(
+        rule="FX401",
+        name="failed-deploy-streak",
+        severity=Severity.HIGH if window.open else Severity.LOW,
+        confidence=Confidence.HIGH,
+        title=f"{window.count} failed deploy(s) in a row"
+        + (" (still failing)" if window.open else f" (recovered by {window.recovered_by})"),
+        detail=detail,
+        commits=tuple(dict.fromkeys(d.commit for d in failed if d.commit)),
+        deploys=window.deploys,
+        start=window.start,
+        end=window.end,
+        facts=(
+            ("failed deploys", str(window.count)),
+            ("last successful before", window.last_live_before or "none"),
+            ("first failed", window.first_failed),
+            ("last failed", window.last_failed),
+            ("recovered by", window.recovered_by or "not yet"),
+            ("duration", duration),
+        ),
+    )
+
+
+def _suspects(window: FailureWindow) -> Finding | None:
+    if not window.suspects:
+        return None
+    relevant = [s for s in window.suspects if s.score > SCORE_OTHER] or list(window.suspects)
+    shown = relevant[:SUSPECTS_SHOWN]
+    top = shown[0]
+    if top.score >= SCORE_LEFT_BROKEN:
+        confidence = Confidence.HIGH
+    elif top.score >= SCORE_APPLIED_EDIT:
+        confidence = Confidence.MEDIUM
+    else:
+        confidence = Confidence.LOW
+    return Finding(
+        rule="FX402",
+        name="suspect-change",
+        severity=Severity.HIGH if window.open else Severity.LOW,
+        confidence=confidence,
+        title=f"Most likely cause of the failures from {window.first_failed}: commit "
+        f"{top.commit[:8]}",
+        detail=(
+            f"{len(window.suspects)} commit(s) came after the last successful deploy "
+            f"({window.last_live_before or 'none known'}); ranked first, {top.commit[:8]}: "
+            f"{top.reasons[0]}."
+            + (
+                f" {len(relevant) - len(shown)} more not shown."
+                if len(relevant) > len(shown)
+                else ""
+            )
+        ),
+        commits=tuple(s.commit for s in shown),
+        deploys=window.deploys,
+        start=window.start,
+        end=window.end,
+        facts=tuple((f"{s.commit[:8]} ({s.score:.1f})", "; ".join(s.reasons)) for s in shown),
+    )
+
+
+def _broken_deploy(deploy: Deploy, point: HistoryPoint) -> Finding:
+    problems = [p for p in point.problems if p.severity >= Severity.HIGH]
+    first = problems[0]
+    listed = "; ".join(f"{p.name} ({p.rule}): {p.detail}" for p in problems[:3])
+    if deploy.category.succeeded:
+        severity = Severity.HIGH
+        outcome = (
+            "It went live anyway, so its migrations cannot have run: the database is behind "
+            "the code it serves."
+        )
+    elif deploy.category is DeployCategory.FAILED:
+        severity = Severity.MEDIUM
+        outcome = "It failed, as any deploy that runs these migrations must."
+    else:
+        severity = Severity.LOW
+        outcome = f"Its outcome is {deploy.status}."
+    return Finding(
+        rule="FX403",
+        name="deployed-broken-migrations",
+        severity=severity,
+        confidence=Confidence.HIGH,
+        title=f"Deploy {deploy.id} shipped commit {(deploy.commit or '?')[:8]} with a broken "
+        "migration graph",
+        detail=f"At commit {(deploy.commit or '?')[:8]} the graph had: {listed}. {outcome}",
+        revision=first.revision,
+        path=first.path,
+        commits=(deploy.commit,) if deploy.commit else (),
+        deploys=(deploy.id,),
+        start=deploy.created_at,
+        end=deploy.finished_at or deploy.created_at,
+        environment=first.environment,
+        facts=(("deploy status", deploy.status), ("graph as of", point.commit)),
+    )
+
+
+def detect(ctx: Context) -> Iterator[Finding]:
+    by_id = {d.id: d for d in ctx.deploys}
+    for window in ctx.failure_windows:
+        yield _streak(window, by_id)
+        suspects = _suspects(window)
+        if suspects is not None:
+            yield suspects
+    for deploy in ctx.deploys:
+        if deploy.commit is None:
+            continue
+        record = ctx.commits.get(deploy.commit)
+        point = point_as_of(ctx.history, deploy.commit, record.committed_at if record else None)
+        if point is not None and point.broken:
+            yield _broken_deploy(deploy, point)

@@ -1,0 +1,212 @@
+"""Output of ``forensics dag`` and ``forensics history``: text, JSON and Mermaid.
+
+Takes model objects only. Paths, messages and details come from the analysed repository and
+are untrusted: control characters are removed from text output and Mermaid labels are
+entity-escaped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from forensics.model.migrations import GraphEvent, GraphState, HistoryPoint, MigrationFile
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _clean(text: str | None) -> str:
+    return _CONTROL.sub("?", text or "").replace("\n", " ")
+
+
+def iso(when: datetime | None) -> str | None:
+    if when is None:
+        return None
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _short(sha: str | None) -> str:
+    return sha[:8] if sha else "-"
+
+
+def _revisions(state: GraphState) -> list[MigrationFile]:
+    """One file per revision (the first of duplicates), in the state's topological order."""
+    seen: set[str] = set()
+    found = []
+    for m in state.migrations:
+        if m.revision and m.revision not in seen:
+            seen.add(m.revision)
+            found.append(m)
+    return found
+
+
+# -- dag ------------------------------------------------------------------------------------
+def dag_text(rev: str, states: Sequence[GraphState]) -> str:
+    """An annotated tree like ``alembic history``: newest first, ``parents -> revision``."""
+    lines = [f"Migration graph at {rev}"]
+    for state in states:
+        env = state.environment
+        lines += [
+            "",
+            f"Environment {_clean(env.name)} "
+            f"(versions: {', '.join(map(_clean, env.versions_dirs))})",
+            f"  heads: {', '.join(state.heads) or '-'}    bases: {', '.join(state.bases) or '-'}",
+        ]
+        for m in reversed(_revisions(state)):
+            marks = []
+            if m.revision in state.heads:
+                marks.append("(head)")
+            if m.revision in state.branch_points:
+                marks.append("(branchpoint)")
+            if m.revision in state.merge_points:
+                marks.append("(mergepoint)")
+            if m.branch_labels:
+                marks.append(f"({', '.join(map(_clean, m.branch_labels))})")
+            parents = ", ".join(m.down_revisions) or "<base>"
+            if m.depends_on:
+                parents += f" (depends on {', '.join(m.depends_on)})"
+            text = f"  {_clean(parents)} -> {_clean(m.revision)}"
+            text += (" " + " ".join(marks)) if marks else ""
+            text += f", {_clean(m.message)}" if m.message else ""
+            lines.append(f"{text}    [{_clean(m.path)}]")
+        broken = [m for m in state.migrations if not m.revision]
+        for m in broken:
+            lines.append(f"  ?? {_clean(m.path)} (no readable revision)")
+        if state.problems:
+            lines.append("  problems:")
+            for p in state.problems:
+                lines.append(f"    {p.rule} {p.severity.label} {p.name}: {_clean(p.detail)}")
+        else:
+            lines.append("  problems: none")
+    return "\n".join(lines) + "\n"
+
+
+def dag_json(rev: str, states: Sequence[GraphState]) -> dict[str, Any]:
+    """The ``forensics.dag/1`` document of DESIGN.md, key for key."""
+    return {
+        "schema": "forensics.dag/1",
+        "rev": rev,
+        "environments": [
+            {
+                "name": state.environment.name,
+                "versions_dirs": list(state.environment.versions_dirs),
+                "revision_count": len(_revisions(state)),
+                "revisions": {
+                    m.revision: {
+                        "path": m.path,
+                        "down_revisions": list(m.down_revisions),
+                        "depends_on": list(m.depends_on),
+                        "branch_labels": list(m.branch_labels),
+                        "tables": {"create": list(m.tables.create), "drop": list(m.tables.drop)},
+                    }
+                    for m in _revisions(state)
+                    if m.revision
+                },
+                "heads": list(state.heads),
+                "bases": list(state.bases),
+                "problems": [
+                    {
+                        "rule": p.rule,
+                        "name": p.name,
+                        "severity": p.severity.label,
+                        "revision": p.revision,
+                        "path": p.path,
+                        "detail": p.detail,
+                    }
+                    for p in state.problems
+                ],
+            }
+            for state in states
+        ],
+    }
+
+
+def _mermaid_label(text: str) -> str:
+    escaped = _clean(text)
+    for char, entity in (("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
+        escaped = escaped.replace(char, entity)
+    return re.sub(r"[\[\]{}()|`]", lambda m: f"#{ord(m.group())};", escaped)
+
+
+def dag_mermaid(rev: str, states: Sequence[GraphState]) -> str:
+    """A Mermaid flowchart, bases at the top; heads, merges and broken revisions styled."""
+    lines = ["flowchart BT", f"  %% migration graph at {rev}"]
+    counter = 0
+    for index, state in enumerate(states):
+        ids: dict[str, str] = {}
+        lines.append(f'  subgraph env{index}["{_mermaid_label(state.environment.name)}"]')
+        flagged = {p.revision for p in state.problems if p.revision}
+        for m in _revisions(state):
+            counter += 1
+            node = f"r{counter}"
+            ids[m.revision or ""] = node
+            label = m.revision or ""
+            if m.message:
+                label += f": {m.message[:40]}"
+            lines.append(f'    {node}["{_mermaid_label(label)}"]')
+            if m.revision in state.heads:
+                lines.append(f"    class {node} head")
+            if m.revision in flagged:
+                lines.append(f"    class {node} broken")
+        for m in _revisions(state):
+            for parent in m.down_revisions:
+                if parent in ids:
+                    lines.append(f"    {ids[m.revision or '']} --> {ids[parent]}")
+            for parent in m.depends_on:
+                if parent in ids:
+                    lines.append(f"    {ids[m.revision or '']} -.-> {ids[parent]}")
+        lines.append("  end")
+    lines += [
+        "  classDef head stroke-width:3px",
+        "  classDef broken fill:#fdd,stroke:#c00",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# -- history --------------------------------------------------------------------------------
+def _event(e: GraphEvent) -> dict[str, Any]:
+    return {
+        "kind": e.kind,
+        "commit": e.commit,
+        "at": iso(e.at),
+        "resolved_by": e.resolved_by,
+        "revision": e.revision,
+        "path": e.path,
+        "rule": e.rule,
+        "detail": e.detail,
+        "resolved_at": iso(e.resolved_at),
+        "environment": e.environment,
+    }
+
+
+def history_json(rev: str, events: Sequence[GraphEvent]) -> dict[str, Any]:
+    return {
+        "schema": "forensics.history/1",
+        "rev": rev,
+        "graph_events": [_event(e) for e in events],
+    }
+
+
+def history_text(rev: str, events: Sequence[GraphEvent], points: Sequence[HistoryPoint]) -> str:
+    """The events (opened, resolved or still open), then the graph after each commit."""
+    lines = [f"Migration graph history of {rev}", ""]
+    if not events:
+        lines.append("No graph problems appeared.")
+    for e in events:
+        where = _clean(e.path or e.revision or e.environment or "")
+        if e.resolved_by:
+            span = f"resolved by {_short(e.resolved_by)} at {iso(e.resolved_at)}"
+        else:
+            span = "STILL OPEN"
+        lines.append(
+            f"{e.rule} {e.kind} {where}: opened by {_short(e.commit)} at {iso(e.at)}, {span}"
+        )
+        lines.append(f"    {_clean(e.detail)}")
+    lines += ["", f"Graph after each of {len(points)} commits that touched a versions folder:"]
+    for p in points:
+        heads = "; ".join(f"{_clean(env)}: {', '.join(h) or '-'}" for env, h in p.heads)
+        status = ", ".join(sorted({f"{x.rule} {x.kind}" for x in p.problems})) or "ok"
+        lines.append(f"  {iso(p.at)} {_short(p.commit)}  heads {heads}  [{status}]")
+    return "\n".join(lines) + "\n"

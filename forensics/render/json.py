@@ -1,0 +1,209 @@
+"""The JSON report, schema ``forensics.report/1`` of DESIGN.md, key for key.
+
+DESIGN's keys come first and in its order; keys this module adds come after them, so that
+a reader of the schema finds what it documents where it documents it. Times are ISO-8601 UTC
+with ``Z``; commit ids are full SHAs. Output is stable: indent 2, a trailing newline.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from forensics.model.deploys import Deploy, FailureWindow
+from forensics.model.findings import Finding
+from forensics.model.migrations import GraphEvent
+from forensics.model.report import (
+    Burst,
+    ChainNode,
+    EnvironmentSummary,
+    Production,
+    Remediation,
+    Report,
+)
+
+SCHEMA = "forensics.report/1"
+
+
+def iso(when: datetime | None) -> str | None:
+    if when is None:
+        return None
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _node(n: ChainNode) -> dict[str, Any]:
+    return {
+        "revision": n.revision,
+        "path": n.path,
+        "message": n.message,
+        "parents": list(n.parents),
+        "annotations": list(n.annotations),
+    }
+
+
+def _environment(e: EnvironmentSummary) -> dict[str, Any]:
+    return {
+        "name": e.name,
+        "versions_dirs": list(e.versions_dirs),
+        "revision_count": e.revision_count,
+        "heads": list(e.heads),
+        "bases": list(e.bases),
+        "chain": [_node(n) for n in e.chain],
+    }
+
+
+def _production(p: Production) -> dict[str, Any]:
+    health = None
+    if p.health is not None:
+        health = {
+            "url": p.health.url,
+            "ok": p.health.ok,
+            "status": p.health.status,
+            "summary": p.health.summary,
+            "error": p.health.error,
+        }
+    return {
+        "revisions": list(p.revisions),
+        "source": p.source,
+        "deploy": p.deploy,
+        "commit": p.commit,
+        "applied": list(p.applied),
+        "tables_expected": None if p.tables_expected is None else list(p.tables_expected),
+        "tables_present": None if p.tables_present is None else list(p.tables_present),
+        "database": p.database,
+        "health": health,
+    }
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "rule": f.rule,
+        "name": f.name,
+        "severity": f.severity.label,
+        "confidence": f.confidence.label,
+        "title": f.title,
+        "detail": f.detail,
+        "revision": f.revision,
+        "path": f.path,
+        "commits": list(f.commits),
+        "changes": [{"commit": c.commit, "kind": c.kind} for c in f.changes],
+        "merges": list(f.merges),
+        "deploys": list(f.deploys),
+        "start": iso(f.start),
+        "end": iso(f.end),
+        "fingerprint": f.fingerprint,
+        "line": f.line,
+        "environment": f.environment,
+        "facts": [{"label": label, "value": value} for label, value in f.facts],
+    }
+
+
+def _event(e: GraphEvent) -> dict[str, Any]:
+    return {
+        "kind": e.kind,
+        "commit": e.commit,
+        "at": iso(e.at),
+        "resolved_by": e.resolved_by,
+        "revision": e.revision,
+        "path": e.path,
+        "rule": e.rule,
+        "detail": e.detail,
+        "resolved_at": iso(e.resolved_at),
+        "environment": e.environment,
+    }
+
+
+def _burst(b: Burst) -> dict[str, Any]:
+    return {
+        "commits": list(b.commits),
+        "start": iso(b.start),
+        "end": iso(b.end),
+        "authors": list(b.authors),
+        "paths": list(b.paths),
+        "automation_score": b.automation_score,
+        "median_gap_seconds": b.median_gap_seconds,
+        "longest_gap_seconds": b.longest_gap_seconds,
+        "signals": list(b.signals),
+        "merges": list(b.merges),
+    }
+
+
+def _deploy(d: Deploy) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "status": d.status,
+        "category": d.category.value,
+        "commit": d.commit,
+        "created_at": iso(d.created_at),
+        "finished_at": iso(d.finished_at),
+        "service": d.service,
+        "source": d.source,
+        "commit_ref": d.commit_ref,
+        "commit_known": d.commit_known,
+        "message": d.message,
+        "trigger": d.trigger,
+    }
+
+
+def _window(w: FailureWindow) -> dict[str, Any]:
+    return {
+        "start": iso(w.start),
+        "end": iso(w.end),
+        "count": w.count,
+        "first_failed": w.first_failed,
+        "last_failed": w.last_failed,
+        "last_live_before": w.last_live_before,
+        "recovered_by": w.recovered_by,
+        "suspects": [
+            {"commit": s.commit, "score": s.score, "reasons": list(s.reasons)} for s in w.suspects
+        ],
+        "open": w.open,
+        "deploys": list(w.deploys),
+    }
+
+
+def _remediation(r: Remediation) -> dict[str, Any]:
+    return {
+        "title": r.title,
+        "recommended": r.recommended,
+        "why": r.why,
+        "commands": list(r.commands),
+        "risks": list(r.risks),
+        "warnings": list(r.warnings),
+    }
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "generated_at": iso(report.generated_at),
+        "repo": {"path": report.repo_path, "rev": report.rev},
+        "window": {"since": iso(report.since), "until": iso(report.until)},
+        "environments": [_environment(e) for e in report.environments],
+        "production": _production(report.production),
+        "findings": [finding_json(f) for f in report.findings],
+        "graph_events": [_event(e) for e in report.graph_events],
+        "bursts": [_burst(b) for b in report.bursts],
+        "deploys": [_deploy(d) for d in report.deploys],
+        "failure_windows": [_window(w) for w in report.failure_windows],
+    }
+    if report.audit is not None:
+        doc["audit"] = {
+            "previous": report.audit.previous,
+            "new": list(report.audit.new),
+            "still_open": list(report.audit.still_open),
+            "resolved": list(report.audit.resolved),
+            "id": report.audit.audit_id,
+        }
+    doc["title"] = report.title
+    doc["status"] = report.status
+    doc["head"] = report.head.sha if report.head else None
+    doc["remediations"] = [_remediation(r) for r in report.remediations]
+    doc["files_examined"] = list(report.files_examined)
+    doc["warnings"] = list(report.warnings)
+    return doc
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report_json(report), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,651 @@
+"""What the Markdown and HTML reports show, computed once from the ``Report``.
+
+Both templates read this view, so that the two formats carry the same facts in the same
+sections. Every value here is plain data: strings from the analysed repository (messages,
+authors, paths, deploy messages) stay raw, and each template escapes them for its own format.
+The wording that is ours (section titles, status lines, next steps) is built here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from forensics.model.commits import CommitRecord
+from forensics.model.deploys import Deploy, DeployCategory, FailureWindow
+from forensics.model.findings import Finding, Severity
+from forensics.model.report import Burst, ChainNode, EnvironmentSummary, Report, RuleInfo
+
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("production", "Production status"),
+    ("deployment", "Deployment status"),
+    ("root-cause", "Root cause"),
+    ("still-up", "Why production is still up"),
+    ("rules", "Rules broken"),
+    ("remediation", "Remediation options"),
+    ("timeline", "Timeline"),
+    ("chain", "Migration chain"),
+    ("next-steps", "Next steps"),
+    ("files", "Files examined"),
+)
+AUDIT_TITLE = "Since last audit"
+WARNINGS_TITLE = "Analysis warnings"
+TITLES = dict(SECTIONS)
+
+_GRAPH_RULES = ("FX102", "FX103", "FX104", "FX105", "FX106", "FX204")
+MAX_DEPLOYS = 15
+MAX_TIMELINE = 200
+ANNOTATION_ORDER = ("production", "head", "applied", "modified", "broken", "base")
+
+_SOURCES = {
+    "database": "read from the database's alembic_version table",
+    "flag": "given with --prod-revision",
+    "deploy": "the migration heads at the commit of the last successful deploy",
+    "tags": "the migration heads at the latest release tag",
+    "unknown": "unknown: no database, --prod-revision, deploy or release tag evidence",
+}
+
+
+def when(moment: datetime | None) -> str:
+    """A time as people read it in a report: ``2025-11-16 17:25 UTC``."""
+    if moment is None:
+        return "-"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def clock(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%m-%d %H:%M:%S")
+
+
+def short(sha: str | None) -> str:
+    return sha[:8] if sha else "-"
+
+
+def one_line(text: str | None, limit: int = 0) -> str:
+    flat = " ".join((text or "").split())
+    if limit and len(flat) > limit:
+        return flat[: limit - 1] + "…"
+    return flat
+
+
+def span(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return f"{round(seconds)} s"
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes / 60
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+@dataclass(frozen=True)
+class CommitRow:
+    sha: str
+    short: str
+    time: str
+    author: str
+    message: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class FindingView:
+    finding: Finding
+    anchor: str
+    location: str
+    rows: tuple[CommitRow, ...]
+    merges: tuple[str, ...]
+    span: str
+
+
+@dataclass(frozen=True)
+class DeployRow:
+    id: str
+    status: str
+    category: str
+    time: str
+    commit: str
+    message: str
+    flag: str
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    time: str
+    what: str
+    ref: str
+    who: str
+    detail: str
+    at: datetime = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ChainView:
+    name: str
+    mermaid: str
+    tree: str
+    nodes: tuple[ChainNode, ...]
+    summary: EnvironmentSummary
+
+
+@dataclass(frozen=True)
+class View:
+    report: Report
+    title: str
+    date: str
+    status: str
+    status_line: str
+    audit: dict[str, tuple[tuple[str, str], ...]] | None
+    production: tuple[str, ...]
+    tables: tuple[tuple[str, str], ...]
+    deploys: tuple[DeployRow, ...]
+    deploys_hidden: int
+    window_line: str
+    head_line: str
+    findings: tuple[FindingView, ...]
+    still_up: tuple[str, ...]
+    rules: tuple[RuleInfo, ...]
+    rules_missing: tuple[str, ...]
+    timeline: tuple[TimelineRow, ...]
+    timeline_hidden: int
+    chains: tuple[ChainView, ...]
+    next_steps: tuple[str, ...]
+    sections: tuple[tuple[str, str], ...] = SECTIONS
+
+
+def build(report: Report) -> View:
+    ranked = sorted(
+        report.findings, key=lambda f: (-f.severity, -f.confidence, f.rule, f.path or "")
+    )
+    deploys = sorted(report.deploys, key=lambda d: (d.created_at, d.id), reverse=True)
+    rules, missing = _rules(report, ranked)
+    timeline = _timeline(report)
+    return View(
+        report=report,
+        title=report.title,
+        date=when(report.generated_at),
+        status=report.status,
+        status_line=_status_line(report),
+        audit=_audit(report),
+        production=_production(report),
+        tables=_tables(report),
+        deploys=tuple(_deploy_row(report, d) for d in deploys[:MAX_DEPLOYS]),
+        deploys_hidden=max(0, len(deploys) - MAX_DEPLOYS),
+        window_line=_window_line(report),
+        head_line=_head_line(report),
+        findings=tuple(_finding(report, f, i) for i, f in enumerate(ranked, 1)),
+        still_up=_still_up(report),
+        rules=rules,
+        rules_missing=missing,
+        timeline=tuple(timeline[:MAX_TIMELINE]),
+        timeline_hidden=max(0, len(timeline) - MAX_TIMELINE),
+        chains=tuple(_chain(env) for env in report.environments if env.chain),
+        next_steps=_next_steps(report, ranked),
+    )
+
+
+# -- status and audit -----------------------------------------------------------------------
+def _status_line(report: Report) -> str:
+    open_windows = [w for w in report.failure_windows if w.open]
+    counts = _severity_counts(report.findings)
+    parts = []
+    for w in open_windows:
+        parts.append(f"{w.count} failed deploy(s) since {when(w.start)}, none recovered")
+    if counts:
+        parts.append(counts)
+    if not parts:
+        parts.append("no finding at medium severity or above, no open failure window")
+    return f"{report.status.upper()}: " + "; ".join(parts)
+
+
+def _severity_counts(findings: Iterable[Finding]) -> str:
+    tally: dict[Severity, int] = {}
+    for f in findings:
+        tally[f.severity] = tally.get(f.severity, 0) + 1
+    return ", ".join(
+        f"{tally[s]} {s.label}" for s in sorted(tally, reverse=True) if s >= Severity.MEDIUM
+    ) + (" finding(s)" if any(s >= Severity.MEDIUM for s in tally) else "")
+
+
+def _audit(report: Report) -> dict[str, tuple[tuple[str, str], ...]] | None:
+    if report.audit is None:
+        return None
+    titles = {f.fingerprint: f"{f.rule} {f.title}" for f in report.findings}
+    titles.update({f.fingerprint: f"{f.rule} {f.title}" for f in report.audit.resolved_findings})
+
+    def listed(prints: Sequence[str]) -> tuple[tuple[str, str], ...]:
+        return tuple((p, titles.get(p, "(finding not in this report)")) for p in prints)
+
+    return {
+        "new": listed(report.audit.new),
+        "still open": listed(report.audit.still_open),
+        "resolved": listed(report.audit.resolved),
+    }
+
+
+# -- production -----------------------------------------------------------------------------
+def _production(report: Report) -> tuple[str, ...]:
+    prod = report.production
+    lines = []
+    health = prod.health
+    if health is None:
+        lines.append("Health check: not run (pass --health-url to check it).")
+    elif health.error:
+        lines.append(f"Health check: GET {health.url} failed: {health.error}")
+    else:
+        verdict = "healthy" if health.ok else "NOT healthy"
+        status = f"HTTP {health.status}" if health.status is not None else "no status"
+        summary = f", body: {one_line(health.summary, 200)}" if health.summary else ""
+        lines.append(f"Health check: GET {health.url} answered {status} ({verdict}){summary}.")
+    if prod.revisions:
+        lines.append(
+            f"Production revision: {', '.join(prod.revisions)}, "
+            + _SOURCES.get(prod.source, prod.source)
+            + (f" (deploy {prod.deploy}, commit {short(prod.commit)})" if prod.deploy else "")
+            + "."
+        )
+    else:
+        lines.append(f"Production revision: {_SOURCES['unknown']}.")
+    if prod.database:
+        lines.append(f"Database: {prod.database}.")
+    if prod.applied:
+        lines.append(
+            f"Applied migrations (production's revisions and their ancestors): {len(prod.applied)}."
+        )
+    if prod.tables_expected is None or prod.tables_present is None:
+        lines.append("Tables: not checked (no database given).")
+    else:
+        present = set(prod.tables_present)
+        found = sum(1 for t in prod.tables_expected if t in present)
+        lines.append(f"Tables: {found}/{len(prod.tables_expected)} expected tables present.")
+    return tuple(lines)
+
+
+def _tables(report: Report) -> tuple[tuple[str, str], ...]:
+    prod = report.production
+    if prod.tables_expected is None or prod.tables_present is None:
+        return ()
+    present = set(prod.tables_present)
+    return tuple((t, "present" if t in present else "MISSING") for t in prod.tables_expected)
+
+
+# -- deployment -----------------------------------------------------------------------------
+def _deploy_row(report: Report, d: Deploy) -> DeployRow:
+    record = report.commit(d.commit) if d.commit else None
+    message = record.subject if record else one_line(d.message, 100)
+    flag = "" if d.commit_known else "commit not in repository"
+    return DeployRow(
+        id=d.id,
+        status=d.status,
+        category=d.category.value,
+        time=when(d.created_at),
+        commit=short(d.commit or d.commit_ref),
+        message=message,
+        flag=flag,
+    )
+
+
+def current_window(report: Report) -> FailureWindow | None:
+    windows = sorted(report.failure_windows, key=lambda w: w.start)
+    opened = [w for w in windows if w.open]
+    if opened:
+        return opened[-1]
+    return windows[-1] if windows else None
+
+
+def _window_line(report: Report) -> str:
+    w = current_window(report)
+    if w is None:
+        if report.deploys:
+            return "Failure window: none; no deploy failed."
+        return "Failure window: no deploy data was given (pass --deploys)."
+    before = f"last successful deploy before it: {w.last_live_before or 'none known'}"
+    if w.open:
+        return (
+            f"Failure window OPEN since {when(w.start)}: {w.count} failed deploy(s), "
+            f"{w.first_failed} … {w.last_failed}; {before}. Nothing has recovered it."
+        )
+    return (
+        f"Last failure window: {when(w.start)} to {when(w.end)}, {w.count} failed deploy(s), "
+        f"{w.first_failed} … {w.last_failed}; {before}; recovered by {w.recovered_by}."
+    )
+
+
+def _head_line(report: Report) -> str:
+    head = report.head
+    if head is None:
+        return f"HEAD (analysed revision): {report.rev}"
+    return (
+        f'HEAD (analysed revision): {head.short} "{head.subject}" by {head.author.name}, '
+        f"{when(head.committed_at)}"
+    )
+
+
+# -- root cause -----------------------------------------------------------------------------
+def change_kinds(report: Report, sha: str, path: str | None = None) -> list[str]:
+    kinds = []
+    for c in report.migration_changes:
+        mine = c.commit == sha or sha in c.authors
+        if mine and (path is None or c.path == path) and c.kind.value not in kinds:
+            kinds.append(c.kind.value)
+    return kinds
+
+
+def _kind(report: Report, finding: Finding, sha: str) -> str:
+    kinds = [c.kind for c in finding.changes if c.commit == sha]
+    if not kinds:
+        kinds = change_kinds(report, sha, finding.path) or change_kinds(report, sha)
+    if kinds:
+        return ", ".join(dict.fromkeys(kinds))
+    record = report.commit(sha)
+    if record is None:
+        return "-"
+    if finding.path and finding.path not in record.paths:
+        return "no change to this file"
+    return "no migration change"
+
+
+def _commit_row(report: Report, sha: str, kind: str) -> CommitRow:
+    record = report.commit(sha)
+    if record is None:
+        return CommitRow(sha, short(sha), "-", "-", "(commit not read)", kind)
+    return CommitRow(
+        sha=sha,
+        short=record.short,
+        time=when(record.committed_at),
+        author=record.author.name,
+        message=record.subject,
+        kind=kind,
+    )
+
+
+def _finding(report: Report, finding: Finding, index: int) -> FindingView:
+    location = finding.path or finding.revision or ""
+    if finding.path and finding.line:
+        location += f":{finding.line}"
+    if finding.revision and finding.path:
+        location = f"{finding.revision} ({location})"
+    rows = tuple(_commit_row(report, sha, _kind(report, finding, sha)) for sha in finding.commits)
+    if finding.start and finding.end and finding.start != finding.end:
+        period = f"{when(finding.start)} to {when(finding.end)}"
+    else:
+        period = when(finding.start) if finding.start else ""
+    return FindingView(
+        finding=finding,
+        anchor=f"finding-{index}",
+        location=location,
+        rows=rows,
+        merges=tuple(short(m) for m in finding.merges),
+        span=period,
+    )
+
+
+# -- why production is still up -------------------------------------------------------------
+def _last_success(report: Report) -> Deploy | None:
+    succeeded = [d for d in report.deploys if d.category.succeeded]
+    live = [d for d in succeeded if d.category is DeployCategory.LIVE]
+    pool = live or succeeded
+    return max(pool, key=lambda d: (d.created_at, d.id)) if pool else None
+
+
+def _still_up(report: Report) -> tuple[str, ...]:
+    lines = []
+    last = _last_success(report)
+    if last is None:
+        lines.append(
+            "No successful deploy is in the deploy data, so the report cannot say what "
+            "production runs."
+        )
+    else:
+        record = report.commit(last.commit) if last.commit else None
+        what = f"commit {short(last.commit or last.commit_ref)}"
+        if record:
+            what += f' "{record.subject}" ({when(record.committed_at)})'
+        lines.append(
+            f"The last successful deploy is {last.id} (status {last.status}, created "
+            f"{when(last.created_at)}); it runs {what}."
+        )
+        later = [d for d in report.deploys if d.created_at > last.created_at]
+        failed = [d for d in later if d.category is DeployCategory.FAILED]
+        if failed:
+            statuses = ", ".join(sorted({d.status for d in failed}))
+            lines.append(
+                f"{len(failed)} of the {len(later)} deploy(s) after it failed ({statuses}); "
+                "a failed deploy does not replace the running one"
+                + (", and the provider still reports it as live." if last.status == "live" else ".")
+            )
+        elif later:
+            lines.append(f"{len(later)} deploy(s) after it did not fail and did not finish.")
+    prod = report.production
+    if prod.revisions:
+        lines.append(
+            f"Production's migration revision is {', '.join(prod.revisions)} "
+            f"({_SOURCES.get(prod.source, prod.source)})."
+        )
+    if prod.health and prod.health.ok:
+        lines.append(f"The health check answered HTTP {prod.health.status}.")
+    return tuple(lines)
+
+
+# -- rules ----------------------------------------------------------------------------------
+def _rules(
+    report: Report, ranked: Sequence[Finding]
+) -> tuple[tuple[RuleInfo, ...], tuple[str, ...]]:
+    catalogue = {r.id: r for r in report.rules}
+    seen: list[str] = []
+    for f in ranked:
+        if f.rule not in seen:
+            seen.append(f.rule)
+    known = tuple(catalogue[r] for r in seen if r in catalogue)
+    names = {f.rule: f.name for f in ranked}
+    missing = tuple(f"{r} {names[r]}" for r in seen if r not in catalogue)
+    return known, missing
+
+
+# -- timeline -------------------------------------------------------------------------------
+def timeline_commits(report: Report) -> list[CommitRecord]:
+    """The commits a timeline shows: those inside the window, or (without ``--since``) the
+    ones the findings, bursts and deploys refer to."""
+    if report.since is not None:
+        since = report.since
+        return sorted(
+            (c for c in report.commits if since <= c.committed_at <= report.until),
+            key=lambda c: (c.committed_at, c.sha),
+        )
+    wanted = {sha for f in report.findings for sha in f.commits}
+    wanted |= {sha for b in report.bursts for sha in b.commits}
+    wanted |= {d.commit for d in report.deploys if d.commit}
+    return sorted(
+        (c for c in report.commits if c.sha in wanted), key=lambda c: (c.committed_at, c.sha)
+    )
+
+
+def _timeline(report: Report) -> list[TimelineRow]:
+    rows = []
+    for c in timeline_commits(report):
+        kinds = change_kinds(report, c.sha)
+        detail = c.subject + (f" [migrations: {', '.join(kinds)}]" if kinds else "")
+        rows.append(
+            TimelineRow(
+                when(c.committed_at), "commit", c.short, c.author.name, detail, c.committed_at
+            )
+        )
+    for b in report.bursts:
+        rows.append(_burst_row(b))
+    for d in report.deploys:
+        rows.append(
+            TimelineRow(
+                when(d.created_at),
+                f"deploy {d.category.value}",
+                d.id,
+                "",
+                f"{d.status} of {short(d.commit or d.commit_ref)}",
+                d.created_at,
+            )
+        )
+    for w in report.failure_windows:
+        rows.append(
+            TimelineRow(
+                when(w.start),
+                "failure window opens",
+                w.first_failed,
+                "",
+                f"{w.count} failed deploy(s)",
+                w.start,
+            )
+        )
+        if w.recovered_by:
+            rows.append(
+                TimelineRow(
+                    when(w.end), "failure window closes", w.recovered_by, "", "recovered", w.end
+                )
+            )
+    order = {"failure window opens": 0, "burst": 1, "commit": 2}
+    rows.sort(key=lambda r: (r.at, order.get(r.what, 3), r.ref))
+    return rows
+
+
+def _burst_row(b: Burst) -> TimelineRow:
+    detail = (
+        f"burst of {len(b.commits)} commit(s) over {span((b.end - b.start).total_seconds())} "
+        f"until {when(b.end)} on {', '.join(b.paths)}; automation score {b.automation_score:.2f}"
+    )
+    return TimelineRow(
+        when(b.start),
+        "burst",
+        short(b.commits[0]) if b.commits else "-",
+        ", ".join(b.authors),
+        detail,
+        b.start,
+    )
+
+
+# -- chain ----------------------------------------------------------------------------------
+def marks_of(node: ChainNode) -> list[str]:
+    return sorted(
+        node.annotations,
+        key=lambda a: (ANNOTATION_ORDER.index(a) if a in ANNOTATION_ORDER else 99, a),
+    )
+
+
+def mermaid_label(text: str) -> str:
+    """Mermaid-safe label text: entity codes for everything that could end a label."""
+    out = []
+    for char in one_line(text):
+        if char.isalnum() or char in " .,:-_/+=*'":
+            out.append(char)
+        else:
+            out.append(f"#{ord(char)};")
+    return "".join(out)
+
+
+def _mermaid(nodes: Sequence[ChainNode]) -> str:
+    ids = {n.revision: f"n{i}" for i, n in enumerate(nodes)}
+    lines = ["flowchart BT"]
+    for n in nodes:
+        label = n.revision + (f": {one_line(n.message, 40)}" if n.message else "")
+        marks = marks_of(n)
+        if marks:
+            label += f" [{', '.join(marks)}]"
+        lines.append(f'  {ids[n.revision]}["{mermaid_label(label)}"]')
+    for n in nodes:
+        for parent in n.parents:
+            if parent in ids:
+                lines.append(f"  {ids[n.revision]} --> {ids[parent]}")
+    for cls, style in (
+        ("production", "stroke:#1a7f37,stroke-width:3px"),
+        ("modified", "fill:#ffe5e5,stroke:#cf222e"),
+        ("broken", "fill:#cf222e,color:#fff"),
+        ("head", "stroke:#0969da,stroke-width:3px"),
+    ):
+        members = [ids[n.revision] for n in nodes if cls in n.annotations]
+        if members:
+            lines.append(f"  classDef {cls} {style}")
+            lines.append(f"  class {','.join(members)} {cls}")
+    return "\n".join(lines)
+
+
+def _tree(nodes: Sequence[ChainNode]) -> str:
+    """An indented tree from the oldest revisions down; a merge revision is shown once,
+    under its first parent in the chain, and named under the others."""
+    known = {n.revision: n for n in nodes}
+    children: dict[str, list[str]] = {n.revision: [] for n in nodes}
+    roots = []
+    for n in nodes:
+        inside = [p for p in n.parents if p in known]
+        if not inside:
+            roots.append(n.revision)
+        for p in inside:
+            children[p].append(n.revision)
+    lines: list[str] = []
+    shown: set[str] = set()
+
+    def label(n: ChainNode) -> str:
+        text = n.revision + (f" ({one_line(n.message, 50)})" if n.message else "")
+        outside = [p for p in n.parents if p not in known]
+        if outside:
+            text += f" ← {', '.join(outside)} …"
+        marks = marks_of(n)
+        return text + (f"  [{', '.join(marks)}]" if marks else "")
+
+    def walk(rev: str, prefix: str, connector: str, indent: str) -> None:
+        if rev in shown:
+            lines.append(f"{prefix}{connector}{rev} (merge revision, shown above)")
+            return
+        shown.add(rev)
+        lines.append(prefix + connector + label(known[rev]))
+        kids = children[rev]
+        for i, child in enumerate(kids):
+            last = i == len(kids) - 1
+            walk(child, prefix + indent, "└─→ " if last else "├─→ ", "    " if last else "│   ")
+
+    for root in roots:
+        walk(root, "", "", "")
+    return "\n".join(lines)
+
+
+def _chain(env: EnvironmentSummary) -> ChainView:
+    return ChainView(env.name, _mermaid(env.chain), _tree(env.chain), env.chain, env)
+
+
+# -- next steps -----------------------------------------------------------------------------
+def _next_steps(report: Report, ranked: Sequence[Finding]) -> tuple[str, ...]:
+    steps: list[str] = []
+    rules = {f.rule for f in ranked}
+    for b in report.bursts:
+        if any(f.rule in ("FX301", "FX302") for f in ranked):
+            steps.append(
+                f"Stop the commits: {len(b.commits)} commit(s) by {', '.join(b.authors)} on "
+                f"{', '.join(b.paths)} within {span((b.end - b.start).total_seconds())}. "
+                "Check for a script, agent or retry loop that pushes them."
+            )
+    for f in ranked:
+        if f.rule in ("FX201", "FX202", "FX203") and f.severity >= Severity.MEDIUM:
+            steps.append(
+                f"Push no more commits that change {f.path or f.revision}. Put back the "
+                "content production applied (see Remediation options)."
+            )
+            steps.append(
+                f"Carry whatever the edits to {f.revision or f.path} meant to do forward "
+                "in a new migration."
+            )
+        elif f.rule == "FX101" and _still_open(report, f):
+            steps.append(f"Join the heads with an alembic merge revision: {f.title}.")
+        elif f.rule in _GRAPH_RULES and _still_open(report, f):
+            steps.append(f"Fix the graph: {f.title}.")
+    if any(w.open for w in report.failure_windows):
+        w = current_window(report)
+        assert w is not None
+        steps.append(
+            f"After the fix, watch the next deploy: deploys have failed since {when(w.start)}."
+        )
+    if rules and not steps:
+        steps.append("Review the findings above; none of them calls for an immediate fix.")
+    return tuple(dict.fromkeys(steps))
+
+
+def _still_open(report: Report, finding: Finding) -> bool:
+    """A graph finding calls for a fix unless every event behind it was resolved."""
+    events = [e for e in report.graph_events if e.rule == finding.rule]
+    return not events or any(e.resolved_by is None for e in events)

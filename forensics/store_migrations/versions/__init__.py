@@ -1,0 +1,1 @@
+"""The findings store's schema revisions (loaded by Alembic by path)."""
