@@ -7,6 +7,7 @@ exit code 2; anything unexpected too (``internal error: ...``), never with a tra
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sys
@@ -17,12 +18,20 @@ from typing import Any
 
 import typer
 
+from forensics import pipeline
 from forensics.analysis.graph_history import events_between
-from forensics.config import parse_when
+from forensics.config import AnalyzeConfig, parse_when
+from forensics.demo import run_demo
 from forensics.errors import Diagnostics, ForensicsError, UsageError, redact
+from forensics.guard import format_result
+from forensics.guard import guard as run_guard
+from forensics.model.findings import Severity
+from forensics.model.report import Report
 from forensics.pipeline import load_graphs, load_history
+from forensics.render import OutputFormat, parse_formats
 from forensics.render.graph import dag_json, dag_mermaid, dag_text, history_json, history_text
 from forensics.sources.git import GitSource
+from forensics.store import DEFAULT_STORE, FindingsStore, audit_id_for
 
 app = typer.Typer(
     name="forensics",
@@ -110,6 +119,230 @@ def history(
         if (start is None or p.at >= start) and (end is None or p.at <= end)
     ]
     sys.stdout.write(history_text(sha, events, points))
+
+
+SinceOption = typer.Option(None, "--since", help="Start: ISO date/time (UTC) or span (90m, 7d).")
+UntilOption = typer.Option(None, "--until", help="End: ISO date/time (UTC) or span; default now.")
+DeploysOption = typer.Option(
+    [],
+    "--deploys",
+    help="Deploy source, repeatable: render:FILE, render-api:ID, github:FILE, "
+    "github-api:OWNER/REPO[@ENV], csv:FILE, jsonl:FILE, tags:PATTERN.",
+)
+ProdOption = typer.Option([], "--prod-revision", help="Revision production is at (repeatable).")
+DbOption = typer.Option(None, "--db-url", help="Production database URL (read-only probe).")
+HealthOption = typer.Option(None, "--health-url", help="Health endpoint to GET once.")
+OutOption = typer.Option(Path("reports"), "--out", help="Output folder, or - for stdout.")
+StemOption = typer.Option(None, "--stem", help="File name stem of the outputs.")
+AllOption = typer.Option(False, "--all-commits", help="Every commit, not only first-parent.")
+CacheOption = typer.Option(None, "--cache-dir", help="Mining cache folder.")
+NoCacheOption = typer.Option(False, "--no-cache", help="Neither read nor write the cache.")
+SEVERITY_CHOICES = "critical, high, medium, low, info or none"
+
+
+def _fail_on(text: str) -> Severity | None:
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return Severity.parse(text)  # type: ignore[return-value]
+    except ValueError:
+        raise UsageError(f"--fail-on {text!r}: use {SEVERITY_CHOICES}") from None
+
+
+def _config(
+    repo: Path,
+    rev: str,
+    since: str | None,
+    until: str | None,
+    migrations: list[str],
+    deploys: list[str],
+    prod_revision: list[str],
+    db_url: str | None,
+    health_url: str | None,
+    all_commits: bool,
+    cache_dir: Path | None,
+    no_cache: bool,
+    default_span: str | None = None,
+) -> AnalyzeConfig:
+    now = datetime.now(UTC)
+    end = parse_when(until, now, "--until") if until else None
+    start = parse_when(since, end or now, "--since") if since else None
+    if start is None and default_span:
+        start = parse_when(default_span, end or now, "--since")
+    return AnalyzeConfig(
+        repo=repo,
+        now=now,
+        rev=rev,
+        since=start,
+        until=end,
+        migrations=tuple(migrations),
+        deploys=tuple(deploys),
+        prod_revisions=tuple(prod_revision),
+        db_url=db_url,
+        health_url=health_url,
+        all_commits=all_commits,
+        cache_dir=cache_dir,
+        use_cache=not no_cache,
+    )
+
+
+def _analyse(cfg: AnalyzeConfig) -> Report:
+    """The pipeline, with a progress line on standard error for the long stages."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    with console.status("analysing", spinner="dots") as status:
+        return pipeline.run(cfg, Diagnostics(), progress=lambda step: status.update(step))
+
+
+def _write(report: Report, formats: list[OutputFormat], out: Path, stem: str) -> list[Path]:
+    """Each format to ``out/stem.suffix``, or the single format to standard output."""
+    if str(out) == "-":
+        if len(formats) != 1:
+            raise UsageError("--out - prints one format: pass a single --format (e.g. json)")
+        sys.stdout.write(formats[0].render(report))
+        return []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for fmt in formats:
+            target = out / f"{stem}{fmt.suffix}"
+            target.write_text(fmt.render(report), encoding="utf-8")
+            written.append(target)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write to {out}: {exc.strerror}; pass --out with a writable folder"
+        ) from None
+    return written
+
+
+def _finish(report: Report, written: list[Path], fail_on: Severity | None) -> None:
+    for path in written:
+        print(path)
+    if fail_on is not None and any(f.severity >= fail_on for f in report.findings):
+        raise typer.Exit(1)
+
+
+@app.command()
+def analyze(
+    repo: Path = RepoOption,
+    rev: str = RevOption,
+    since: str | None = SinceOption,
+    until: str | None = UntilOption,
+    migrations: list[str] = MigrationsOption,
+    deploys: list[str] = DeploysOption,
+    prod_revision: list[str] = ProdOption,
+    db_url: str | None = DbOption,
+    health_url: str | None = HealthOption,
+    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif"),
+    out: Path = OutOption,
+    stem: str | None = StemOption,
+    fail_on: str = typer.Option("none", "--fail-on", help=f"Exit 1 at: {SEVERITY_CHOICES}."),
+    all_commits: bool = AllOption,
+    cache_dir: Path | None = CacheOption,
+    no_cache: bool = NoCacheOption,
+) -> None:
+    """Write an incident report on what happened to the migrations in the window."""
+    formats = parse_formats(format)
+    threshold = _fail_on(fail_on)
+    cfg = _config(
+        repo,
+        rev,
+        since,
+        until,
+        migrations,
+        deploys,
+        prod_revision,
+        db_url,
+        health_url,
+        all_commits,
+        cache_dir,
+        no_cache,
+    )
+    report = _analyse(cfg)
+    name = stem or f"incident-{report.until:%Y%m%d-%H%M}"
+    _finish(report, _write(report, formats, out, name), threshold)
+
+
+@app.command()
+def audit(
+    repo: Path = RepoOption,
+    rev: str = RevOption,
+    since: str | None = SinceOption,
+    until: str | None = UntilOption,
+    migrations: list[str] = MigrationsOption,
+    deploys: list[str] = DeploysOption,
+    prod_revision: list[str] = ProdOption,
+    db_url: str | None = DbOption,
+    health_url: str | None = HealthOption,
+    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif"),
+    out: Path = OutOption,
+    stem: str | None = StemOption,
+    store: str = typer.Option(DEFAULT_STORE, "--store", help="Findings store URL or SQLite path."),
+    fail_on: str = typer.Option("high", "--fail-on", help=f"Exit 1 at: {SEVERITY_CHOICES}."),
+    all_commits: bool = AllOption,
+    cache_dir: Path | None = CacheOption,
+    no_cache: bool = NoCacheOption,
+) -> None:
+    """The weekly audit: the last 7 days, compared with the previous audit in the store."""
+    formats = parse_formats(format)
+    threshold = _fail_on(fail_on)
+    cfg = _config(
+        repo,
+        rev,
+        since,
+        until,
+        migrations,
+        deploys,
+        prod_revision,
+        db_url,
+        health_url,
+        all_commits,
+        cache_dir,
+        no_cache,
+        default_span="7d",
+    )
+    report = _analyse(cfg)
+    audit_id = audit_id_for(report.until)
+    with FindingsStore.open(store) as findings_store:
+        diff = findings_store.record_audit(
+            str(Path(repo).resolve()), audit_id, report.rev, cfg.now, report.findings
+        )
+    report = dataclasses.replace(report, audit=diff, title="Weekly migration audit")
+    _finish(report, _write(report, formats, out, stem or audit_id), threshold)
+
+
+@app.command()
+def guard(
+    repo: Path = RepoOption,
+    base: str | None = typer.Option(
+        None,
+        "--base",
+        help="Start of the range (default: merge-base with upstream, else the parent of --rev).",
+    ),
+    rev: str = RevOption,
+    staged: bool = typer.Option(False, "--staged", help="Check the staged index instead."),
+    deploys: list[str] = DeploysOption,
+    lock: Path | None = typer.Option(None, "--lock", help="Lock file of applied migrations."),
+    strict: bool = typer.Option(False, "--strict", help="Fail on cosmetic edits too."),
+    write_lock: bool = typer.Option(False, "--write-lock", help="Write the lock file."),
+    force: bool = typer.Option(False, "--force", help="With --write-lock: re-lock changes."),
+) -> None:
+    """Fail (exit 1) when a change edits, rewires or removes an applied migration."""
+    result = run_guard(
+        repo, base, rev, staged, deploys, lock, strict, write_lock, force, Diagnostics()
+    )
+    sys.stdout.write(format_result(result))
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("reports/demo"), "--out", help="Where to write the reports."),
+) -> None:
+    """Build a repository that replays the seed incident, analyse it, write the reports."""
+    for path in run_demo(out):
+        print(path)
 
 
 def _configure_logging() -> None:

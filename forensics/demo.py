@@ -9,14 +9,21 @@ dates and ids are fixed, so every run builds the same commits.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from forensics import pipeline
+from forensics.config import AnalyzeConfig
+from forensics.errors import log
 from forensics.gitbuild import RepoBuilder
+from forensics.model.report import Report
+from forensics.render import parse_formats
 
 VERSIONS = "backend/alembic/versions"
 APPLIED = "774225e563ca"
@@ -526,3 +533,48 @@ def build_demo_repo(folder: Path) -> DemoScenario:
         since=at("2025-11-13T00:00:00"),
         until=at("2025-11-16T17:25:00"),
     )
+
+
+# -- the demo command -----------------------------------------------------------------------
+DEMO_FORMATS = ("md", "html", "json", "sarif")
+
+
+def demo_config(scenario: DemoScenario) -> AnalyzeConfig:
+    """The analysis the seed's author would have run: the window of the incident, the Render
+    deploy log and production's revision, with the report time pinned to the seed's."""
+    return AnalyzeConfig(
+        repo=scenario.repo,
+        now=scenario.until,
+        since=scenario.since,
+        until=scenario.until,
+        deploys=(f"render:{scenario.deploys_file}",),
+        prod_revisions=(scenario.production_revision,),
+        use_cache=False,
+    )
+
+
+def demo_report(scenario: DemoScenario) -> Report:
+    """The demo's report. The repository lives in a temporary folder, so the report names it
+    by a fixed label: the output is the same on every machine."""
+    report = pipeline.run(demo_config(scenario))
+    label = "demo-repo"
+    return dataclasses.replace(
+        report,
+        repo_path=label,
+        warnings=tuple(w.replace(str(scenario.root), label) for w in report.warnings),
+    )
+
+
+def run_demo(out: Path) -> list[Path]:
+    """Build the scenario in a temporary folder, analyse it, and write ``out/incident.*``."""
+    root = Path(tempfile.mkdtemp(prefix="forensics-demo-"))
+    scenario = build_demo_repo(root)
+    log.info("demo repository: %s", scenario.repo)
+    report = demo_report(scenario)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in parse_formats(",".join(DEMO_FORMATS)):
+        target = out / f"incident{fmt.suffix}"
+        target.write_text(fmt.render(report), encoding="utf-8")
+        written.append(target)
+    return written

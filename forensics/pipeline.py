@@ -7,15 +7,50 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
+from forensics import detectors
+from forensics.analysis.applied import (
+    application_points,
+    applied_set,
+    heads_of,
+    point_as_of,
+    production_revisions,
+    tables_expected,
+)
+from forensics.analysis.bursts import find_bursts
+from forensics.analysis.chain import chain_nodes
 from forensics.analysis.graph import build_state
-from forensics.analysis.graph_history import walk
+from forensics.analysis.graph_history import events_between, walk
+from forensics.analysis.remediation import remediations
+from forensics.analysis.windows import candidate_range, failure_windows, rank_suspects
+from forensics.config import AnalyzeConfig
+from forensics.detectors.base import Context
 from forensics.errors import Diagnostics, InputError
 from forensics.model.commits import CommitRecord
-from forensics.model.migrations import Environment, GraphHistory, GraphState, MigrationFile
+from forensics.model.deploys import AppliedMigration, Deploy, FailureWindow
+from forensics.model.findings import Finding, Severity
+from forensics.model.migrations import (
+    ChangeKind,
+    Environment,
+    GraphHistory,
+    GraphState,
+    MigrationFile,
+)
+from forensics.model.report import EnvironmentSummary, Report, RuleInfo
 from forensics.sources.alembic_files import ConstantResolver, read_migration
+from forensics.sources.cache import MiningCache, cache_key
+from forensics.sources.database import probe
+from forensics.sources.deploys import load_deploys
 from forensics.sources.environments import discover_environments, migration_paths
 from forensics.sources.git import GitSource, TreeEntry
+from forensics.sources.health import check
+
+Progress = Callable[[str], None]
+
+# Above this many commits in the window, the report lists only the commits that matter to
+# migrations, deploys and findings: a timeline of thousands of rows helps nobody.
+TIMELINE_LIMIT = 500
 
 
 def _reader(
@@ -99,3 +134,283 @@ def load_history(
         return tuple(reversed(shas)), commit.sha
 
     return walk(envs, commits, load, authors=authors)
+
+
+# -- analyze ----------------------------------------------------------------------------------
+def open_git(cfg: AnalyzeConfig, diag: Diagnostics) -> GitSource:
+    """The repository, with its mining cache unless ``--no-cache``."""
+    cache = MiningCache.for_repo(cfg.repo, cfg.cache_dir, diag) if cfg.use_cache else None
+    return GitSource(cfg.repo, diag, cache=cache)
+
+
+def _cached_graphs(
+    git: GitSource, sha: str, migrations: Sequence[str], diag: Diagnostics
+) -> tuple[list[Environment], list[GraphState]]:
+    """``load_graphs``, remembered per commit: a tree never changes under a SHA."""
+    cache = git.cache
+    key = cache_key("graphs", sha, *migrations)
+    if cache is not None and cache.enabled:
+        found = cache.get("graphs", key, tuple[tuple[Environment, ...], tuple[GraphState, ...]])
+        if found is not None:
+            return list(found[0]), list(found[1])
+    envs, states = load_graphs(git, sha, migrations, diag)
+    if cache is not None and not diag.warnings:
+        cache.put(
+            "graphs",
+            key,
+            (tuple(envs), tuple(states)),
+            tuple[tuple[Environment, ...], tuple[GraphState, ...]],
+        )
+    return envs, states
+
+
+def _cached_history(
+    git: GitSource, sha: str, envs: Sequence[Environment], diag: Diagnostics
+) -> GraphHistory:
+    cache = git.cache
+    key = cache_key("history", sha, *(repr(e) for e in envs))
+    if cache is not None and cache.enabled:
+        found = cache.get("history", key, GraphHistory)
+        if found is not None:
+            return found
+    before = len(diag.warnings)
+    history = load_history(git, sha, envs, diag)
+    if cache is not None and len(diag.warnings) == before and not git.is_shallow:
+        cache.put("history", key, history, GraphHistory)
+    return history
+
+
+def _silent(_message: str) -> None:
+    return None
+
+
+def run(
+    cfg: AnalyzeConfig, diag: Diagnostics | None = None, progress: Progress = _silent
+) -> Report:
+    """Every stage, in order, into one immutable ``Report``. ``cfg.now`` is the only clock."""
+    diag = diag or Diagnostics()
+    git = open_git(cfg, diag)
+    try:
+        return _run(cfg, git, diag, progress)
+    finally:
+        git.close()
+
+
+def _run(cfg: AnalyzeConfig, git: GitSource, diag: Diagnostics, progress: Progress) -> Report:
+    sha = git.resolve(cfg.rev)
+    git.warn_if_shallow()
+    until = cfg.until or cfg.now
+    progress("mining the commit history")
+    everything = git.log_in_background(sha, first_parent=False)
+    progress("reading the migration graph")
+    envs, states = _cached_graphs(git, sha, cfg.migrations, diag)
+    progress("walking the migration graph over history")
+    history = _cached_history(git, sha, envs, diag)
+    commits = {c.sha: c for c in everything.result()}
+    window = [
+        c
+        for c in commits.values()
+        if (cfg.all_commits or c.first_parent)
+        and (cfg.since is None or c.committed_at >= cfg.since)
+        and c.committed_at <= until
+    ]
+    window.sort(key=lambda c: (c.committed_at, c.sha), reverse=True)
+
+    def commit_time(commit: str) -> datetime | None:
+        record = commits.get(commit)
+        return record.committed_at if record else None
+
+    progress("reading deploys")
+    deploys = load_deploys(cfg.deploys, git, sha, diag) if cfg.deploys else []
+    database = probe(cfg.db_url) if cfg.db_url else None
+    production = production_revisions(
+        lambda c: heads_of(point_as_of(history, c, commit_time(c))),
+        database=database.revisions if database else None,
+        database_url=database.url_redacted if database else None,
+        flags=cfg.prod_revisions,
+        deploys=deploys,
+    )
+    removed = [c.before for c in history.changes if c.kind is ChangeKind.DELETED and c.before]
+    applied = applied_set(states, production.revisions, removed)
+
+    def blob_at(commit: str, path: str) -> str | None:
+        entries = git.tree(commit, [path])
+        return entries[0].blob if entries else None
+
+    points = application_points(states, applied, deploys, blob_at, commit_time)
+    production = dataclasses.replace(
+        production,
+        applied=tuple(sorted(applied)),
+        tables_expected=tables_expected(states, applied) if database else None,
+        tables_present=database.tables if database else None,
+        health=check(cfg.health_url) if cfg.health_url else None,
+    )
+    if not deploys and production.source in ("flag", "database"):
+        diag.warn(
+            "no deploy history was given (--deploys), so the moment each migration was applied "
+            "is unknown; findings about applied migrations carry lower confidence"
+        )
+    progress("ranking suspects")
+    windows = _suspects(git, deploys, history, points, commits)
+    in_window = [
+        c for c in history.changes if (cfg.since is None or c.at >= cfg.since) and c.at <= until
+    ]
+    bursts = find_bursts(
+        in_window,
+        commits,
+        min_commits=cfg.thresholds.burst_min_commits,
+        max_gap=cfg.thresholds.burst_max_gap,
+    )
+    context = Context(
+        rev=sha,
+        now=cfg.now,
+        until=until,
+        since=cfg.since,
+        thresholds=cfg.thresholds,
+        states=tuple(states),
+        history=history,
+        commits=commits,
+        window_commits=tuple(window),
+        bursts=tuple(bursts),
+        deploys=tuple(deploys),
+        failure_windows=tuple(windows),
+        production=production,
+        applied=points,
+        deploy_evidence=bool(deploys),
+    )
+    progress("running the rules")
+    findings = detectors.run(context)
+    progress("composing the report")
+    return _compose(cfg, git, context, envs, window, findings, diag)
+
+
+def _suspects(
+    git: GitSource,
+    deploys: Sequence[Deploy],
+    history: GraphHistory,
+    points: Sequence[AppliedMigration],
+    commits: dict[str, CommitRecord],
+) -> list[FailureWindow]:
+    """Each failure window with its ranked suspects: the commits between the last good
+    deploy and the last failed one."""
+    windows = []
+    for window in failure_windows(deploys):
+        tip, exclude = candidate_range(window, deploys)
+        candidates = git.log(tip, exclude=exclude) if tip else []
+        for record in candidates:
+            commits.setdefault(record.sha, record)
+        suspects = rank_suspects(window, candidates, history, points)
+        windows.append(dataclasses.replace(window, suspects=suspects))
+    return windows
+
+
+def _referenced(context: Context, findings: Sequence[Finding]) -> set[str]:
+    wanted = {sha for f in findings for sha in (*f.commits, *f.merges)}
+    wanted |= {sha for b in context.bursts for sha in b.commits}
+    wanted |= {d.commit for d in context.deploys if d.commit}
+    wanted |= {s.commit for w in context.failure_windows for s in w.suspects}
+    wanted |= {a.since_commit for a in context.applied if a.since_commit}
+    wanted.add(context.rev)
+    return wanted
+
+
+def _compose(
+    cfg: AnalyzeConfig,
+    git: GitSource,
+    context: Context,
+    envs: Sequence[Environment],
+    window: Sequence[CommitRecord],
+    findings: Sequence[Finding],
+    diag: Diagnostics,
+) -> Report:
+    states = context.states
+    history = context.history
+    wanted = _referenced(context, findings)
+    migration_commits = {
+        sha for c in history.changes for sha in (c.commit, *c.authors) if context.in_window(c.at)
+    }
+    if len(window) <= TIMELINE_LIMIT:
+        shown = {c.sha for c in window}
+    else:
+        shown = migration_commits
+        diag.warn(
+            f"{len(window)} commits in the window: the timeline lists only the "
+            f"{len(shown | wanted)} that touched migrations, were deployed or are evidence"
+        )
+    keep = wanted | shown
+    report_commits = tuple(
+        sorted(
+            (context.commits[s] for s in keep if s in context.commits),
+            key=lambda c: (c.committed_at, c.sha),
+        )
+    )
+    changes = tuple(
+        c for c in history.changes if c.commit in keep or any(a in keep for a in c.authors)
+    )
+
+    def restore_parses(commit: str, path: str) -> bool:
+        data = git.read_path(commit, path)
+        return data is not None and read_migration(path, data).parses
+
+    fixes = remediations(
+        findings,
+        context.commits,
+        context.applied,
+        states,
+        restore_parses=restore_parses,
+        production=context.production.revisions,
+    )
+    summaries = tuple(_summary(state, context, findings) for state in states)
+    events = tuple(events_between(history.events, cfg.since, context.until))
+    examined = tuple(sorted({m.path for state in states for m in state.migrations}))
+    return Report(
+        generated_at=cfg.now,
+        repo_path=str(cfg.repo),
+        rev=context.rev,
+        since=cfg.since,
+        until=context.until,
+        environments=summaries,
+        production=context.production,
+        findings=tuple(findings),
+        graph_events=events,
+        bursts=context.bursts,
+        deploys=context.deploys,
+        failure_windows=context.failure_windows,
+        commits=report_commits,
+        migration_changes=changes,
+        remediations=fixes,
+        head=context.commits.get(context.rev),
+        files_examined=examined,
+        warnings=tuple(diag.warnings),
+        rules=tuple(
+            RuleInfo(r.id, r.name, r.summary, r.explanation, r.severity)
+            for r in detectors.all_rules()
+        ),
+    )
+
+
+def _summary(
+    state: GraphState, context: Context, findings: Sequence[Finding]
+) -> EnvironmentSummary:
+    env = state.environment
+    mine = [f for f in findings if f.environment in (None, env.name)]
+    modified = {f.revision for f in mine if f.rule in ("FX201", "FX202", "FX203") and f.revision}
+    broken = {p.revision for p in state.problems if p.revision and p.severity >= Severity.HIGH}
+    production = set(context.production.revisions)
+    focus = modified | broken | {f.revision for f in mine if f.revision}
+    nodes = chain_nodes(
+        state,
+        applied=set(context.production.applied),
+        modified=modified,
+        production=production,
+        broken=broken,
+        focus=focus,
+    )
+    return EnvironmentSummary(
+        name=env.name,
+        versions_dirs=env.versions_dirs,
+        revision_count=len(state.by_revision()),
+        heads=state.heads,
+        bases=state.bases,
+        chain=nodes,
+    )

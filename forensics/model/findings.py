@@ -19,7 +19,9 @@ class _Labelled(IntEnum):
             return cls[text.strip().upper()]
         except KeyError:
             choices = ", ".join(m.label for m in cls)
-            raise ValueError(f"unknown {cls.__name__.lower()} {text!r}; use one of {choices}")
+            raise ValueError(
+                f"unknown {cls.__name__.lower()} {text!r}; use one of {choices}"
+            ) from None
 
 
 class Severity(_Labelled):

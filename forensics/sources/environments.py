@@ -64,7 +64,8 @@ class _Tree:
 
 
 def _substitute(value: str, here: str) -> str | None:
-    value = value.replace("%(here)s", here or ".")
+    # Callers join the result to the ini's folder, so %(here)s stands for that folder itself.
+    value = value.replace("%(here)s", ".")
     return None if "%(" in value else value
 
 
