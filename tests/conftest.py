@@ -38,8 +38,9 @@ def migration(
     ann = ": str" if annotated else ""
     ann_opt = ": Union[str, Sequence[str], None]" if annotated else ""
     rev_line = f"revision{ann} = {revision!r}\n" if revision is not None else ""
+    revises = down if isinstance(down, str) else ""
     return (
-        f'"""{message}\n\nRevision ID: {revision}\nRevises: {down if isinstance(down, str) else ""}\n'
+        f'"""{message}\n\nRevision ID: {revision}\nRevises: {revises}\n'
         f'Create Date: 2025-11-01 00:00:00\n\n"""\n'
         "from alembic import op\nimport sqlalchemy as sa\n\n"
         f"{rev_line}"

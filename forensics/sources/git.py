@@ -512,7 +512,8 @@ class GitSource:
             _sha, kind, _size, data = self.repo.git.get_object_data(f"{rev}:{path}")
         except (ValueError, gitpython.GitCommandError, OSError):
             return None
-        if kind != "blob":
+        # GitPython reports the object type as bytes.
+        if kind not in (b"blob", "blob"):
             return None
         result: bytes = data
         return result

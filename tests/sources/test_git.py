@@ -326,3 +326,15 @@ def test_parse_log_and_trailers_never_crash(text: str) -> None:
     assert isinstance(_parse_log(out, True), list)
     for key, value in parse_trailers(text):
         assert key and value
+
+
+def test_read_path_reads_a_file_at_a_revision(git_repo: Callable[..., RepoBuilder]) -> None:
+    repo = git_repo()
+    first = repo.commit("one", "2025-01-01T00:00:00+00:00", files={"a/b.py": "x = 1\n"})
+    repo.commit("two", "2025-01-02T00:00:00+00:00", files={"a/b.py": "x = 2\n"})
+    source = GitSource(repo.path)
+    assert source.read_path(first, "a/b.py") == b"x = 1\n"
+    assert source.read_path("HEAD", "a/b.py") == b"x = 2\n"
+    assert source.read_path("HEAD", "a") is None
+    assert source.read_path("HEAD", "missing.py") is None
+    source.close()

@@ -1,0 +1,156 @@
+"""The whole pipeline on the demo repository, which replays the seed incident: the findings
+the seed got wrong must come out right, and the rendered reports are held as golden files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from forensics.demo import DemoScenario, build_demo_repo, demo_report
+from forensics.model.findings import Finding
+from forensics.model.report import Report
+from forensics.render.html import render_html
+from forensics.render.json import render_json
+from forensics.render.markdown import render_markdown
+from forensics.render.sarif import render_sarif
+from tests.render.golden import check_golden
+
+SCHEMA = Path(__file__).parent / "render" / "sarif-schema-2.1.0.json"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoScenario:
+    return build_demo_repo(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="module")
+def report(demo: DemoScenario) -> Report:
+    return demo_report(demo)
+
+
+def only(report: Report, rule: str, revision: str | None = None) -> list[Finding]:
+    return [
+        f
+        for f in report.findings
+        if f.rule == rule and (revision is None or f.revision == revision)
+    ]
+
+
+def test_fx201_names_exactly_the_commits_that_touched_the_applied_file(
+    demo: DemoScenario, report: Report
+) -> None:
+    (finding,) = only(report, "FX201", demo.applied_revision)
+    assert finding.path == demo.migration_path
+    assert set(finding.commits) == set(demo.burst_commits)
+    assert demo.message_only_commit not in finding.commits
+    kinds = {c.commit: c.kind for c in finding.changes}
+    assert kinds[demo.syntax_error_commit] == "parse-error"
+    assert kinds[demo.rewire_commit] == "metadata"
+    assert finding.deploys == (demo.applied_deploy,)
+
+
+def test_fx202_shows_the_rewire_and_its_restore(demo: DemoScenario, report: Report) -> None:
+    (finding,) = only(report, "FX202", demo.applied_revision)
+    assert demo.rewire_commit in finding.commits
+    facts = dict(finding.facts)
+    before = facts[f"{demo.rewire_commit[:8]} before"]
+    after = facts[f"{demo.rewire_commit[:8]} after"]
+    assert before != after and "65e4b4ef883d" in before
+
+
+def test_the_failure_window_and_its_suspects(demo: DemoScenario, report: Report) -> None:
+    (window,) = report.failure_windows
+    assert window.last_live_before == demo.live_deploy
+    assert window.open and window.recovered_by is None
+    failed = [d for d in report.deploys if d.created_at > window.start - window.start.resolution]
+    assert window.count == len([d for d in failed if d.category.value == "failed"])
+    (streak,) = only(report, "FX401")
+    assert set(window.deploys) == set(streak.deploys)
+    top = [s.commit for s in window.suspects[:4]]
+    assert demo.rewire_commit in top and demo.syntax_error_commit in top
+    assert demo.message_only_commit not in top
+    (suspects,) = only(report, "FX402")
+    assert suspects.commits[: len(top)] == tuple(top)
+
+
+def test_fx403_names_the_deploy_of_the_commit_that_did_not_parse(
+    demo: DemoScenario, report: Report
+) -> None:
+    shipped = {f.commits[0]: f.deploys for f in only(report, "FX403")}
+    assert demo.syntax_error_commit in shipped
+    deploy = next(d for d in report.deploys if d.commit == demo.syntax_error_commit)
+    assert shipped[demo.syntax_error_commit] == (deploy.id,)
+
+
+def test_the_burst_is_exact_and_looks_automated(demo: DemoScenario, report: Report) -> None:
+    (burst,) = report.bursts
+    assert burst.commits == demo.burst_commits
+    assert demo.message_only_commit not in burst.commits
+    assert only(report, "FX301") and only(report, "FX302")
+
+
+def test_production_and_the_chain(demo: DemoScenario, report: Report) -> None:
+    assert report.production.revisions == (demo.production_revision,)
+    assert report.production.source == "flag"
+    (env,) = report.environments
+    notes = {n.revision: n.annotations for n in env.chain}
+    assert {"applied", "modified"} <= set(notes[demo.applied_revision])
+    assert "production" in notes[demo.production_revision]
+    assert "head" in notes["9a90b381abd5"]
+
+
+def _run_commands(commands: tuple[str, ...], clone: Path) -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    for line in commands:
+        subprocess.run(shlex.split(line), cwd=clone, check=True, env=env, capture_output=True)
+
+
+@pytest.mark.parametrize("verb", ["git restore", "git revert"])
+def test_computed_remediation_puts_back_the_applied_content(
+    demo: DemoScenario, report: Report, tmp_path: Path, verb: str
+) -> None:
+    option = next(r for r in report.remediations if any(c.startswith(verb) for c in r.commands))
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(demo.repo), str(clone)], check=True)
+    _run_commands(option.commands, clone)
+    applied = subprocess.run(
+        ["git", "show", f"{demo.applied_commit}:{demo.migration_path}"],
+        cwd=demo.repo,
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert (clone / demo.migration_path).read_bytes() == applied
+    if verb == "git revert":
+        (line,) = [c for c in option.commands if c.startswith(verb)]
+        assert set(shlex.split(line)[3:]) == set(demo.burst_commits)
+
+
+def test_sarif_of_the_demo_validates(report: Report) -> None:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    log = json.loads(render_sarif(report))
+    jsonschema.validate(log, schema)
+    assert len(log["runs"][0]["results"]) == len(report.findings)
+
+
+def test_json_of_the_demo_uses_full_shas(report: Report) -> None:
+    doc = json.loads(render_json(report))
+    assert doc["schema"] == "forensics.report/1"
+    shas = [c for f in doc["findings"] for c in f["commits"]]
+    assert shas and all(len(s) == 40 for s in shas)
+
+
+def test_demo_reports_match_the_golden_files(report: Report) -> None:
+    check_golden("demo-incident.md", render_markdown(report))
+    check_golden("demo-incident.html", render_html(report))
