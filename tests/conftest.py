@@ -7,7 +7,24 @@ from pathlib import Path
 
 import pytest
 
+from forensics.cli import main
 from forensics.gitbuild import RepoBuilder
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    """The command line as a user calls it: ``run("dag", "--repo", ...)`` gives
+    ``(exit code, stdout, stderr)``."""
+
+    def invoke(*argv: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as exit_info:
+            main(list(argv))
+        out, err = capsys.readouterr()
+        return int(exit_info.value.code or 0), out, err
+
+    return invoke
 
 
 @pytest.fixture
@@ -57,4 +74,4 @@ def make_migration() -> Callable[..., str]:
     return migration
 
 
-pytest_plugins = ["tests.postgres"]
+pytest_plugins = ["tests.postgres", "tests.chromium"]

@@ -10,24 +10,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
-from forensics.cli import main
 from forensics.gitbuild import RepoBuilder
+from tests.conftest import Run
 
 T0 = datetime(2025, 11, 13, 9, 0, tzinfo=UTC)
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def invoke(*argv: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as exit_info:
-            main(list(argv))
-        out, err = capsys.readouterr()
-        return int(exit_info.value.code or 0), out, err
-
-    return invoke
 
 
 def at(step: int) -> datetime:

@@ -19,6 +19,8 @@ from forensics.render.html import render_html
 from forensics.render.json import render_json
 from forensics.render.markdown import render_markdown
 from forensics.render.sarif import render_sarif
+from forensics.render.view import SECTIONS
+from tests.chromium import ARTIFACTS, CHROMIUM, Dom, chromium, page_requests
 from tests.render.golden import check_golden
 
 SCHEMA = Path(__file__).parent / "render" / "sarif-schema-2.1.0.json"
@@ -154,3 +156,28 @@ def test_json_of_the_demo_uses_full_shas(report: Report) -> None:
 def test_demo_reports_match_the_golden_files(report: Report) -> None:
     check_golden("demo-incident.md", render_markdown(report))
     check_golden("demo-incident.html", render_html(report))
+
+
+@pytest.mark.chromium
+@pytest.mark.skipif(
+    not os.access(CHROMIUM, os.X_OK),
+    reason=f"{CHROMIUM} is absent (.ci/run installs Debian's chromium)",
+)
+def test_demo_html_inchromium(report: Report, tmp_path: Path, proxy: tuple[str, list[str]]) -> None:
+    """The demo report as the on-call engineer opens it: every section, both charts, the
+    commit message's <script> inert, no network request. The screenshot is kept."""
+    proxy_url, seen = proxy
+    page = tmp_path / "incident.html"
+    page.write_text(render_html(report), encoding="utf-8")
+    dom = Dom()
+    dom.feed(chromium(page, tmp_path / "profile", proxy_url, "--dump-dom"))
+    assert page_requests(seen) == [], f"the report page made network requests: {seen}"
+    assert dom.h2[:10] == [title for _, title in SECTIONS]
+    assert "pwned" not in dom.title and not [t for t, _ in dom.tags if t == "script"]
+    svgs = [attrs.get("class") for tag, attrs in dom.tags if tag == "svg"]
+    assert "chart timeline" in svgs and "chart chain" in svgs
+    assert sum(1 for tag, attrs in dom.tags if attrs.get("class") == "commit") >= 11
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "demo-incident.png"
+    chromium(page, tmp_path / "shot", proxy_url, f"--screenshot={shot}", "--window-size=1280,7000")
+    assert shot.stat().st_size > 20_000
