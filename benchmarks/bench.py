@@ -281,9 +281,9 @@ def analyze_cmd(repo: Path, since: str, mining_only: bool) -> list[str]:
         "--since",
         since,
         "--format",
-        "json",
+        "md,html,json,sarif",
         "--out",
-        "-",
+        str(Path(tempfile.gettempdir()) / "forensics-bench-out"),
     ]
 
 

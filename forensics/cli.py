@@ -31,7 +31,6 @@ from forensics.pipeline import load_graphs, load_history
 from forensics.render import OutputFormat, parse_formats
 from forensics.render.graph import dag_json, dag_mermaid, dag_text, history_json, history_text
 from forensics.sources.git import GitSource
-from forensics.store import DEFAULT_STORE, FindingsStore, audit_id_for
 
 app = typer.Typer(
     name="forensics",
@@ -278,13 +277,18 @@ def audit(
     format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif"),
     out: Path = OutOption,
     stem: str | None = StemOption,
-    store: str = typer.Option(DEFAULT_STORE, "--store", help="Findings store URL or SQLite path."),
+    store: str = typer.Option(
+        "reports/forensics.db", "--store", help="Findings store URL or SQLite path."
+    ),
     fail_on: str = typer.Option("high", "--fail-on", help=f"Exit 1 at: {SEVERITY_CHOICES}."),
     all_commits: bool = AllOption,
     cache_dir: Path | None = CacheOption,
     no_cache: bool = NoCacheOption,
 ) -> None:
     """The weekly audit: the last 7 days, compared with the previous audit in the store."""
+    # SQLAlchemy and Alembic load only for the command that needs them.
+    from forensics.store import FindingsStore, audit_id_for
+
     formats = parse_formats(format)
     threshold = _fail_on(fail_on)
     cfg = _config(

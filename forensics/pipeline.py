@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from forensics import detectors
 from forensics.analysis.applied import (
@@ -40,11 +41,13 @@ from forensics.model.migrations import (
 from forensics.model.report import EnvironmentSummary, Report, RuleInfo
 from forensics.sources.alembic_files import ConstantResolver, read_migration
 from forensics.sources.cache import MiningCache, cache_key
-from forensics.sources.database import probe
 from forensics.sources.deploys import load_deploys
 from forensics.sources.environments import discover_environments, migration_paths
 from forensics.sources.git import GitSource, TreeEntry
 from forensics.sources.health import check
+
+if TYPE_CHECKING:
+    from forensics.sources.database import DatabaseState
 
 Progress = Callable[[str], None]
 
@@ -180,6 +183,13 @@ def _cached_history(
     return history
 
 
+def _probe(db_url: str) -> DatabaseState:
+    # SQLAlchemy is imported only when a database is given: it costs a fifth of a second.
+    from forensics.sources.database import probe
+
+    return probe(db_url)
+
+
 def _silent(_message: str) -> None:
     return None
 
@@ -200,21 +210,24 @@ def _run(cfg: AnalyzeConfig, git: GitSource, diag: Diagnostics, progress: Progre
     sha = git.resolve(cfg.rev)
     git.warn_if_shallow()
     until = cfg.until or cfg.now
-    progress("mining the commit history")
-    everything = git.log_in_background(sha, first_parent=False)
     progress("reading the migration graph")
     envs, states = _cached_graphs(git, sha, cfg.migrations, diag)
+    # Every commit that touched a versions folder, branch commits included (bursts and
+    # attribution need them), read by git while the graph history is built.
+    dirs = sorted({d for env in envs for d in env.versions_dirs})
+    touching = git.log_in_background(sha, paths=dirs, first_parent=False)
     progress("walking the migration graph over history")
     history = _cached_history(git, sha, envs, diag)
-    commits = {c.sha: c for c in everything.result()}
-    window = [
-        c
-        for c in commits.values()
-        if (cfg.all_commits or c.first_parent)
-        and (cfg.since is None or c.committed_at >= cfg.since)
-        and c.committed_at <= until
-    ]
-    window.sort(key=lambda c: (c.committed_at, c.sha), reverse=True)
+    progress("mining the commits of the window")
+    window = git.log(
+        sha,
+        since=cfg.since,
+        until=until,
+        first_parent=not cfg.all_commits,
+        max_count=TIMELINE_LIMIT + 1,
+    )
+    commits = {c.sha: c for c in touching.result()}
+    commits.update((c.sha, c) for c in window)
 
     def commit_time(commit: str) -> datetime | None:
         record = commits.get(commit)
@@ -222,7 +235,9 @@ def _run(cfg: AnalyzeConfig, git: GitSource, diag: Diagnostics, progress: Progre
 
     progress("reading deploys")
     deploys = load_deploys(cfg.deploys, git, sha, diag) if cfg.deploys else []
-    database = probe(cfg.db_url) if cfg.db_url else None
+    missing = {d.commit for d in deploys if d.commit and d.commit not in commits} | {sha}
+    commits.update((c.sha, c) for c in git.records(missing - commits.keys()))
+    database = _probe(cfg.db_url) if cfg.db_url else None
     production = production_revisions(
         lambda c: heads_of(point_as_of(history, c, commit_time(c))),
         database=database.revisions if database else None,
@@ -334,7 +349,7 @@ def _compose(
     else:
         shown = migration_commits
         diag.warn(
-            f"{len(window)} commits in the window: the timeline lists only the "
+            f"more than {TIMELINE_LIMIT} commits in the window: the timeline lists only the "
             f"{len(shown | wanted)} that touched migrations, were deployed or are evidence"
         )
     keep = wanted | shown

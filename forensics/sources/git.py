@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import git as gitpython
-from pydriller import Git
 
 from forensics.errors import Diagnostics, InputError
 from forensics.model.commits import ChangeStatus, CommitRecord, DiffStat, FileChange, Person
@@ -167,18 +166,19 @@ def _parse_log(
     return records
 
 
-class _SharedGit(Git):  # type: ignore[misc]
+def _shared_git(path: Path, repo: gitpython.Repo) -> Any:
     """PyDriller's ``Git`` on our already-open GitPython repository. PyDriller's own opener
     writes ``blame.markUnblamableLines`` into the analysed repository's config; evidence is
-    read, never modified."""
+    read, never modified. PyDriller loads here, for the few commits a report details, so
+    that runs that need no patch do not pay for its import."""
+    from pydriller import Git
 
-    def __init__(self, path: Path, repo: gitpython.Repo) -> None:
-        self._shared = repo
-        super().__init__(str(path))
+    class SharedGit(Git):  # type: ignore[misc]
+        def _open_repository(self) -> None:
+            self._repo = repo
+            self._discover_main_branch(self._repo)
 
-    def _open_repository(self) -> None:
-        self._repo = self._shared
-        self._discover_main_branch(self._repo)
+    return SharedGit(str(path))
 
 
 class GitSource:
@@ -202,7 +202,7 @@ class GitSource:
             ) from None
         self.repo = repo
         self.path = Path(repo.working_tree_dir or repo.git_dir)
-        self._driller: Git | None = None
+        self._driller: Any = None
         self._shallow_warned = False
         self.cache = cache
         if cache is not None:
@@ -226,10 +226,10 @@ class GitSource:
         return out, None
 
     @property
-    def driller(self) -> Git:
+    def driller(self) -> Any:
         """PyDriller's handle, opened only when a report needs commit details."""
         if self._driller is None:
-            self._driller = _SharedGit(self.path, self.repo)
+            self._driller = _shared_git(self.path, self.repo)
         return self._driller
 
     def close(self) -> None:
@@ -308,9 +308,10 @@ class GitSource:
         until: datetime | None = None,
         exclude: Iterable[str] = (),
         no_merges: bool = False,
+        max_count: int | None = None,
     ) -> list[CommitRecord]:
-        """Commits reachable from ``rev``, newest first, with their changed files (against
-        the first parent for merges), in one ``git log --raw -z``.
+        """Commits reachable from ``rev``, newest first (at most ``max_count``), with their
+        changed files (against the first parent for merges), in one ``git log --raw -z``.
 
         ``first_parent=False`` includes every commit; each record's ``first_parent`` then
         says whether it lies on the first-parent chain of ``rev``. ``since``/``until``
@@ -323,6 +324,8 @@ class GitSource:
             limits.append(f"--since={int(since.timestamp())}")
         if until is not None:
             limits.append(f"--until={int(until.timestamp())}")
+        if max_count is not None:
+            limits.append(f"--max-count={max_count}")
         key = self._log_key(rev, excluded, paths, first_parent, limits, no_merges)
         if key is not None and self.cache is not None:
             cached = self.cache.get("log", key, _RawLog)
@@ -361,6 +364,18 @@ class GitSource:
             kept = None if isinstance(chain, bool) else tuple(sorted(chain))
             self.cache.put("log", key, _RawLog(_NONCE, text, kept))
         return records
+
+    def records(self, shas: Iterable[str]) -> list[CommitRecord]:
+        """The given commits alone (``git log --no-walk``); unknown ones are left out."""
+        wanted = sorted({s for s in shas if s})
+        if not wanted:
+            return []
+        args = ["log", "-z", "--raw", "--no-abbrev", "-M", "--encoding=UTF-8"]
+        args += [f"--format={_FORMAT}", "--diff-merges=first-parent", "--no-walk=unsorted"]
+        out, error = self._run_partial(*args, *wanted, "--")
+        if error is not None:
+            self.diag.warn(f"some commits could not be read ({error}); results are partial")
+        return _parse_log(_text(out), True, self._shallow_commits())
 
     def log_in_background(self, rev: str, **options: Any) -> Future[list[CommitRecord]]:
         """``log`` in a worker thread, so that git walks the history while the caller reads
