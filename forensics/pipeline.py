@@ -201,12 +201,19 @@ def run(
     diag = diag or Diagnostics()
     git = open_git(cfg, diag)
     try:
-        return _run(cfg, git, diag, progress)
+        context = prepare(cfg, git, diag, progress)
+        progress("running the rules")
+        findings = detectors.run(context)
+        progress("composing the report")
+        return _compose(cfg, git, context, findings, diag)
     finally:
         git.close()
 
 
-def _run(cfg: AnalyzeConfig, git: GitSource, diag: Diagnostics, progress: Progress) -> Report:
+def prepare(
+    cfg: AnalyzeConfig, git: GitSource, diag: Diagnostics, progress: Progress = _silent
+) -> Context:
+    """Sources and analysis: everything the detectors look at, read once."""
     sha = git.resolve(cfg.rev)
     git.warn_if_shallow()
     until = cfg.until or cfg.now
@@ -293,10 +300,7 @@ def _run(cfg: AnalyzeConfig, git: GitSource, diag: Diagnostics, progress: Progre
         applied=points,
         deploy_evidence=bool(deploys),
     )
-    progress("running the rules")
-    findings = detectors.run(context)
-    progress("composing the report")
-    return _compose(cfg, git, context, envs, window, findings, diag)
+    return context
 
 
 def _suspects(
@@ -333,8 +337,6 @@ def _compose(
     cfg: AnalyzeConfig,
     git: GitSource,
     context: Context,
-    envs: Sequence[Environment],
-    window: Sequence[CommitRecord],
     findings: Sequence[Finding],
     diag: Diagnostics,
 ) -> Report:
@@ -344,6 +346,7 @@ def _compose(
     migration_commits = {
         sha for c in history.changes for sha in (c.commit, *c.authors) if context.in_window(c.at)
     }
+    window = context.window_commits
     if len(window) <= TIMELINE_LIMIT:
         shown = {c.sha for c in window}
     else:

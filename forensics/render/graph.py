@@ -9,22 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from forensics.model.migrations import GraphEvent, GraphState, HistoryPoint, MigrationFile
+from forensics.render.json import event_json, iso
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _clean(text: str | None) -> str:
     return _CONTROL.sub("?", text or "").replace("\n", " ")
-
-
-def iso(when: datetime | None) -> str | None:
-    if when is None:
-        return None
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _short(sha: str | None) -> str:
@@ -166,26 +160,11 @@ def dag_mermaid(rev: str, states: Sequence[GraphState]) -> str:
 
 
 # -- history --------------------------------------------------------------------------------
-def _event(e: GraphEvent) -> dict[str, Any]:
-    return {
-        "kind": e.kind,
-        "commit": e.commit,
-        "at": iso(e.at),
-        "resolved_by": e.resolved_by,
-        "revision": e.revision,
-        "path": e.path,
-        "rule": e.rule,
-        "detail": e.detail,
-        "resolved_at": iso(e.resolved_at),
-        "environment": e.environment,
-    }
-
-
 def history_json(rev: str, events: Sequence[GraphEvent]) -> dict[str, Any]:
     return {
         "schema": "forensics.history/1",
         "rev": rev,
-        "graph_events": [_event(e) for e in events],
+        "graph_events": [event_json(e) for e in events],
     }
 
 

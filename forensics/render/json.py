@@ -99,7 +99,8 @@ def finding_json(f: Finding) -> dict[str, Any]:
     }
 
 
-def _event(e: GraphEvent) -> dict[str, Any]:
+def event_json(e: GraphEvent) -> dict[str, Any]:
+    """A graph event as ``forensics history`` and the report's ``graph_events`` show it."""
     return {
         "kind": e.kind,
         "commit": e.commit,
@@ -183,7 +184,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "environments": [_environment(e) for e in report.environments],
         "production": _production(report.production),
         "findings": [finding_json(f) for f in report.findings],
-        "graph_events": [_event(e) for e in report.graph_events],
+        "graph_events": [event_json(e) for e in report.graph_events],
         "bursts": [_burst(b) for b in report.bursts],
         "deploys": [_deploy(d) for d in report.deploys],
         "failure_windows": [_window(w) for w in report.failure_windows],

@@ -26,9 +26,9 @@ from forensics.sources.http import JsonClient, header, next_link
 from forensics.sources.records import (
     GITHUB_STATES,
     BadRecord,
-    RecordLog,
     categorize,
     load_json,
+    parse_list,
     parse_time,
     read_text,
     required_id,
@@ -78,16 +78,7 @@ def _deploy(item: object, source: str, diag: Diagnostics) -> Deploy:
 
 
 def parse(data: object, source: str, origin: str, diag: Diagnostics) -> list[Deploy]:
-    if not isinstance(data, list):
-        raise InputError(f"{origin} must hold {_SHAPE}, not a JSON {type(data).__name__}")
-    problems = RecordLog(origin, _FIX)
-    deploys: list[Deploy] = []
-    for index, item in enumerate(data, 1):
-        try:
-            deploys.append(_deploy(item, source, diag))
-        except BadRecord as exc:
-            problems.skip(f"record {index}", exc)
-    return problems.finish(deploys, diag)
+    return parse_list(data, origin, _SHAPE, _FIX, lambda item: _deploy(item, source, diag), diag)
 
 
 def read_file(path: str, diag: Diagnostics) -> list[Deploy]:

@@ -10,7 +10,7 @@ error. Times are converted to UTC here, when they are read.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -208,3 +208,24 @@ class RecordLog:
             f"records ({listed}); {self.fix}"
         )
         return deploys
+
+
+def parse_list(
+    data: object,
+    origin: str,
+    shape: str,
+    fix: str,
+    convert: Callable[[object], Deploy],
+    diag: Diagnostics,
+) -> list[Deploy]:
+    """Deploys from a decoded JSON list: bad records are skipped and reported together."""
+    if not isinstance(data, list):
+        raise InputError(f"{origin} must hold {shape}, not a JSON {type(data).__name__}")
+    problems = RecordLog(origin, fix)
+    deploys: list[Deploy] = []
+    for index, item in enumerate(data, 1):
+        try:
+            deploys.append(convert(item))
+        except BadRecord as exc:
+            problems.skip(f"record {index}", exc)
+    return problems.finish(deploys, diag)

@@ -17,9 +17,9 @@ from forensics.sources.http import JsonClient
 from forensics.sources.records import (
     RENDER_STATUSES,
     BadRecord,
-    RecordLog,
     categorize,
     load_json,
+    parse_list,
     parse_time,
     read_text,
     required_id,
@@ -67,16 +67,9 @@ def parse(
     data: object, source: str, origin: str, diag: Diagnostics, service: str | None = None
 ) -> list[Deploy]:
     """Deploys from decoded list-deploys JSON; ``origin`` names the file or URL in messages."""
-    if not isinstance(data, list):
-        raise InputError(f"{origin} must hold {_SHAPE}, not a JSON {type(data).__name__}")
-    problems = RecordLog(origin, _FIX)
-    deploys: list[Deploy] = []
-    for index, item in enumerate(data, 1):
-        try:
-            deploys.append(_deploy(item, source, service, diag))
-        except BadRecord as exc:
-            problems.skip(f"record {index}", exc)
-    return problems.finish(deploys, diag)
+    return parse_list(
+        data, origin, _SHAPE, _FIX, lambda item: _deploy(item, source, service, diag), diag
+    )
 
 
 def read_file(path: str, diag: Diagnostics) -> list[Deploy]:

@@ -3,30 +3,18 @@ need (sources -> analysis -> Context), for the applied and deploy rule tests."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from forensics.analysis.applied import (
-    application_points,
-    applied_set,
-    heads_of,
-    point_as_of,
-    production_revisions,
-    tables_expected,
-)
-from forensics.analysis.windows import candidate_range, failure_windows, rank_suspects
+from forensics.config import AnalyzeConfig
 from forensics.detectors import applied_rules, deploy_rules
 from forensics.detectors.base import Context
 from forensics.errors import Diagnostics
 from forensics.gitbuild import RepoBuilder
 from forensics.model.findings import Finding
-from forensics.model.migrations import ChangeKind
-from forensics.pipeline import load_graphs, load_history
-from forensics.sources.database import probe
-from forensics.sources.deploys import load_deploys
+from forensics.pipeline import prepare
 from forensics.sources.git import GitSource
 from tests.conftest import migration
 
@@ -36,6 +24,7 @@ M_PATH = f"{VERSIONS}/{M}_add_deals.py"
 BASE, NEXT = "1a2b3c4d5e6f", "91614ff3fbf6"
 CREATE_DEALS = "    op.create_table('deals', sa.Column('id', sa.Integer()))"
 T0 = datetime(2025, 11, 16, 8, 0, tzinfo=UTC)
+NOW = datetime(2025, 11, 16, 17, 25, tzinfo=UTC)
 
 
 def m_text(step: str, down: str = BASE) -> str:
@@ -141,62 +130,22 @@ def analyse(
     prod_revisions: tuple[str, ...] = (),
     db_url: str | None = None,
 ) -> tuple[Context, list[Finding]]:
-    """The stages the applied and deploy rules need, wired as the pipeline does."""
+    """The pipeline's own preparation, and the applied and deploy rules over it."""
+    cfg = AnalyzeConfig(
+        repo=path,
+        now=NOW,
+        rev=rev,
+        deploys=tuple(specs),
+        prod_revisions=prod_revisions,
+        db_url=db_url,
+        use_cache=False,
+    )
     diag = Diagnostics()
     git = GitSource(path, diag)
-    sha = git.resolve(rev)
-    envs, states = load_graphs(git, sha, (), diag)
-    history = load_history(git, sha, envs, diag)
-    deploys = load_deploys(specs, git, sha, diag)
-    commits = {c.sha: c for c in git.log(sha, first_parent=False)}
-
-    def commit_time(commit: str) -> datetime | None:
-        record = commits.get(commit)
-        return record.committed_at if record else None
-
-    def exists(commit: str, file: str) -> str | None:
-        entries = git.tree(commit, [file])
-        return entries[0].blob if entries else None
-
-    db = probe(db_url) if db_url else None
-    production = production_revisions(
-        lambda c: heads_of(point_as_of(history, c, commit_time(c))),
-        database=db.revisions if db else None,
-        database_url=db.url_redacted if db else None,
-        flags=prod_revisions,
-        deploys=deploys,
-    )
-    removed = [c.before for c in history.changes if c.kind is ChangeKind.DELETED and c.before]
-    applied = applied_set(states, production.revisions, removed)
-    points = application_points(states, applied, deploys, exists, commit_time)
-    production = dataclasses.replace(
-        production,
-        applied=tuple(sorted(applied)),
-        tables_expected=tables_expected(states, applied) if db else None,
-        tables_present=db.tables if db else None,
-    )
-    windows = []
-    for window in failure_windows(deploys):
-        tip, exclude = candidate_range(window, deploys)
-        candidates = git.log(tip, exclude=exclude) if tip else []
-        windows.append(
-            dataclasses.replace(window, suspects=rank_suspects(window, candidates, history, points))
-        )
-    git.close()
-    now = datetime(2025, 11, 16, 17, 25, tzinfo=UTC)
-    ctx = Context(
-        rev=sha,
-        now=now,
-        until=now,
-        states=tuple(states),
-        history=history,
-        commits=commits,
-        deploys=tuple(deploys),
-        failure_windows=tuple(windows),
-        production=production,
-        applied=points,
-        deploy_evidence=bool(deploys),
-    )
+    try:
+        ctx = prepare(cfg, git, diag)
+    finally:
+        git.close()
     return ctx, [*applied_rules.detect(ctx), *deploy_rules.detect(ctx)]
 
 
