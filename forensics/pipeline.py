@@ -242,6 +242,8 @@ def prepare(
 
     progress("reading deploys")
     deploys = load_deploys(cfg.deploys, git, sha, diag) if cfg.deploys else []
+    # --until is "now" for the analysis: later deploys had not happened yet.
+    deploys = [d for d in deploys if d.created_at <= until]
     missing = {d.commit for d in deploys if d.commit and d.commit not in commits} | {sha}
     commits.update((c.sha, c) for c in git.records(missing - commits.keys()))
     database = _probe(cfg.db_url) if cfg.db_url else None

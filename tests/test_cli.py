@@ -165,3 +165,12 @@ def test_demo_writes_the_four_reports(run: Run, tmp_path: Path) -> None:
     assert code == 0
     written = sorted(Path(line).name for line in out.split())
     assert written == ["incident.html", "incident.json", "incident.md", "incident.sarif"]
+
+
+def test_deploys_after_until_are_not_yet_known(demo: DemoScenario, run: Run) -> None:
+    argv = analyze(demo, "--format", "json", "--out", "-")
+    argv[argv.index(UNTIL)] = "2025-11-16T15:30:00Z"
+    code, out, _err = run(*argv)
+    assert code == 0
+    created = [d["created_at"] for d in json.loads(out)["deploys"]]
+    assert created and max(created) <= "2025-11-16T15:30:00Z"
