@@ -21,7 +21,6 @@ import typer
 from forensics import pipeline
 from forensics.analysis.graph_history import events_between
 from forensics.config import AnalyzeConfig, parse_when
-from forensics.demo import run_demo
 from forensics.errors import Diagnostics, ForensicsError, UsageError, redact
 from forensics.guard import format_result
 from forensics.guard import guard as run_guard
@@ -333,6 +332,7 @@ def guard(
     force: bool = typer.Option(False, "--force", help="With --write-lock: re-lock changes."),
 ) -> None:
     """Fail (exit 1) when a change edits, rewires or removes an applied migration."""
+
     result = run_guard(
         repo, base, rev, staged, deploys, lock, strict, write_lock, force, Diagnostics()
     )
@@ -345,6 +345,8 @@ def demo(
     out: Path = typer.Option(Path("reports/demo"), "--out", help="Where to write the reports."),
 ) -> None:
     """Build a repository that replays the seed incident, analyse it, write the reports."""
+    from forensics.demo import run_demo
+
     for path in run_demo(out):
         print(path)
 
