@@ -56,6 +56,7 @@ RULES: tuple[Rule, ...] = (
         "no deploy can run migrations.",
     ),
 )
+RULE_NAMES = {rule.id: rule.name for rule in RULES}
 
 _SERIOUS = {ChangeKind.CODE, ChangeKind.METADATA, ChangeKind.PARSE_ERROR}
 
@@ -110,7 +111,7 @@ def _counts(changes: Sequence[MigrationChange]) -> str:
 
 
 def _modified(ctx: Context, point: AppliedMigration, changes: list[MigrationChange]) -> Finding:
-    commits, refs, merges = _evidence(changes)
+    commits = _evidence(changes)[0]
     serious = any(c.kind in _SERIOUS for c in changes)
     restored = point.content_blob is not None and changes[-1].new_blob == point.content_blob
     severity = Severity.HIGH if serious and not restored else Severity.LOW
@@ -130,13 +131,38 @@ def _modified(ctx: Context, point: AppliedMigration, changes: list[MigrationChan
     facts = [("changes", _counts(changes))]
     if point.content_blob:
         facts.append(("applied content (blob)", point.content_blob[:12]))
-    return Finding(
+    return _about_changes(
+        ctx,
+        point,
+        changes,
         rule="FX201",
-        name="applied-migration-modified",
         severity=severity,
-        confidence=_confidence(ctx, point),
         title=f"Applied migration {point.revision} changed by {len(commits)} commit(s) after "
         "it was applied",
+        detail=detail,
+        facts=facts,
+    )
+
+
+def _about_changes(
+    ctx: Context,
+    point: AppliedMigration,
+    changes: list[MigrationChange],
+    *,
+    rule: str,
+    severity: Severity,
+    title: str,
+    detail: str,
+    facts: list[tuple[str, str]],
+) -> Finding:
+    """A finding about the changes to one applied migration, with their evidence."""
+    commits, refs, merges = _evidence(changes)
+    return Finding(
+        rule=rule,
+        name=RULE_NAMES[rule],
+        severity=severity,
+        confidence=_confidence(ctx, point),
+        title=title,
         detail=detail,
         revision=point.revision,
         path=point.path,
@@ -166,33 +192,25 @@ def _edges(m: MigrationFile | None) -> str:
 
 
 def _rewired(ctx: Context, point: AppliedMigration, changes: list[MigrationChange]) -> Finding:
-    commits, refs, merges = _evidence(changes)
+    commits = _evidence(changes)[0]
     facts: list[tuple[str, str]] = []
     for change in changes:
         who = ", ".join(_short(s) for s in change.authors or (change.commit,))
         facts.append((f"{who} before", _edges(change.before)))
         facts.append((f"{who} after", _edges(change.after)))
-    return Finding(
+    return _about_changes(
+        ctx,
+        point,
+        changes,
         rule="FX202",
-        name="applied-migration-rewired",
         severity=Severity.HIGH,
-        confidence=_confidence(ctx, point),
         title=f"Applied migration {point.revision} rewired by {len(commits)} commit(s)",
         detail=(
             f"{_applied_when(ctx, point)} Afterwards {len(commits)} commit(s) changed its "
             "revision, down_revision, depends_on or branch_labels; the edges before and "
             "after each change are listed."
         ),
-        revision=point.revision,
-        path=point.path,
-        commits=commits,
-        changes=refs,
-        merges=merges,
-        deploys=(point.since_deploy,) if point.since_deploy else (),
-        start=changes[0].at,
-        end=changes[-1].at,
-        environment=point.environment,
-        facts=tuple(facts),
+        facts=facts,
     )
 
 
