@@ -27,10 +27,9 @@ from forensics.sources.records import (
     GITHUB_STATES,
     BadRecord,
     categorize,
-    load_json,
+    load_deploy_file,
     parse_list,
     parse_time,
-    read_text,
     required_id,
     required_time,
     text_field,
@@ -83,9 +82,8 @@ def parse(data: object, source: str, origin: str, diag: Diagnostics) -> list[Dep
 
 def read_file(path: str, diag: Diagnostics) -> list[Deploy]:
     """``github:FILE``."""
-    spec = f"github:{path}"
-    data = load_json(read_text(path, spec), f"deploy file {path}", _SHAPE)
-    return parse(data, spec, f"deploy file {path}", diag)
+    data, spec, origin = load_deploy_file("github", path, _SHAPE)
+    return parse(data, spec, origin, diag)
 
 
 def fetch(

@@ -229,3 +229,9 @@ def parse_list(
         except BadRecord as exc:
             problems.skip(f"record {index}", exc)
     return problems.finish(deploys, diag)
+
+
+def load_deploy_file(prefix: str, path: str, shape: str) -> tuple[object, str, str]:
+    """A deploy file's decoded JSON, with its ``--deploys`` spec and how messages name it."""
+    spec, origin = f"{prefix}:{path}", f"deploy file {path}"
+    return load_json(read_text(path, spec), origin, shape), spec, origin

@@ -18,10 +18,9 @@ from forensics.sources.records import (
     RENDER_STATUSES,
     BadRecord,
     categorize,
-    load_json,
+    load_deploy_file,
     parse_list,
     parse_time,
-    read_text,
     required_id,
     required_time,
     text_field,
@@ -74,9 +73,8 @@ def parse(
 
 def read_file(path: str, diag: Diagnostics) -> list[Deploy]:
     """``render:FILE``."""
-    spec = f"render:{path}"
-    data = load_json(read_text(path, spec), f"deploy file {path}", _SHAPE)
-    return parse(data, spec, f"deploy file {path}", diag)
+    data, spec, origin = load_deploy_file("render", path, _SHAPE)
+    return parse(data, spec, origin, diag)
 
 
 def fetch(
