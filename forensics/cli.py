@@ -22,8 +22,6 @@ from forensics import pipeline
 from forensics.analysis.graph_history import events_between
 from forensics.config import AnalyzeConfig, parse_when
 from forensics.errors import Diagnostics, ForensicsError, UsageError, redact
-from forensics.guard import format_result
-from forensics.guard import guard as run_guard
 from forensics.model.findings import Severity
 from forensics.model.report import Report
 from forensics.pipeline import load_graphs, load_history
@@ -185,7 +183,10 @@ def _config(
 
 
 def _analyse(cfg: AnalyzeConfig) -> Report:
-    """The pipeline, with a progress line on standard error for the long stages."""
+    """The pipeline, with a progress line on standard error for the long stages when that is
+    a terminal (in a log, a spinner is noise)."""
+    if not sys.stderr.isatty():
+        return pipeline.run(cfg, Diagnostics())
     from rich.console import Console
 
     console = Console(stderr=True)
@@ -332,6 +333,9 @@ def guard(
     force: bool = typer.Option(False, "--force", help="With --write-lock: re-lock changes."),
 ) -> None:
     """Fail (exit 1) when a change edits, rewires or removes an applied migration."""
+
+    from forensics.guard import format_result
+    from forensics.guard import guard as run_guard
 
     result = run_guard(
         repo, base, rev, staged, deploys, lock, strict, write_lock, force, Diagnostics()

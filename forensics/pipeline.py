@@ -226,13 +226,16 @@ def prepare(
     progress("walking the migration graph over history")
     history = _cached_history(git, sha, envs, diag)
     progress("mining the commits of the window")
+    # Without --until the window ends now: asking git for no end (and dropping commits dated
+    # in the future here) keeps the query, and so its cache entry, the same from run to run.
     window = git.log(
         sha,
         since=cfg.since,
-        until=until,
+        until=cfg.until,
         first_parent=not cfg.all_commits,
         max_count=TIMELINE_LIMIT + 1,
     )
+    window = [c for c in window if c.committed_at <= until]
     commits = {c.sha: c for c in touching.result()}
     commits.update((c.sha, c) for c in window)
 

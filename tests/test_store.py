@@ -22,6 +22,8 @@ from forensics.model.findings import ChangeRef, Confidence, Finding, Severity
 from forensics.pipeline import load_graphs
 from forensics.sources.git import GitSource
 from forensics.store import (
+    MIGRATIONS,
+    SCHEMA_HEAD,
     VERSION_TABLE,
     FindingsStore,
     audit_id_for,
@@ -215,6 +217,19 @@ def test_concurrent_audits_against_postgresql(
         audits = store.audits("repo")
         assert [a.audit_id for a in audits] == ["audit-2025-W46", "audit-2025-W47"]
         assert all(len(store.findings("repo", a.audit_id)) == len(found) for a in audits)
+
+
+def test_schema_head_is_the_head_of_the_store_migrations(tmp_path: Path) -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_heads() == [SCHEMA_HEAD]
+    path = tmp_path / "forensics.db"
+    FindingsStore.open(str(path)).close()
+    with sqlite3.connect(path) as db:
+        assert db.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchall() == [(SCHEMA_HEAD,)]
 
 
 def test_store_written_by_a_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -12,11 +12,16 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from forensics.model.findings import Severity
 from forensics.model.migrations import Environment, GraphProblem, GraphState, MigrationFile
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+# networkx is imported where a graph is built, not at module load: it takes a tenth of a
+# second, and a run whose graphs come from the mining cache never builds one.
 
 # rule id -> (name, event kind, severity)
 PROBLEM_RULES: dict[str, tuple[str, str, Severity]] = {
@@ -72,6 +77,8 @@ def _stand_ins(migrations: Iterable[MigrationFile]) -> list[MigrationFile]:
 
 
 def _graph(migrations: Iterable[MigrationFile]) -> nx.DiGraph:
+    import networkx as nx
+
     migrations = list(migrations)
     graph = nx.DiGraph()
     declared = {m.revision for m in migrations if m.revision}
@@ -102,6 +109,8 @@ def _multiple_heads(
     """FX101 over the heads whose lineage is intact. A head cut off by a missing parent is
     that FX103's fault, not a second head. A head carries its own branch labels and those
     of its ancestors; heads each with a label no other head has are a design."""
+    import networkx as nx
+
     lineages = {h: {h} | (nx.ancestors(down, h) if h in down else set()) for h in heads}
     rooted = [h for h in heads if not lineages[h] & orphans]
     if len(rooted) < 2:
@@ -126,6 +135,8 @@ def _multiple_heads(
 
 
 def _order(graph: nx.DiGraph) -> list[str]:
+    import networkx as nx
+
     try:
         return list(nx.lexicographical_topological_sort(graph))
     except nx.NetworkXUnfeasible:
@@ -215,6 +226,8 @@ def build_state(env: Environment, migrations: Sequence[MigrationFile]) -> GraphS
                 )
             )
 
+    import networkx as nx
+
     graph = _graph(nodes)
     for component in nx.strongly_connected_components(graph):
         if len(component) > 1 or any(graph.has_edge(n, n) for n in component):
@@ -238,7 +251,8 @@ def build_state(env: Environment, migrations: Sequence[MigrationFile]) -> GraphS
     orphans = {m.revision or "" for m in valid if any(p not in files for p in m.down_revisions)}
     env_problems += _multiple_heads(env, down, heads, files, orphans)
 
-    order = {rev: i for i, rev in enumerate(_order(graph))}
+    topo = _order(graph)
+    order = {rev: i for i, rev in enumerate(topo)}
     ordered = sorted(
         migrations,
         key=lambda m: (
@@ -255,45 +269,37 @@ def build_state(env: Environment, migrations: Sequence[MigrationFile]) -> GraphS
         branch_points=branch_points,
         merge_points=merge_points,
         problems=tuple(env_problems),
+        order=tuple(topo),
     )
 
 
 @lru_cache(maxsize=16)
-def _cached(state: GraphState) -> nx.DiGraph:
-    return _graph(_stand_ins(state.migrations))
+def _parents(state: GraphState) -> dict[str, frozenset[str]]:
+    """Revision -> the declared revisions it names in ``down_revision`` or ``depends_on``."""
+    nodes = _stand_ins(state.migrations)
+    declared = {m.revision for m in nodes if m.revision}
+    parents: dict[str, frozenset[str]] = {}
+    for m in nodes:
+        if m.revision:
+            named = {p for p in (*m.down_revisions, *m.depends_on) if p in declared}
+            parents[m.revision] = parents.get(m.revision, frozenset()) | named
+    return parents
 
 
 def ancestors(state: GraphState, revisions: Iterable[str]) -> set[str]:
     """Every revision the given ones descend from through ``down_revision`` and
     ``depends_on``, the given ones included (unknown revisions are ignored)."""
-    graph = _cached(state)
+    parents = _parents(state)
     found: set[str] = set()
-    for rev in revisions:
-        if rev in graph:
+    todo = [rev for rev in revisions if rev in parents]
+    while todo:
+        rev = todo.pop()
+        if rev not in found:
             found.add(rev)
-            found |= nx.ancestors(graph, rev)
+            todo.extend(parents[rev] - found)
     return found
-
-
-def descendants(state: GraphState, revision: str) -> set[str]:
-    """Every revision that descends from ``revision``, itself included."""
-    graph = _cached(state)
-    if revision not in graph:
-        return set()
-    found: set[str] = nx.descendants(graph, revision)
-    return found | {revision}
-
-
-def path_between(state: GraphState, older: str, newer: str) -> list[str]:
-    """The shortest chain ``older`` ... ``newer`` along the edges, both ends included;
-    empty when ``newer`` does not descend from ``older``."""
-    graph = _cached(state)
-    try:
-        return list(nx.shortest_path(graph, older, newer))
-    except (nx.NetworkXNoPath, nx.NodeNotFound):
-        return []
 
 
 def topological(state: GraphState) -> list[str]:
     """All declared revisions, parents before children (cycles kept together)."""
-    return _order(_cached(state))
+    return list(state.order)

@@ -119,6 +119,8 @@ class GraphState:
     branch_points: tuple[str, ...] = ()
     merge_points: tuple[str, ...] = ()
     problems: tuple[GraphProblem, ...] = ()
+    # Every declared revision, parents before children (the members of a cycle together).
+    order: tuple[str, ...] = ()
 
     def by_revision(self) -> dict[str, MigrationFile]:
         return {m.revision: m for m in self.migrations if m.revision}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from forensics.model.commits import CommitRecord
 from forensics.model.deploys import Deploy, FailureWindow
@@ -143,10 +144,25 @@ class Report:
     rules: tuple[RuleInfo, ...] = ()
 
     def commit(self, sha: str) -> CommitRecord | None:
-        for c in self.commits:
-            if c.sha == sha:
-                return c
-        return None
+        return self._commits.get(sha)
+
+    def changes_by(self, sha: str) -> tuple[MigrationChange, ...]:
+        """The migration changes that ``sha`` made, or brought in as the merge."""
+        return self._changes.get(sha, ())
+
+    # Renderers ask these per commit, so they are indexed once (a frozen dataclass can
+    # still cache: cached_property writes the instance dict, not through __setattr__).
+    @cached_property
+    def _commits(self) -> dict[str, CommitRecord]:
+        return {c.sha: c for c in self.commits}
+
+    @cached_property
+    def _changes(self) -> dict[str, tuple[MigrationChange, ...]]:
+        found: dict[str, list[MigrationChange]] = {}
+        for change in self.migration_changes:
+            for sha in dict.fromkeys((change.commit, *change.authors)):
+                found.setdefault(sha, []).append(change)
+        return {sha: tuple(changes) for sha, changes in found.items()}
 
     @property
     def status(self) -> str:

@@ -16,25 +16,24 @@ import markdown as md
 from markupsafe import Markup
 
 from forensics.model.report import Report
-from forensics.render import charts, view
+from forensics.render import charts, templating, view
+
+
+@cache
+def _converter() -> md.Markdown:
+    # One converter for the whole report: building one compiles its patterns.
+    return md.Markdown(output_format="html")
 
 
 def prose(text: str) -> Markup:
     """Our own Markdown prose as HTML. Raw HTML inside it is escaped all the same."""
-    html = md.markdown(text.replace("&", "&amp;").replace("<", "&lt;"), output_format="html")
-    return Markup(html)
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;")
+    return Markup(_converter().reset().convert(escaped))
 
 
 @cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("forensics.render", "templates"),
-        autoescape=True,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    env = templating.environment(autoescape=True)
     env.filters.update(prose=prose, when=view.when, short=view.short)
     return env
 

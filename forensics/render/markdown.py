@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 
 from forensics.model.report import Report
-from forensics.render import view
+from forensics.render import templating, view
 
 _PUNCTUATION = re.compile(r"([\\`*_\[\]|~])")
 _LEADING = re.compile(r"^(\s*)([#+=-])|^(\s*\d+)([.)])")
@@ -69,15 +69,7 @@ def cell(value: object) -> Raw:
 
 @cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("forensics.render", "templates"),
-        autoescape=False,
-        finalize=_finalize,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    env = templating.environment(autoescape=False, finalize=_finalize)
     env.filters.update(code=code, fence=fence, cell=cell, raw=Raw, when=view.when, short=view.short)
     return env
 

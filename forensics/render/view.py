@@ -325,9 +325,8 @@ def _head_line(report: Report) -> str:
 # -- root cause -----------------------------------------------------------------------------
 def change_kinds(report: Report, sha: str, path: str | None = None) -> list[str]:
     kinds = []
-    for c in report.migration_changes:
-        mine = c.commit == sha or sha in c.authors
-        if mine and (path is None or c.path == path) and c.kind.value not in kinds:
+    for c in report.changes_by(sha):
+        if (path is None or c.path == path) and c.kind.value not in kinds:
             kinds.append(c.kind.value)
     return kinds
 

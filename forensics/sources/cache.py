@@ -152,14 +152,23 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
     return found
 
 
+def _exact(kind: type) -> Callable[[Any], Any]:
+    def check(d: Any) -> Any:
+        # ``type(d) is`` rather than isinstance: JSON gives exact types, and a bool must not
+        # pass for an int.
+        if type(d) is not kind:
+            raise CacheFormatError(f"expected {kind.__name__}, got {type(d).__name__}")
+        return d
+
+    return check
+
+
 def _build(tp: Any) -> Callable[[Any], Any]:
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if tp is type(None):
         return lambda d: None if d is None else _expect(d, type(None))
-    if tp in (str, bool):
-        return lambda d: _expect(d, tp)
-    if tp is int:
-        return lambda d: _expect(d, int)
+    if tp in (str, bool, int):
+        return _exact(tp)
     if tp is float:
         return lambda d: float(_expect(d, (int, float)))
     if tp is datetime:
@@ -176,14 +185,14 @@ def _build(tp: Any) -> Callable[[Any], Any]:
         return lambda d: None if d is None else item(d)
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         item = _decoder(args[0])
-        return lambda d: tuple(item(x) for x in _expect(d, list))
+        return lambda d: tuple([item(x) for x in _expect(d, list)])
     if origin is tuple:
         items = [_decoder(a) for a in args]
 
         def fixed(d: Any) -> tuple[Any, ...]:
             if len(_expect(d, list)) != len(items):
                 raise CacheFormatError("tuple of the wrong length")
-            return tuple(f(x) for f, x in zip(items, d, strict=True))
+            return tuple([f(x) for f, x in zip(items, d, strict=True)])
 
         return fixed
     if origin is list:
@@ -203,9 +212,9 @@ def _build_dataclass(cls: type) -> Callable[[Any], Any]:
     def decode(d: Any) -> Any:
         if not decoders:  # filled lazily: dataclasses may refer to themselves
             decoders.extend(_decoder(hints[f.name]) for f in fields)
-        if len(_expect(d, list)) != len(decoders):
-            raise CacheFormatError(f"{cls.__name__} with the wrong number of fields")
-        return cls(*(f(x) for f, x in zip(decoders, d, strict=True)))
+        if type(d) is not list or len(d) != len(decoders):
+            raise CacheFormatError(f"{cls.__name__} with the wrong shape")
+        return cls(*[f(x) for f, x in zip(decoders, d, strict=True)])
 
     return decode
 

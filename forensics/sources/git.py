@@ -204,6 +204,8 @@ class GitSource:
         self.path = Path(repo.working_tree_dir or repo.git_dir)
         self._driller: Any = None
         self._shallow_warned = False
+        # rev -> full SHA: one analysis is one snapshot of the refs, so ask git once each.
+        self._resolved: dict[str, str] = {}
         self.cache = cache
         if cache is not None:
             self._check_cache(cache)
@@ -257,13 +259,18 @@ class GitSource:
     # -- revisions --------------------------------------------------------------------------
     def resolve(self, rev: str) -> str:
         """The full SHA of a commit, or a one-line error naming the bad revision."""
+        known = self._resolved.get(rev)
+        if known is not None:
+            return known
         try:
-            return _text(self._run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")).strip()
+            sha = _text(self._run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")).strip()
         except gitpython.GitCommandError:
             raise InputError(
                 f"unknown revision {rev!r}: pass --rev with a branch, tag or commit of this "
                 "repository"
             ) from None
+        self._resolved[rev] = self._resolved[sha] = sha
+        return sha
 
     def try_resolve(self, rev: str) -> str | None:
         try:

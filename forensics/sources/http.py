@@ -9,14 +9,10 @@ headers carry credentials: they are never logged, and every message passes throu
 
 from __future__ import annotations
 
-import email.utils
-import http.client
 import json
 import logging
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,6 +47,12 @@ def get(
     """One GET. HTTP error statuses are returned, not raised; network failures raise
     ``OSError`` (``urllib.error.URLError`` and timeouts are ``OSError``); a URL that is not
     one raises ``ValueError``."""
+    # urllib.request and http.client (with ssl and email) load only when a request is made:
+    # they cost a run that calls no API a sixtieth of a second.
+    import http.client
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT, **headers})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
@@ -72,7 +74,9 @@ def retry_after(value: str | None, now: datetime | None = None) -> float | None:
     if value.isdigit():
         return float(value)
     try:
-        when = email.utils.parsedate_to_datetime(value)
+        from email.utils import parsedate_to_datetime
+
+        when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
