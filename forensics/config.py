@@ -43,6 +43,8 @@ def to_utc(value: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class Thresholds:
+    """The tunable thresholds of the activity rules."""
+
     burst_min_commits: int = 4
     burst_max_gap: timedelta = timedelta(minutes=15)
     churn_min_edits: int = 5

@@ -99,6 +99,8 @@ class GuardResult:
 # -- the two sides of a change --------------------------------------------------------------
 @dataclass
 class _Snapshot:
+    """The graphs of one side of a guarded range, with each revision's file."""
+
     states: list[GraphState]
     by_revision: dict[str, tuple[MigrationFile, GraphState]] = field(default_factory=dict)
 

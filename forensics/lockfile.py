@@ -37,6 +37,8 @@ _MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")
 
 @dataclass(frozen=True)
 class LockEntry:
+    """An applied migration as the lock file pins it."""
+
     revision: str
     path: str
     fingerprint: str

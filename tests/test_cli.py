@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,28 @@ def test_analyze_prints_one_format_to_stdout_and_logs_to_stderr(
 def test_fail_on_sets_the_exit_code(demo: DemoScenario, run: Run, tmp_path: Path) -> None:
     assert run(*analyze(demo, "--out", str(tmp_path), "--fail-on", "high"))[0] == 1
     assert run(*analyze(demo, "--out", str(tmp_path), "--fail-on", "critical"))[0] == 0
+
+
+def test_the_console_entry_keeps_exit_codes_and_output(demo: DemoScenario, tmp_path: Path) -> None:
+    """``python -m forensics`` ends without the interpreter's teardown: the exit codes, the
+    piped output and the written files must be those of ``main``."""
+
+    def process(*argv: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "forensics", *argv]
+        return subprocess.run(command, capture_output=True, text=True, check=False)
+
+    printed = process(*analyze(demo, "--format", "json", "--out", "-"))
+    assert printed.returncode == 0
+    assert json.loads(printed.stdout)["schema"] == "forensics.report/1"
+    written = process(*analyze(demo, "--out", str(tmp_path), "--fail-on", "high"))
+    assert written.returncode == 1
+    assert [Path(p).name for p in written.stdout.split()] == [
+        f"incident-20251116-1725.{s}" for s in ("md", "html", "json")
+    ]
+    assert json.loads((tmp_path / "incident-20251116-1725.json").read_text())["findings"]
+    failed = process("analyze", "--repo", str(tmp_path / "nowhere"))
+    assert failed.returncode == 2
+    assert failed.stderr.strip().count("\n") == 0 and failed.stderr.startswith("error: ")
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,8 @@ class FileChange:
 
 @dataclass(frozen=True)
 class Person:
+    """An author or committer as git recorded them (untrusted text)."""
+
     name: str
     email: str
 

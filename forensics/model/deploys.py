@@ -43,6 +43,8 @@ class Deploy:
 
 @dataclass(frozen=True)
 class Suspect:
+    """A commit of a failure window, with its score and the reasons for it."""
+
     commit: str
     score: float
     reasons: tuple[str, ...]

@@ -22,6 +22,8 @@ class ChangeKind(StrEnum):
 
 @dataclass(frozen=True)
 class ParseError:
+    """Why a migration file does not parse, and where."""
+
     message: str
     line: int | None = None
 

@@ -76,6 +76,8 @@ class ChainNode:
 
 @dataclass(frozen=True)
 class EnvironmentSummary:
+    """One Alembic environment as the report shows it: its heads, bases and chain."""
+
     name: str
     versions_dirs: tuple[str, ...]
     revision_count: int
@@ -121,6 +123,8 @@ class RuleInfo:
 
 @dataclass(frozen=True)
 class Report:
+    """Everything a renderer may see. ``generated_at`` is injected, never read from a clock."""
+
     generated_at: datetime
     repo_path: str
     rev: str

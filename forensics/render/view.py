@@ -81,6 +81,8 @@ def span(seconds: float) -> str:
 
 @dataclass(frozen=True)
 class CommitRow:
+    """A commit in an evidence table."""
+
     sha: str
     short: str
     time: str
@@ -91,6 +93,8 @@ class CommitRow:
 
 @dataclass(frozen=True)
 class FindingView:
+    """A finding with its anchor, location and evidence rows."""
+
     finding: Finding
     anchor: str
     location: str
@@ -101,6 +105,8 @@ class FindingView:
 
 @dataclass(frozen=True)
 class DeployRow:
+    """A deploy in the deployment table."""
+
     id: str
     status: str
     category: str
@@ -112,6 +118,8 @@ class DeployRow:
 
 @dataclass(frozen=True)
 class TimelineRow:
+    """A row of the timeline; ``at`` orders the rows."""
+
     time: str
     what: str
     ref: str
@@ -122,6 +130,8 @@ class TimelineRow:
 
 @dataclass(frozen=True)
 class ChainView:
+    """The migration chain of one environment, as Mermaid, as a text tree and as nodes."""
+
     name: str
     mermaid: str
     tree: str
@@ -131,6 +141,8 @@ class ChainView:
 
 @dataclass(frozen=True)
 class View:
+    """What both templates render, section by section."""
+
     report: Report
     title: str
     date: str

@@ -43,6 +43,8 @@ def _decode(data: bytes) -> tuple[str, bool]:
 # -- constants of the repository ------------------------------------------------------------
 @dataclass
 class _Module:
+    """The string constants and imports at module level of one Python file."""
+
     constants: dict[str, str] = field(default_factory=dict)
     # local name -> (module path or None when relative resolution failed, attribute or None)
     imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)
@@ -168,6 +170,8 @@ class _Unresolved(Exception):
 
 @dataclass
 class _Scope:
+    """Names visible in the migration file being read."""
+
     path: str
     constants: dict[str, str]
     imports: dict[str, tuple[str, str | None]]

@@ -23,6 +23,8 @@ CONNECT_TIMEOUT = 10
 
 @dataclass(frozen=True)
 class DatabaseState:
+    """What the production database says: its Alembic revisions and its tables."""
+
     revisions: tuple[str, ...]
     tables: tuple[str, ...]
     url_redacted: str

@@ -39,6 +39,8 @@ _HEX40 = re.compile(r"^[0-9a-f]{40}$")
 
 @dataclass(frozen=True)
 class TreeEntry:
+    """A file of a git tree: its path, blob id and mode."""
+
     path: str
     blob: str
     mode: str

@@ -36,6 +36,8 @@ class RawResponse:
 
 @dataclass(frozen=True)
 class JsonResponse:
+    """A decoded JSON reply, with its headers and the URL that gave it."""
+
     data: object
     headers: Mapping[str, str]
     url: str
