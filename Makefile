@@ -28,7 +28,7 @@ demo: install
 	$(BIN)/forensics demo --out reports/demo
 
 bench: install
-	$(BIN)/python -m benchmarks.bench
+	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis test-artifacts benchmarks/.work
