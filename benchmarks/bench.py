@@ -1,7 +1,7 @@
 """``make bench``: a synthetic 30,000-commit repository built with ``git fast-import`` in
 seconds, and the four speed and size figures of DESIGN.md.
 
-    .venv/bin/python -m benchmarks.bench [--commits 30000] [--repo DIR] [--mining-only]
+    .venv/bin/python -m benchmarks.bench [--commits 30000] [--repo DIR [--reuse]] [--skip-naive]
 
 The repository has about 150 Alembic migrations in ``migrations/versions/`` (with
 ``alembic.ini`` and ``env.py``), feature branches merged with real merge commits (and merge
@@ -9,8 +9,7 @@ revisions in the migration graph), bursts of templated commits on one migration,
 several time zones and ordinary code commits in between.
 
 Each measured run is a fresh process (start-up and imports included) of ``forensics analyze``
-or ``forensics audit`` writing all four formats; with ``--mining-only``, this module's
-``--run-mining`` (the mining part of analyze) instead. A first run starts with no mining
+or ``forensics audit`` writing all four formats. A first run starts with no mining
 cache (and, for audit, no findings store); its second run reuses them. The naive PyDriller
 walks (``modified_files`` on every commit) are timed in this process, imports excluded; the
 full-history one takes a minute or two (``--skip-naive`` skips both).
@@ -264,21 +263,12 @@ def run(cmd: Sequence[str], cwd: Path) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
-def has_analyze() -> bool:
-    probe = subprocess.run(
-        [sys.executable, "-m", "forensics", "analyze", "--help"], capture_output=True
-    )
-    return probe.returncode == 0
-
-
 OUT = Path(tempfile.gettempdir()) / "forensics-bench-out"
 
 
-def analyze_cmd(repo: Path, since: str, mining_only: bool) -> list[str]:
-    if mining_only:
-        return [sys.executable, "-m", "benchmarks.bench", "--run-mining", str(repo), since]
+def analyze_cmd(repo: Path, since: str) -> list[str]:
     return [
-        *("forensics", "analyze", "--repo", str(repo), "--since", since),
+        *(sys.executable, "-m", "forensics", "analyze", "--repo", str(repo), "--since", since),
         *("--format", "md,html,json,sarif", "--out", str(OUT / "analyze")),
     ]
 
@@ -286,48 +276,10 @@ def analyze_cmd(repo: Path, since: str, mining_only: bool) -> list[str]:
 def audit_cmd(repo: Path, until: str, store: Path) -> list[str]:
     """The weekly audit as CI runs it: its default window, the 7 days up to ``until``."""
     return [
-        *("forensics", "audit", "--repo", str(repo), "--until", until),
+        *(sys.executable, "-m", "forensics", "audit", "--repo", str(repo), "--until", until),
         *("--format", "md,html,json,sarif", "--out", str(OUT / "audit")),
         *("--store", str(store), "--fail-on", "none"),
     ]
-
-
-def forensics_cmd(cmd: list[str]) -> list[str]:
-    if cmd[0] == "forensics":
-        return [sys.executable, "-m", *cmd]
-    return cmd
-
-
-def run_mining(repo: Path, since_text: str) -> None:
-    """The mining part of ``analyze``: window commits (read by git in the background while
-    the graphs are built), graphs, graph history (cached per revision), bursts."""
-    from forensics import __version__, pipeline
-    from forensics.analysis.bursts import find_bursts
-    from forensics.config import parse_when
-    from forensics.errors import Diagnostics
-    from forensics.model.migrations import GraphHistory
-    from forensics.sources.cache import MiningCache, cache_key
-    from forensics.sources.git import GitSource
-
-    diag = Diagnostics()
-    cache = MiningCache.for_repo(repo, diag=diag)
-    source = GitSource(repo, diag, cache=cache)
-    since = parse_when(since_text, datetime.now(UTC))
-    head = source.resolve("HEAD")
-    window = source.log_in_background(head, since=since, first_parent=False)
-    envs, _states = pipeline.load_graphs(source, head, (), diag)
-    key = cache_key(__version__, head, [(e.name, e.versions_dirs) for e in envs])
-    history = cache.memo(
-        "history", key, GraphHistory, lambda: pipeline.load_history(source, head, envs, diag)
-    )
-    commits = {c.sha: c for c in window.result()}
-    changes = [ch for ch in history.changes if ch.at >= since]
-    missing = {s for ch in changes for s in ch.authors} - commits.keys()
-    if missing:  # a merge in the window brought older commits: read those too
-        commits.update((c.sha, c) for c in source.log(head, first_parent=False))
-    bursts = find_bursts(changes, commits)
-    source.close()
-    print(len(commits), len(history.changes), len(bursts))
 
 
 def naive_pydriller(repo: Path, since: datetime | None) -> tuple[float, int]:
@@ -364,8 +316,12 @@ class Pairs:
     second: list[float] = field(default_factory=list)
     peak: float = 0.0
 
-    def ratio(self) -> float:
-        return statistics.median(self.second) / statistics.median(self.first)
+    def describe(self) -> str:
+        first, second = statistics.median(self.first), statistics.median(self.second)
+        return (
+            f"{second:.2f} s after {first:.2f} s = {second / first:.2f} of the first run "
+            "(target < 0.33)"
+        )
 
 
 def first_and_second(cmd: Sequence[str], cwd: Path, fresh: Sequence[Path], runs: int = 3) -> Pairs:
@@ -390,13 +346,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--slice", type=int, default=3_000)
     parser.add_argument("--repo", type=Path, help="build here (default: a temporary folder)")
     parser.add_argument("--reuse", action="store_true", help="reuse --repo if it exists")
-    parser.add_argument("--mining-only", action="store_true")
     parser.add_argument("--skip-naive", action="store_true", help="skip the slow PyDriller walks")
-    parser.add_argument("--run-mining", nargs=2, metavar=("REPO", "SINCE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.run_mining:
-        run_mining(Path(args.run_mining[0]), args.run_mining[1])
-        return
 
     workdir = Path(tempfile.mkdtemp(prefix="forensics-bench-"))
     repo = args.repo or workdir / "repo"
@@ -410,11 +361,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     last = datetime.fromtimestamp(stamps[-1], UTC).strftime("%Y-%m-%dT%H:%M:%S")
     slice_start = datetime.fromtimestamp(stamps[-min(args.slice, len(stamps))], UTC)
     slice_text = slice_start.strftime("%Y-%m-%dT%H:%M:%S")
-    mining_only = args.mining_only or not has_analyze()
     cache = repo / ".forensics-cache"
     store = workdir / "forensics.db"
     cwd = Path(__file__).resolve().parent.parent
-    full = forensics_cmd(analyze_cmd(repo, first, mining_only))
+    full = analyze_cmd(repo, first)
 
     # Bytecode first, as an installed package has it (PYTHONDONTWRITEBYTECODE would otherwise
     # make every run compile the modules changed since the last write).
@@ -423,18 +373,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     git_time, _ = median_runs(["git", "log", "--name-status", "--all"], repo, None)
     cold, peak = median_runs(full, cwd, cache)
     rerun = first_and_second(full, cwd, [cache])
-    audits = (
-        None
-        if mining_only
-        else first_and_second(forensics_cmd(audit_cmd(repo, last, store)), cwd, [cache, store])
-    )
-    sliced, _ = median_runs(forensics_cmd(analyze_cmd(repo, slice_text, mining_only)), cwd, cache)
+    audits = first_and_second(audit_cmd(repo, last, store), cwd, [cache, store])
+    sliced, _ = median_runs(analyze_cmd(repo, slice_text), cwd, cache)
     naive = naive_slice = None
     if not args.skip_naive:
         naive = naive_pydriller(repo, None)
         naive_slice = naive_pydriller(repo, slice_start)
 
-    what = "mining only (--run-mining)" if mining_only else "forensics analyze / audit"
     rows = [
         (
             "repository",
@@ -442,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{info.get('merges', '?')} merges, {info.get('bursts', '?')} bursts",
         ),
         ("build (fast-import)", f"{info.get('build_s', 0.0):.1f} s"),
-        ("measured (fresh processes, all four formats)", what),
+        ("measured (fresh processes, all four formats)", "forensics analyze / audit"),
         ("git log --name-status (median of 3)", f"{git_time:.2f} s"),
         (
             "analyze, full history, cold cache (median of 3)",
@@ -458,22 +403,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
         )
     rows.append(("peak memory of analyze", f"{max(peak, rerun.peak):.0f} MB (target < 400 MB)"))
-    rows.append(
-        (
-            "analyze rerun, warm cache (3 alternated pairs)",
-            f"{statistics.median(rerun.second):.2f} s after {statistics.median(rerun.first):.2f} s"
-            f" = {rerun.ratio():.2f} of the first run (target < 0.33)",
-        )
-    )
-    if audits is not None:
-        rows.append(
-            (
-                "second audit (last 7 days), unchanged repository (3 pairs)",
-                f"{statistics.median(audits.second):.2f} s after "
-                f"{statistics.median(audits.first):.2f} s = {audits.ratio():.2f} of the first "
-                "(target < 0.33)",
-            )
-        )
+    rows.append(("analyze rerun, warm cache (3 alternated pairs)", rerun.describe()))
+    rows.append(("second audit (last 7 days), unchanged repository (3 pairs)", audits.describe()))
     rows.append((f"analyze, last {args.slice:,} commits, cold cache", f"{sliced:.2f} s"))
     if naive_slice is not None:
         seconds, count = naive_slice

@@ -35,13 +35,14 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from forensics.config import to_utc
-from forensics.errors import InputError, redact, register_secret
+from forensics.errors import InputError, redact
 from forensics.model.findings import ChangeRef, Confidence, Finding, Severity
 from forensics.model.report import AuditDiff
+from forensics.sources.database import database_url
 
 DEFAULT_STORE = "reports/forensics.db"
 MIGRATIONS = Path(__file__).parent / "store_migrations"
@@ -182,17 +183,11 @@ def _stored_finding(row: sa.Row[Any]) -> Finding:
 def _url(text: str) -> URL:
     """A plain path is a SQLite file; ``postgresql://`` means psycopg (the driver we ship)."""
     raw = text if "://" in text else f"sqlite:///{Path(text).expanduser().resolve()}"
-    try:
-        url = make_url(raw)
-    except ArgumentError:
-        raise InputError(
-            f"--store {text!r} is not a database URL: use a file path such as "
-            "reports/forensics.db, sqlite:///FILE or postgresql://USER@HOST/DATABASE"
-        ) from None
-    register_secret(url.password if isinstance(url.password, str) else None)
-    if url.drivername in ("postgresql", "postgres"):
-        url = url.set(drivername="postgresql+psycopg")
-    return url
+    return database_url(
+        raw,
+        f"--store {text!r} is not a database URL: use a file path such as "
+        "reports/forensics.db, sqlite:///FILE or postgresql://USER@HOST/DATABASE",
+    )
 
 
 class FindingsStore:

@@ -8,6 +8,7 @@ memoises it per blob).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
@@ -197,18 +198,7 @@ def _open(problem: GraphProblem, sha: str, at: datetime) -> GraphEvent:
 
 
 def _resolve(event: GraphEvent, sha: str, at: datetime) -> GraphEvent:
-    return GraphEvent(
-        kind=event.kind,
-        rule=event.rule,
-        commit=event.commit,
-        at=event.at,
-        detail=event.detail,
-        resolved_by=sha,
-        resolved_at=at,
-        revision=event.revision,
-        path=event.path,
-        environment=event.environment,
-    )
+    return dataclasses.replace(event, resolved_by=sha, resolved_at=at)
 
 
 def events_between(

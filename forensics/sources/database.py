@@ -30,18 +30,26 @@ class DatabaseState:
     url_redacted: str
 
 
-def _url(db_url: str) -> URL:
+def database_url(text: str, not_a_url: str) -> URL:
+    """``text`` as a SQLAlchemy URL, its password registered as a secret, PostgreSQL through
+    psycopg. ``not_a_url`` is the one-line error when it is no URL at all."""
     try:
-        url = make_url(db_url)
+        url = make_url(text)
     except ArgumentError:
-        raise InputError(
-            f"--db-url {redact(db_url)!r} is not a database URL: write it as "
-            "postgresql://USER@HOST/DB or sqlite:///PATH"
-        ) from None
+        raise InputError(not_a_url) from None
     register_secret(url.password if isinstance(url.password, str) else None)
     if url.drivername in ("postgresql", "postgres"):
         # psycopg (version 3) is the driver we ship; SQLAlchemy's default is psycopg2.
         url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _url(db_url: str) -> URL:
+    url = database_url(
+        db_url,
+        f"--db-url {redact(db_url)!r} is not a database URL: write it as "
+        "postgresql://USER@HOST/DB or sqlite:///PATH",
+    )
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         path = url.database or ""
         if not path.startswith("file:"):

@@ -93,6 +93,15 @@ def categorize(
     return category
 
 
+def status_field(record: Mapping[str, object], key: str, origin: str, diag: Diagnostics) -> str:
+    """The record's status; a record without one is kept as 'unknown', with a warning."""
+    status = text_field(record, key)
+    if status is None:
+        diag.warn(f"{origin}: a deploy has no status; it is kept as 'unknown'")
+        return "unknown"
+    return status
+
+
 def read_text(path_text: str, spec: str) -> str:
     """The file's text, or a one-line error that names it and says what to do."""
     path = Path(path_text).expanduser()

@@ -23,6 +23,7 @@ from forensics.sources.records import (
     parse_time,
     required_id,
     required_time,
+    status_field,
     text_field,
 )
 
@@ -44,10 +45,7 @@ def _deploy(item: object, source: str, service: str | None, diag: Diagnostics) -
         commit_ref, message = text_field(commit, "id"), text_field(commit, "message")
     elif isinstance(commit, str) and commit.strip():
         commit_ref = commit.strip()
-    status = text_field(item, "status")
-    if status is None:
-        status = "unknown"
-        diag.warn(f"{source}: a deploy has no status; it is kept as 'unknown'")
+    status = status_field(item, "status", source, diag)
     return Deploy(
         id=required_id(item, "id"),
         status=status,

@@ -25,6 +25,7 @@ from forensics.sources.records import (
     read_text,
     required_id,
     required_time,
+    status_field,
     text_field,
 )
 
@@ -36,10 +37,7 @@ def _deploy(record: object, source: str, diag: Diagnostics) -> Deploy:
     if not isinstance(record, Mapping):
         raise BadRecord("it is not a JSON object")
     fields = {str(k).strip().lower(): v for k, v in record.items() if k is not None}
-    status = text_field(fields, "status")
-    if status is None:
-        status = "unknown"
-        diag.warn(f"{source}: a deploy has no status; it is kept as 'unknown'")
+    status = status_field(fields, "status", source, diag)
     return Deploy(
         id=required_id(fields, "id"),
         status=status,
