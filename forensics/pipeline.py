@@ -28,7 +28,7 @@ from forensics.analysis.windows import candidate_range, failure_windows, rank_su
 from forensics.config import AnalyzeConfig
 from forensics.detectors.base import Context
 from forensics.errors import Diagnostics, InputError
-from forensics.model.commits import CommitRecord
+from forensics.model.commits import ChangeStatus, CommitRecord, FileChange
 from forensics.model.deploys import AppliedMigration, Deploy, FailureWindow
 from forensics.model.findings import Finding, Severity
 from forensics.model.migrations import (
@@ -108,13 +108,15 @@ def load_history(
     git: GitSource, rev: str, envs: Sequence[Environment], diag: Diagnostics
 ) -> GraphHistory:
     """The graph over the first-parent history of ``rev``: one path-limited ``git log``,
-    each distinct blob parsed once, merged changes attributed to the commits that made them.
+    each distinct blob parsed once, merged changes attributed to the commits that made them
+    (one more ``git log`` and one ``rev-list`` for all merges together).
 
     Names imported from other modules are resolved with the modules as they are at ``rev``.
     """
     sha = git.resolve(rev)
     dirs = sorted({d for env in envs for d in env.versions_dirs})
     commits = list(reversed(git.log(sha, paths=dirs, first_parent=True)))
+    merged = git.merged_changes(sha, dirs) if any(c.is_merge for c in commits) else {}
     _read, resolver = _reader(git, git.tree(sha))
     memo: dict[str, MigrationFile] = {}
 
@@ -130,13 +132,16 @@ def load_history(
             memo[blob] = known
         return known if known.path == path else dataclasses.replace(known, path=path)
 
-    def authors(commit: CommitRecord, path: str) -> tuple[tuple[str, ...], str | None]:
-        shas = git.merge_attribution(commit, path)
-        if not shas:
-            return (commit.sha,), None
-        return tuple(reversed(shas)), commit.sha
+    def brought(merge: CommitRecord, path: str) -> list[tuple[str, FileChange]]:
+        found = [
+            (record.sha, fc)
+            for record in merged.get(merge.sha, ())
+            for fc in record.files
+            if fc.path == path or (fc.status is ChangeStatus.RENAMED and fc.old_path == path)
+        ]
+        return found[::-1]
 
-    return walk(envs, commits, load, authors=authors)
+    return walk(envs, commits, load, brought=brought)
 
 
 # -- analyze ----------------------------------------------------------------------------------

@@ -38,11 +38,20 @@ def mine(
     commits that really changed each file), and every commit read."""
     commits = {c.sha: c for c in source.log(rev, first_parent=False)}
     changes = []
+    merged = source.merged_changes(rev, [prefix])
     for record in reversed(source.log(rev, paths=[prefix])):
         for f in record.files:
             if not f.path.startswith(prefix):
                 continue
-            authors = source.merge_attribution(record, f.path) if record.is_merge else (record.sha,)
+            authors = (
+                tuple(
+                    r.sha
+                    for r in merged.get(record.sha, ())
+                    if any(f.path in (fc.path, fc.old_path) for fc in r.files)
+                )
+                if record.is_merge
+                else (record.sha,)
+            )
             kind = {
                 ChangeStatus.ADDED: ChangeKind.ADDED,
                 ChangeStatus.DELETED: ChangeKind.DELETED,

@@ -1,8 +1,8 @@
 """The migration graph over the first-parent history: states, problem events, file changes.
 
 ``walk`` replays first-parent commits oldest first, keeping ``path -> blob`` per environment
-up to date from each commit's changed files, and rebuilds the graph of every environment a
-commit touched. It does no I/O: ``load(path, blob)`` reads a file version (the caller
+up to date from each commit's changed files, and updates the graph of every environment a
+commit touched, file by file. It does no I/O: ``load(path, blob)`` reads a file version (the caller
 memoises it per blob).
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from forensics.analysis.changes import classify
-from forensics.analysis.graph import build_state
+from forensics.analysis.graph import GraphTracker
 from forensics.model.commits import ChangeStatus, CommitRecord, FileChange
 from forensics.model.migrations import (
     ChangeKind,
@@ -21,14 +21,15 @@ from forensics.model.migrations import (
     GraphEvent,
     GraphHistory,
     GraphProblem,
-    GraphState,
     HistoryPoint,
     MigrationChange,
     MigrationFile,
 )
 
 Loader = Callable[[str, str], MigrationFile]
-Authors = Callable[[CommitRecord, str], tuple[tuple[str, ...], str | None]]
+# For a merge commit and a path: the non-merge commits it brought that changed the path,
+# OLDEST FIRST, each with its own change to that path against its own parent.
+Brought = Callable[[CommitRecord, str], Sequence[tuple[str, FileChange]]]
 
 
 def _owner(envs: Sequence[Environment], path: str | None) -> Environment | None:
@@ -47,8 +48,8 @@ def _change(
     kind: ChangeKind,
     before: MigrationFile | None,
     after: MigrationFile | None,
-    who: tuple[tuple[str, ...], str | None],
     fc: FileChange,
+    author: str | None = None,
 ) -> MigrationChange:
     known = after or before
     return MigrationChange(
@@ -60,8 +61,8 @@ def _change(
         old_blob=fc.old_blob,
         new_blob=fc.new_blob if kind is not ChangeKind.DELETED else None,
         old_path=fc.old_path if kind is ChangeKind.ADDED else None,
-        authors=who[0],
-        merge=who[1],
+        authors=(author or commit.sha,),
+        merge=commit.sha if author else None,
         environment=env.name,
         before=before,
         after=after,
@@ -69,18 +70,46 @@ def _change(
 
 
 class _Walker:
-    def __init__(self, envs: Sequence[Environment], load: Loader, authors: Authors | None) -> None:
+    def __init__(self, envs: Sequence[Environment], load: Loader, brought: Brought | None) -> None:
         self.envs = envs
         self.load = load
-        self.authors = authors
+        self.brought = brought
         self.blobs: dict[str, dict[str, str]] = {env.name: {} for env in envs}
-        self.states: dict[str, GraphState] = {}
+        self.graphs = {env.name: GraphTracker(env) for env in envs}
         self.changes: list[MigrationChange] = []
 
-    def who(self, commit: CommitRecord, path: str) -> tuple[tuple[str, ...], str | None]:
-        if self.authors is not None and commit.is_merge:
-            return self.authors(commit, path)
-        return (commit.sha,), None
+    def record(
+        self,
+        commit: CommitRecord,
+        env: Environment,
+        path: str,
+        kind: ChangeKind,
+        before: MigrationFile | None,
+        after: MigrationFile | None,
+        fc: FileChange,
+    ) -> None:
+        """The change to ``path``; a merge's change is given once per commit it brought,
+        each with its own kind, computed against that commit's own parent."""
+        own = self.brought(commit, path) if self.brought is not None and commit.is_merge else ()
+        if not own:
+            self.changes.append(_change(commit, env, path, kind, before, after, fc))
+        for sha, change in own:
+            self.changes.append(_change(commit, env, path, *self.kind_of(change, path), sha))
+
+    def kind_of(
+        self, fc: FileChange, path: str
+    ) -> tuple[ChangeKind, MigrationFile | None, MigrationFile | None, FileChange]:
+        """What one commit's own ``fc`` did to ``path``."""
+        if fc.status is ChangeStatus.DELETED or fc.path != path:
+            before = self.load(path, fc.old_blob) if fc.old_blob else None
+            return ChangeKind.DELETED, before, None, fc
+        fresh = fc.status in (ChangeStatus.ADDED, ChangeStatus.COPIED, ChangeStatus.RENAMED)
+        before = None if fresh or not fc.old_blob else self.load(path, fc.old_blob)
+        after = self.load(path, fc.new_blob) if fc.new_blob else None
+        kind = classify(before, after)
+        if fresh and kind is not ChangeKind.PARSE_ERROR:
+            kind = ChangeKind.ADDED
+        return kind, before, after, fc
 
     def remove(self, commit: CommitRecord, fc: FileChange, path: str) -> str | None:
         env = _owner(self.envs, path)
@@ -88,9 +117,8 @@ class _Walker:
             return None
         blob = self.blobs[env.name].pop(path, None) or fc.old_blob
         before = self.load(path, blob) if blob else None
-        self.changes.append(
-            _change(commit, env, path, ChangeKind.DELETED, before, None, self.who(commit, path), fc)
-        )
+        self.graphs[env.name].put(path, None)
+        self.record(commit, env, path, ChangeKind.DELETED, before, None, fc)
         return env.name
 
     def put(self, commit: CommitRecord, fc: FileChange, fresh: bool) -> str | None:
@@ -101,12 +129,11 @@ class _Walker:
         self.blobs[env.name][fc.path] = fc.new_blob
         before = self.load(fc.path, old) if old else None
         after = self.load(fc.path, fc.new_blob)
+        self.graphs[env.name].put(fc.path, after)
         kind = classify(before, after)
         if fresh and kind is not ChangeKind.PARSE_ERROR:
             kind = ChangeKind.ADDED
-        self.changes.append(
-            _change(commit, env, fc.path, kind, before, after, self.who(commit, fc.path), fc)
-        )
+        self.record(commit, env, fc.path, kind, before, after, fc)
         return env.name
 
     def apply(self, commit: CommitRecord) -> set[str]:
@@ -123,19 +150,8 @@ class _Walker:
         touched.discard("")
         return touched
 
-    def rebuild(self, names: Iterable[str]) -> None:
-        for env in self.envs:
-            if env.name in names:
-                files = [self.load(p, b) for p, b in sorted(self.blobs[env.name].items())]
-                self.states[env.name] = build_state(env, files)
-
     def problems(self) -> list[GraphProblem]:
-        return [
-            p
-            for env in self.envs
-            if env.name in self.states
-            for p in self.states[env.name].problems
-        ]
+        return [p for env in self.envs for p in self.graphs[env.name].snapshot()[1]]
 
 
 def walk(
@@ -144,30 +160,33 @@ def walk(
     load: Loader,
     *,
     initial: Mapping[str, str] | None = None,
-    authors: Authors | None = None,
+    brought: Brought | None = None,
 ) -> GraphHistory:
     """Replay ``commits`` (first-parent, OLDEST FIRST, with blob ids in ``files``).
 
     ``initial`` is ``path -> blob`` before the first commit; problems already present there
-    are the baseline and open no event. ``authors(commit, path)`` gives, for a merge commit,
-    the non-merge commits that really changed ``path`` and the merge to show beside them;
-    without it a change is attributed to the commit itself.
+    are the baseline and open no event. ``brought(merge, path)`` gives the non-merge
+    commits a merge brought that changed ``path``: its change is then one
+    ``MigrationChange`` per such commit, each with the kind of that commit's own change and
+    the merge beside it. Without it (or when the merge itself made the change) a change is
+    attributed to the first-parent commit.
+
+    The graphs are updated file by file (``GraphTracker``), so the cost grows with the
+    number of changes, not with changes times the size of the graph.
     """
-    walker = _Walker(envs, load, authors)
+    walker = _Walker(envs, load, brought)
     for path, blob in (initial or {}).items():
         env = _owner(envs, path)
         if env is not None:
             walker.blobs[env.name][path] = blob
-    walker.rebuild(env.name for env in envs)
+            walker.graphs[env.name].put(path, load(path, blob))
     open_events: dict[tuple[str | None, ...], GraphEvent] = {}
     baseline = {p.key for p in walker.problems()}
     closed: list[GraphEvent] = []
     points: list[HistoryPoint] = []
     for commit in commits:
-        touched = walker.apply(commit)
-        if not touched:
+        if not walker.apply(commit):
             continue
-        walker.rebuild(touched)
         problems = walker.problems()
         current = {p.key: p for p in problems}
         for key in list(open_events):
@@ -178,7 +197,7 @@ def walk(
         for key, problem in current.items():
             if key not in open_events and key not in baseline:
                 open_events[key] = _open(problem, commit.sha, commit.committed_at)
-        heads = tuple((env.name, walker.states[env.name].heads) for env in envs)
+        heads = tuple((env.name, walker.graphs[env.name].snapshot()[0]) for env in envs)
         points.append(HistoryPoint(commit.sha, commit.committed_at, heads, tuple(problems)))
     events = sorted([*closed, *open_events.values()], key=lambda e: (e.at, e.kind, e.path or ""))
     return GraphHistory(points=tuple(points), events=tuple(events), changes=tuple(walker.changes))

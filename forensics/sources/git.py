@@ -11,9 +11,11 @@ With a ``MiningCache`` the parsed ``log`` and merge attributions are reused acro
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import re
 import secrets
+import tempfile
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -208,6 +210,10 @@ class GitSource:
         self._shallow_warned = False
         # rev -> full SHA: one analysis is one snapshot of the refs, so ask git once each.
         self._resolved: dict[str, str] = {}
+        self._dags: dict[str, dict[str, tuple[str, ...]]] = {}
+        # Counts the warnings about results git could give only in part: callers cache
+        # what they computed only when this did not move meanwhile.
+        self.incomplete = 0
         self.cache = cache
         if cache is not None:
             self._check_cache(cache)
@@ -217,14 +223,23 @@ class GitSource:
         out: bytes = self.repo.git.execute(["git", *args], stdout_as_string=False)
         return out
 
-    def _run_partial(self, *args: str) -> tuple[bytes, str | None]:
-        """Output even when git fails half-way (missing objects): ``(stdout, error)``."""
-        status, out, err = self.repo.git.execute(
-            ["git", *args],
-            stdout_as_string=False,
-            with_extended_output=True,
-            with_exceptions=False,
-        )
+    def _run_partial(self, *args: str, stdin: bytes | None = None) -> tuple[bytes, str | None]:
+        """Output even when git fails half-way (missing objects): ``(stdout, error)``.
+        ``stdin`` reaches git through a file, so that a long input and a long output
+        cannot block each other on pipes."""
+        with contextlib.ExitStack() as stack:
+            source = None
+            if stdin is not None:
+                source = stack.enter_context(tempfile.TemporaryFile())
+                source.write(stdin)
+                source.seek(0)
+            status, out, err = self.repo.git.execute(
+                ["git", *args],
+                istream=source,
+                stdout_as_string=False,
+                with_extended_output=True,
+                with_exceptions=False,
+            )
         if status != 0:
             return out, _first_line(_text(err) if isinstance(err, bytes) else str(err))
         return out, None
@@ -298,6 +313,10 @@ class GitSource:
     def is_shallow(self) -> bool:
         return bool(self._shallow_commits())
 
+    def _partial(self, message: str) -> None:
+        self.incomplete += 1
+        self.diag.warn(message)
+
     def warn_if_shallow(self) -> None:
         if self.is_shallow and not self._shallow_warned:
             self._shallow_warned = True
@@ -317,6 +336,7 @@ class GitSource:
         until: datetime | None = None,
         exclude: Iterable[str] = (),
         no_merges: bool = False,
+        full_history: bool = False,
         max_count: int | None = None,
     ) -> list[CommitRecord]:
         """Commits reachable from ``rev``, newest first (at most ``max_count``), with their
@@ -324,7 +344,9 @@ class GitSource:
 
         ``first_parent=False`` includes every commit; each record's ``first_parent`` then
         says whether it lies on the first-parent chain of ``rev``. ``since``/``until``
-        compare commit dates. History cut short by a shallow clone or missing objects gives
+        compare commit dates. ``full_history`` lists every commit that changed ``paths``,
+        including side branches a merge did not keep (git's default prunes them). History
+        cut short by a shallow clone or missing objects gives
         a warning and the commits git could read.
         """
         excluded = list(exclude)
@@ -335,6 +357,8 @@ class GitSource:
             limits.append(f"--until={int(until.timestamp())}")
         if max_count is not None:
             limits.append(f"--max-count={max_count}")
+        if full_history:
+            limits.append("--full-history")
         key = self._log_key(rev, excluded, paths, first_parent, limits, no_merges)
         if key is not None and self.cache is not None:
             cached = self.cache.get("log", key, _RawLog)
@@ -361,11 +385,11 @@ class GitSource:
         out, error = self._run_partial(*args, *limits, *revs, "--", *paths)
         chain: set[str] | bool = True
         if not first_parent:
-            chain = self._first_parent_set(revs, limits)
+            chain = set(self._chain(rev))
         text = _text(out)
         records = _parse_log(text, chain, boundary)
         if error is not None:
-            self.diag.warn(
+            self._partial(
                 f"git could not read the whole history ({error}); results are partial: "
                 "run `git fsck` to find missing objects, or `git fetch` to restore them"
             )
@@ -383,7 +407,7 @@ class GitSource:
         args += [f"--format={_FORMAT}", "--diff-merges=first-parent", "--no-walk=unsorted"]
         out, error = self._run_partial(*args, *wanted, "--")
         if error is not None:
-            self.diag.warn(f"some commits could not be read ({error}); results are partial")
+            self._partial(f"some commits could not be read ({error}); results are partial")
         return _parse_log(_text(out), True, self._shallow_commits())
 
     def log_in_background(self, rev: str, **options: Any) -> Future[list[CommitRecord]]:
@@ -412,34 +436,69 @@ class GitSource:
             return None
         return cache_key(resolved, sorted(paths), first_parent, limits, no_merges, "-M")
 
-    def _first_parent_set(self, revs: list[str], limits: list[str]) -> set[str]:
-        out, _error = self._run_partial("rev-list", "--first-parent", *limits, *revs, "--")
-        return set(_text(out).split())
+    def _parents(self, rev: str) -> dict[str, tuple[str, ...]]:
+        """Every commit reachable from ``rev`` with its parents: one ``rev-list --parents``
+        (a few megabytes for a large history), kept for the run."""
+        sha = self.try_resolve(rev) or rev
+        known = self._dags.get(sha)
+        if known is None:
+            out, error = self._run_partial("rev-list", "--parents", sha, "--")
+            if error is not None:
+                self._partial(
+                    f"git could not walk the whole history ({error}); results are partial: "
+                    "run `git fsck` to find missing objects, or `git fetch` to restore them"
+                )
+            known = {}
+            for line in _text(out).splitlines():
+                shas = line.split()
+                if shas and _HEX40.match(shas[0]):
+                    known[shas[0]] = tuple(shas[1:])
+            self._dags = {sha: known}
+        return known
 
-    def merge_attribution(self, merge: CommitRecord, path: str) -> tuple[str, ...]:
-        """The non-merge commits that really changed ``path`` and arrived with ``merge``:
-        ``git log --no-merges merge^1..merge -- path``, newest first. For a plain commit
-        that is the commit itself when it touched ``path``."""
-        if not merge.is_merge and merge.files:
-            # a plain commit's own file list already answers; no process per commit
-            touched = any(path in (f.path, f.old_path) for f in merge.files)
-            return (merge.sha,) if touched else ()
-        key = cache_key(merge.sha, path)
-        if self.cache is not None:
-            cached = self.cache.get("attribution", key, tuple[str, ...])
-            if cached is not None:
-                return cached
-        revs = [merge.sha, *(f"^{merge.parents[0]}" for _ in merge.parents[:1])]
-        out, error = self._run_partial("log", "--no-merges", "--format=%H", *revs, "--", path)
-        shas = tuple(s for s in _text(out).split() if _HEX40.match(s))
-        if error is not None:
-            self.diag.warn(
-                f"could not attribute the changes merged by {merge.short} to {path} ({error}); "
-                "the attribution is partial"
-            )
-        elif self.cache is not None:
-            self.cache.put("attribution", key, shas, tuple[str, ...])
-        return shas
+    def _chain(self, rev: str) -> list[str]:
+        """The first-parent chain of ``rev``, newest first."""
+        parents = self._parents(rev)
+        chain: list[str] = []
+        sha = self.try_resolve(rev)
+        while sha is not None and sha in parents:
+            chain.append(sha)
+            above = parents[sha]
+            sha = above[0] if above else None
+        return chain
+
+    def merged_changes(self, rev: str, paths: Sequence[str]) -> dict[str, list[CommitRecord]]:
+        """For each merge on the first-parent chain of ``rev``: the non-merge commits it
+        brought (``merge^1..merge``) that changed something under ``paths``, newest first,
+        each with its own changed files against its own parent.
+
+        Two git processes for the whole history (one ``rev-list --parents``, one
+        ``git log --no-merges --full-history --raw``), whatever the number of merges."""
+        side = self.log(rev, paths=paths, first_parent=False, no_merges=True, full_history=True)
+        wanted = [c for c in side if not c.first_parent and c.files]
+        if not wanted:
+            return {}
+        parents = self._parents(rev)
+        chain = self._chain(rev)
+        # Oldest merge first: what an older merge brought is reachable from every later
+        # one's first parent, so each commit belongs to the first merge that reaches it.
+        brought: dict[str, str] = {}
+        seen = set(chain)
+        for merge in reversed(chain):
+            todo = list(parents.get(merge, ())[1:])
+            while todo:
+                sha = todo.pop()
+                if sha in seen:
+                    continue
+                seen.add(sha)
+                brought[sha] = merge
+                todo.extend(parents.get(sha, ()))
+        found: dict[str, list[CommitRecord]] = {}
+        for record in wanted:
+            owner = brought.get(record.sha)
+            if owner is not None:
+                found.setdefault(owner, []).append(record)
+        return found
 
     def details(self, shas: Iterable[str]) -> dict[str, DiffStat]:
         """Line counts and changed paths of the few commits a report shows, through
@@ -485,7 +544,7 @@ class GitSource:
             "for-each-ref", f"--merged={target}", f"--format={fmt}", "refs/tags"
         )
         if error is not None:
-            self.diag.warn(f"could not list the tags ({error}); the tag list is partial")
+            self._partial(f"could not list the tags ({error}); the tag list is partial")
         found: list[TagInfo] = []
         for line in _text(out).splitlines():
             parts = line.split("\0")
@@ -504,7 +563,7 @@ class GitSource:
         gives a warning and the entries git could list."""
         out, error = self._run_partial("ls-tree", "-r", "-z", "--full-tree", rev, "--", *prefixes)
         if error is not None:
-            self.diag.warn(
+            self._partial(
                 f"could not read the tree of {rev[:12]} ({error}); results that need it are "
                 "partial (run `git fsck` to find missing objects)"
             )
@@ -516,13 +575,46 @@ class GitSource:
                 entries.append(TreeEntry(path=path, blob=fields[2], mode=fields[0]))
         return entries
 
+    def blobs_at(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+        """The blob of each ``(commit, path)``, ``None`` where no such file is there: one
+        ``cat-file --batch-check`` for all of them, and the mining cache (a commit's tree
+        never changes) for those asked before."""
+        found: dict[tuple[str, str], str | None] = {}
+        todo: list[tuple[str, str]] = []
+        cache = self.cache if self.cache is not None and self.cache.enabled else None
+        for commit, path in dict.fromkeys(pairs):
+            if "\n" in path:  # cannot be asked on one line; no migration is named so
+                found[commit, path] = None
+                continue
+            known = cache.get("blobs", cache_key(commit, path), str) if cache else None
+            if known is None:
+                todo.append((commit, path))
+            else:
+                found[commit, path] = known or None
+        if not todo:
+            return found
+        query = "".join(f"{commit}:{path}\n" for commit, path in todo).encode()
+        out, error = self._run_partial(
+            "cat-file", "--batch-check=%(objectname) %(objecttype)", stdin=query
+        )
+        if error is not None:
+            self._partial(f"could not look up files in commits ({error}); results are partial")
+        lines = _text(out).split("\n")
+        for (commit, path), line in zip(todo, lines, strict=False):
+            sha, _, kind = line.rpartition(" ")
+            blob = sha if kind == "blob" and _HEX40.match(sha) else None
+            found[commit, path] = blob
+            if cache is not None and error is None and _HEX40.match(commit):
+                cache.put("blobs", cache_key(commit, path), blob or "", str)
+        return found
+
     def read_blob(self, blob: str) -> bytes | None:
         """A blob's bytes through the long-lived ``cat-file --batch``; ``None`` (and a
         warning) when the object is missing."""
         try:
             _sha, _kind, _size, data = self.repo.git.get_object_data(blob)
         except (ValueError, gitpython.GitCommandError, OSError):
-            self.diag.warn(
+            self._partial(
                 f"git object {blob[:12]} is missing from the repository; results that need it "
                 "are partial (run `git fetch` or `git fsck` to repair)"
             )

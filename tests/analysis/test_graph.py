@@ -4,15 +4,18 @@ Each case is a real repository read through the pipeline (git objects, static re
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from forensics.analysis.graph import ancestors, topological
+from forensics.analysis.graph import GraphTracker, ancestors, build_state, topological
 from forensics.errors import Diagnostics
 from forensics.gitbuild import RepoBuilder
-from forensics.model.migrations import GraphState
+from forensics.model.migrations import Environment, GraphState, MigrationFile, ParseError
 from forensics.pipeline import load_graphs
 from forensics.sources.git import GitSource
 
@@ -190,3 +193,64 @@ def test_annotated_template(graph: Builder, make_migration: Callable[..., str]) 
         }
     )
     assert state.heads == ("b",) and state.bases == ("a",) and state.problems == ()
+
+
+# -- the tracker the history walk uses gives what build_state gives ---------------------------
+_NAMES = ["a", "b", "c", "d", "e"]
+_files = st.builds(
+    MigrationFile,
+    path=st.sampled_from([f"{V}/{n}.py" for n in range(6)]),
+    revision=st.sampled_from([*_NAMES, None]),
+    down_revisions=st.lists(st.sampled_from([*_NAMES, "zz"]), max_size=2).map(tuple),
+    depends_on=st.lists(st.sampled_from([*_NAMES, "lbl"]), max_size=1).map(tuple),
+    branch_labels=st.lists(st.sampled_from(["lbl", "x"]), max_size=1).map(tuple),
+    unresolved=st.sampled_from([(), ("depends_on",), ("revision",)]),
+    doc_revision=st.sampled_from([*_NAMES, None]),
+    doc_revises=st.sampled_from([None, ("a",), ("b",)]),
+    parse_error=st.sampled_from([None, None, None, ParseError("invalid syntax", 3)]),
+)
+_steps = st.lists(
+    st.tuples(st.sampled_from([f"{V}/{n}.py" for n in range(6)]), st.none() | _files),
+    max_size=25,
+)
+
+
+def _normal(m: MigrationFile) -> MigrationFile:
+    # read_migration never keeps a revision for a file that does not parse
+    return dataclasses.replace(m, revision=None) if m.parse_error else m
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps=_steps)
+def test_tracker_matches_a_whole_rebuild_after_every_step(
+    steps: list[tuple[str, MigrationFile | None]],
+) -> None:
+    env = Environment("migrations", "migrations", (V,))
+    tracker = GraphTracker(env)
+    files: dict[str, MigrationFile] = {}
+    for path, file in steps:
+        if file is None:
+            files.pop(path, None)
+            tracker.put(path, None)
+        else:
+            files[path] = _normal(dataclasses.replace(file, path=path))
+            tracker.put(path, files[path])
+        state = build_state(env, [files[p] for p in sorted(files)])
+        heads, problems = tracker.snapshot()
+        assert heads == state.heads
+        assert sorted(problems, key=repr) == sorted(state.problems, key=repr)
+
+
+def test_tracker_on_a_long_chain_and_a_cycle() -> None:
+    env = Environment("m", "m", (V,))
+    tracker = GraphTracker(env)
+    down: tuple[str, ...] = ()
+    for n in range(2000):
+        tracker.put(f"{V}/{n}.py", MigrationFile(f"{V}/{n}.py", f"r{n}", down))
+        down = (f"r{n}",)
+    assert tracker.snapshot() == (("r1999",), ())
+    tracker.put(f"{V}/0.py", MigrationFile(f"{V}/0.py", "r0", ("r1999",)))
+    heads, problems = tracker.snapshot()
+    assert heads == () and [p.rule for p in problems] == ["FX104"]
+    tracker.put(f"{V}/0.py", MigrationFile(f"{V}/0.py", "r0", ()))
+    assert tracker.snapshot() == (("r1999",), ())

@@ -3,8 +3,10 @@ every migration change gets its kind, merged changes name the commits that made 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -134,10 +136,80 @@ def test_merge_is_attributed_to_the_commits_it_brought(
     chain.checkout("main")
     merge = chain.merge("feature", "Merge feature", at(6))
     history = _history(chain)
-    [change] = [c for c in history.changes if c.commit == merge]
-    assert change.kind is ChangeKind.CODE
-    assert change.authors == (first, second) and change.merge == merge
+    changes = [c for c in history.changes if c.commit == merge]
+    assert [(c.authors, c.kind, c.merge) for c in changes] == [
+        ((first,), ChangeKind.CODE, merge),
+        ((second,), ChangeKind.CODE, merge),
+    ]
     assert all(p.commit not in (first, second) for p in history.points)
+
+
+def test_a_merge_gives_each_commit_it_brought_its_own_kind(
+    chain: RepoBuilder, make_migration: Callable[..., str]
+) -> None:
+    """A formatter sweep and a real edit arrive through one merge: the sweep stays cosmetic,
+    the edit is code, and the merge stands beside both."""
+    chain.checkout("feature", create=True)
+    swept = make_migration("b", "a").replace(
+        "from alembic import op", "from alembic import op  # x"
+    )
+    sweep = chain.commit("style: black", at(3), files={f"{V}/b.py": swept.replace('"', "'")})
+    edit = chain.commit(
+        "real change", at(4), files={f"{V}/c.py": make_migration("c", "b", body="    op.x()")}
+    )
+    also = chain.commit("docs", at(5), files={"README.md": "x"})
+    chain.checkout("main")
+    merge = chain.merge("feature", "Merge feature", at(6))
+    history = _history(chain)
+    mine = {c.path: (c.authors, c.kind, c.merge) for c in history.changes if c.commit == merge}
+    assert mine == {
+        f"{V}/b.py": ((sweep,), ChangeKind.COSMETIC, merge),
+        f"{V}/c.py": ((edit,), ChangeKind.CODE, merge),
+    }
+    assert all(also not in c.authors for c in history.changes)
+
+
+def test_one_commit_brought_by_a_merge_is_judged_against_its_own_parent(
+    chain: RepoBuilder, make_migration: Callable[..., str]
+) -> None:
+    """Two commits on one file: a real edit, then a reformat of it. The merge's overall
+    change is code, but the reformat alone is cosmetic."""
+    chain.checkout("feature", create=True)
+    edited = make_migration("b", "a", body="    op.x()")
+    edit = chain.commit("edit", at(3), files={f"{V}/b.py": edited})
+    sweep = chain.commit("format", at(4), files={f"{V}/b.py": edited.replace("'", '"')})
+    chain.checkout("main")
+    merge = chain.merge("feature", "Merge feature", at(6))
+    history = _history(chain)
+    kinds = [(c.authors, c.kind) for c in history.changes if c.commit == merge]
+    assert kinds == [((edit,), ChangeKind.CODE), ((sweep,), ChangeKind.COSMETIC)]
+
+
+def test_merge_attribution_costs_two_git_processes_whatever_the_number_of_merges(
+    git_repo: Callable[..., RepoBuilder], make_migration: Callable[..., str], tmp_path: Path
+) -> None:
+    repo = git_repo()
+    repo.commit(
+        "base", at(0), files={"migrations/env.py": "", f"{V}/a.py": make_migration("a", None)}
+    )
+    down = "a"
+    for n in range(6):
+        repo.checkout(f"f{n}", create=True)
+        repo.commit(
+            f"add m{n}", at(2 * n + 1), files={f"{V}/m{n}.py": make_migration(f"m{n}", down)}
+        )
+        repo.checkout("main")
+        repo.merge(f"f{n}", f"Merge f{n}", at(2 * n + 2))
+        down = f"m{n}"
+    trace = tmp_path / "trace"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GIT_TRACE2_EVENT", str(trace))
+        history = _history(repo)
+    merged = [c for c in history.changes if c.merge]
+    assert len(merged) == 6 and all(len(c.authors) == 1 for c in merged)
+    started = [json.loads(line) for line in trace.read_text().splitlines()]
+    commands = [e["argv"][1] for e in started if e.get("event") == "start"]
+    assert commands.count("log") == 2 and commands.count("rev-list") == 1
 
 
 def test_walk_with_initial_baseline(chain: RepoBuilder, make_migration: Callable[..., str]) -> None:
