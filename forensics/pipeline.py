@@ -17,6 +17,7 @@ from forensics.analysis.applied import (
     heads_of,
     point_as_of,
     production_revisions,
+    successful,
     tables_expected,
 )
 from forensics.analysis.bursts import find_bursts
@@ -151,41 +152,52 @@ def open_git(cfg: AnalyzeConfig, diag: Diagnostics) -> GitSource:
     return GitSource(cfg.repo, diag, cache=cache)
 
 
+_Graphs = tuple[tuple[Environment, ...], tuple[GraphState, ...], tuple[str, ...]]
+
+
 def _cached_graphs(
     git: GitSource, sha: str, migrations: Sequence[str], diag: Diagnostics
 ) -> tuple[list[Environment], list[GraphState]]:
-    """``load_graphs``, remembered per commit: a tree never changes under a SHA."""
+    """``load_graphs``, remembered per commit (a tree never changes under a SHA) with the
+    warnings it gave, which a run from the cache gives again."""
     cache = git.cache
     key = cache_key("graphs", sha, *migrations)
     if cache is not None and cache.enabled:
-        found = cache.get("graphs", key, tuple[tuple[Environment, ...], tuple[GraphState, ...]])
+        found = cache.get("graphs", key, _Graphs)
         if found is not None:
+            _replay(diag, found[2])
             return list(found[0]), list(found[1])
+    before, incomplete = len(diag.warnings), git.incomplete
     envs, states = load_graphs(git, sha, migrations, diag)
-    if cache is not None and not diag.warnings:
-        cache.put(
-            "graphs",
-            key,
-            (tuple(envs), tuple(states)),
-            tuple[tuple[Environment, ...], tuple[GraphState, ...]],
-        )
+    if cache is not None and git.incomplete == incomplete:
+        warnings = tuple(diag.warnings[before:])
+        cache.put("graphs", key, (tuple(envs), tuple(states), warnings), _Graphs)
     return envs, states
 
 
 def _cached_history(
     git: GitSource, sha: str, envs: Sequence[Environment], diag: Diagnostics
 ) -> GraphHistory:
+    """``load_history``, remembered with its warnings unless git could read only part of
+    the history (shallow clone, missing objects)."""
     cache = git.cache
     key = cache_key("history", sha, *(repr(e) for e in envs))
     if cache is not None and cache.enabled:
-        found = cache.get("history", key, GraphHistory)
+        found = cache.get("history", key, tuple[GraphHistory, tuple[str, ...]])
         if found is not None:
-            return found
-    before = len(diag.warnings)
+            _replay(diag, found[1])
+            return found[0]
+    before, incomplete = len(diag.warnings), git.incomplete
     history = load_history(git, sha, envs, diag)
-    if cache is not None and len(diag.warnings) == before and not git.is_shallow:
-        cache.put("history", key, history, GraphHistory)
+    if cache is not None and git.incomplete == incomplete and not git.is_shallow:
+        warnings = tuple(diag.warnings[before:])
+        cache.put("history", key, (history, warnings), tuple[GraphHistory, tuple[str, ...]])
     return history
+
+
+def _replay(diag: Diagnostics, warnings: Sequence[str]) -> None:
+    for warning in warnings:
+        diag.warn(warning)
 
 
 def _probe(db_url: str) -> DatabaseState:
@@ -265,11 +277,18 @@ def prepare(
     removed = [c.before for c in history.changes if c.kind is ChangeKind.DELETED and c.before]
     applied = applied_set(states, production.revisions, removed)
 
-    def blob_at(commit: str, path: str) -> str | None:
-        entries = git.tree(commit, [path])
-        return entries[0].blob if entries else None
-
-    points = application_points(states, applied, deploys, blob_at, commit_time)
+    # Every (deploy, applied file) pair in one git process, not one per pair.
+    blobs = git.blobs_at(
+        (d.commit, m.path)
+        for d in successful(deploys)
+        if d.commit
+        for state in states
+        for m in state.migrations
+        if m.revision in applied
+    )
+    points = application_points(
+        states, applied, deploys, lambda c, p: blobs.get((c, p)), commit_time
+    )
     production = dataclasses.replace(
         production,
         applied=tuple(sorted(applied)),

@@ -59,17 +59,15 @@ def merge_duplicates(deploys: Sequence[Deploy]) -> list[Deploy]:
 
 def expand_commits(deploys: Sequence[Deploy], git: GitSource, diag: Diagnostics) -> list[Deploy]:
     """Full SHAs for the commits the repository knows; the others are kept and flagged."""
-    resolved: dict[str, str | None] = {}
+    # Only hex ids: a provider's "main" or "HEAD" must not resolve to today's branch.
+    refs = [d.commit_ref or d.commit for d in deploys]
+    resolved = git.resolve_many(r for r in refs if r and _HEX.match(r))
     out: list[Deploy] = []
-    for deploy in deploys:
-        ref = deploy.commit_ref or deploy.commit
+    for deploy, ref in zip(deploys, refs, strict=True):
         if ref is None:
             out.append(replace(deploy, commit=None, commit_known=False))
             continue
-        if ref not in resolved:
-            # Only hex ids: a provider's "main" or "HEAD" must not resolve to today's branch.
-            resolved[ref] = git.try_resolve(ref) if _HEX.match(ref) else None
-        full = resolved[ref]
+        full = resolved.get(ref)
         out.append(replace(deploy, commit=full, commit_ref=ref, commit_known=full is not None))
     unknown = sorted({d.commit_ref for d in out if not d.commit_known and d.commit_ref})
     if unknown:

@@ -16,6 +16,7 @@ import fnmatch
 import re
 import secrets
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -210,7 +211,9 @@ class GitSource:
         self._shallow_warned = False
         # rev -> full SHA: one analysis is one snapshot of the refs, so ask git once each.
         self._resolved: dict[str, str] = {}
+        self._unknown: set[str] = set()
         self._dags: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._dag_lock = threading.Lock()
         # Counts the warnings about results git could give only in part: callers cache
         # what they computed only when this did not move meanwhile.
         self.incomplete = 0
@@ -279,15 +282,32 @@ class GitSource:
         known = self._resolved.get(rev)
         if known is not None:
             return known
+        unknown = InputError(
+            f"unknown revision {rev!r}: pass --rev with a branch, tag or commit of this repository"
+        )
+        if rev in self._unknown:
+            raise unknown
         try:
             sha = _text(self._run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")).strip()
         except gitpython.GitCommandError:
-            raise InputError(
-                f"unknown revision {rev!r}: pass --rev with a branch, tag or commit of this "
-                "repository"
-            ) from None
+            self._unknown.add(rev)
+            raise unknown from None
         self._resolved[rev] = self._resolved[sha] = sha
         return sha
+
+    def resolve_many(self, revs: Iterable[str]) -> dict[str, str | None]:
+        """The full SHA of each commit (``None`` for those the repository does not know),
+        in one ``cat-file --batch-check`` rather than one ``rev-parse`` each."""
+        wanted = list(dict.fromkeys(revs))
+        todo = [r for r in wanted if r not in self._resolved and r not in self._unknown]
+        todo = [r for r in todo if "\n" not in r and r.strip() == r and r]
+        answers = self._batch_check([f"{rev}^{{commit}}" for rev in todo]) if todo else []
+        for rev, (sha, kind) in zip(todo, answers, strict=True):
+            if kind == "commit":
+                self._resolved[rev] = self._resolved[sha] = sha
+            elif kind != "error":
+                self._unknown.add(rev)
+        return {rev: self._resolved.get(rev) or self.try_resolve(rev) for rev in wanted}
 
     def try_resolve(self, rev: str) -> str | None:
         try:
@@ -440,20 +460,22 @@ class GitSource:
         """Every commit reachable from ``rev`` with its parents: one ``rev-list --parents``
         (a few megabytes for a large history), kept for the run."""
         sha = self.try_resolve(rev) or rev
-        known = self._dags.get(sha)
-        if known is None:
-            out, error = self._run_partial("rev-list", "--parents", sha, "--")
-            if error is not None:
-                self._partial(
-                    f"git could not walk the whole history ({error}); results are partial: "
-                    "run `git fsck` to find missing objects, or `git fetch` to restore them"
-                )
-            known = {}
-            for line in _text(out).splitlines():
-                shas = line.split()
-                if shas and _HEX40.match(shas[0]):
-                    known[shas[0]] = tuple(shas[1:])
-            self._dags = {sha: known}
+        with self._dag_lock:  # ``log_in_background`` may ask at the same time
+            return self._dags.get(sha) or self._read_parents(sha)
+
+    def _read_parents(self, sha: str) -> dict[str, tuple[str, ...]]:
+        out, error = self._run_partial("rev-list", "--parents", sha, "--")
+        if error is not None:
+            self._partial(
+                f"git could not walk the whole history ({error}); results are partial: "
+                "run `git fsck` to find missing objects, or `git fetch` to restore them"
+            )
+        known: dict[str, tuple[str, ...]] = {}
+        for line in _text(out).splitlines():
+            shas = line.split()
+            if shas and _HEX40.match(shas[0]):
+                known[shas[0]] = tuple(shas[1:])
+        self._dags = {sha: known}
         return known
 
     def _chain(self, rev: str) -> list[str]:
@@ -593,20 +615,30 @@ class GitSource:
                 found[commit, path] = known or None
         if not todo:
             return found
-        query = "".join(f"{commit}:{path}\n" for commit, path in todo).encode()
+        answers = self._batch_check([f"{commit}:{path}" for commit, path in todo])
+        for (commit, path), (sha, kind) in zip(todo, answers, strict=True):
+            blob = sha if kind == "blob" else None
+            found[commit, path] = blob
+            if cache is not None and kind != "error" and _HEX40.match(commit):
+                cache.put("blobs", cache_key(commit, path), blob or "", str)
+        return found
+
+    def _batch_check(self, names: list[str]) -> list[tuple[str, str]]:
+        """``(sha, type)`` of each object name (``rev:path``, ``rev^{commit}``) through one
+        ``cat-file --batch-check``: ``("", "missing")`` for names that name nothing,
+        ``("", "error")`` for those git did not answer. Names hold no newline."""
+        query = "".join(f"{name}\n" for name in names).encode()
         out, error = self._run_partial(
             "cat-file", "--batch-check=%(objectname) %(objecttype)", stdin=query
         )
         if error is not None:
-            self._partial(f"could not look up files in commits ({error}); results are partial")
+            self._partial(f"could not look up objects ({error}); results are partial")
         lines = _text(out).split("\n")
-        for (commit, path), line in zip(todo, lines, strict=False):
-            sha, _, kind = line.rpartition(" ")
-            blob = sha if kind == "blob" and _HEX40.match(sha) else None
-            found[commit, path] = blob
-            if cache is not None and error is None and _HEX40.match(commit):
-                cache.put("blobs", cache_key(commit, path), blob or "", str)
-        return found
+        answers = []
+        for i in range(len(names)):
+            sha, _, kind = lines[i].rpartition(" ") if i < len(lines) else ("", "", "error")
+            answers.append((sha, kind) if _HEX40.match(sha) else ("", kind or "error"))
+        return answers
 
     def read_blob(self, blob: str) -> bytes | None:
         """A blob's bytes through the long-lived ``cat-file --batch``; ``None`` (and a

@@ -238,30 +238,45 @@ def test_tags_reachable_matching_with_their_creation_time(git_repo: Make) -> Non
         GitSource(repo.path).tags("v*", "no-such-branch")
 
 
-def test_merge_attribution_names_the_branch_commits_that_changed_the_file(
-    git_repo: Make,
-) -> None:
+def test_merged_changes_name_the_branch_commits_with_their_own_files(git_repo: Make) -> None:
     repo, shas = branchy(git_repo)
     source = GitSource(repo.path)
-    merge = next(c for c in source.log("HEAD") if c.is_merge)
-    assert source.merge_attribution(merge, "db/versions/a.py") == (shas["f1"],)
-    assert source.merge_attribution(merge, "lib.py") == (shas["f2"],)
-    assert source.merge_attribution(merge, "app.py") == ()
-    plain = source.log(shas["c2"])[0]
-    assert source.merge_attribution(plain, "app.py") == (shas["c2"],)
+    merged = source.merged_changes("HEAD", ["db", "lib.py"])
+    assert list(merged) == [shas["m"]]
+    assert [(r.sha, r.paths) for r in merged[shas["m"]]] == [
+        (shas["f2"], ("lib.py",)),
+        (shas["f1"], ("db/versions/a.py",)),
+    ]
+    [change] = merged[shas["m"]][1].files
+    assert change.old_blob is not None and change.new_blob is not None
+    assert source.merged_changes("HEAD", ["app.py"]) == {}
 
 
-def test_log_and_attribution_come_from_the_cache_on_the_second_run(
+def test_a_commit_belongs_to_the_first_merge_that_brought_it(git_repo: Make) -> None:
+    """feature is merged twice: the second merge brings only what came after the first."""
+    repo, shas = branchy(git_repo)
+    repo.checkout("feature")
+    late = repo.commit("f3", at(7), files={"db/versions/b.py": "b\n"})
+    repo.checkout("main")
+    second = repo.merge("feature", "merge feature again", at(8))
+    merged = GitSource(repo.path).merged_changes("HEAD", ["db"])
+    assert {m: [r.sha for r in rs] for m, rs in merged.items()} == {
+        shas["m"]: [shas["f1"]],
+        second: [late],
+    }
+
+
+def test_log_and_commits_come_from_the_cache_on_the_second_run(
     git_repo: Make, tmp_path: Path
 ) -> None:
     repo, shas = branchy(git_repo)
     folder = tmp_path / "cache"
     first = GitSource(repo.path, cache=MiningCache(folder))
     fresh = first.log("HEAD", first_parent=False)
-    merge = next(c for c in fresh if c.is_merge)
-    attribution = first.merge_attribution(merge, "db/versions/a.py")
+    blobs = first.blobs_at([(shas["c1"], "db/versions/a.py"), (shas["c1"], "nope.py")])
     first.close()
     assert list((folder / "log").glob("*.json"))
+    assert blobs[shas["c1"], "nope.py"] is None and blobs[shas["c1"], "db/versions/a.py"]
 
     # objects gone: only the cache can answer now
     for sha in (shas["f1"], shas["c1"]):
@@ -269,8 +284,21 @@ def test_log_and_attribution_come_from_the_cache_on_the_second_run(
     diag = Diagnostics()
     second = GitSource(repo.path, diag, cache=MiningCache(folder, diag))
     assert second.log("HEAD", first_parent=False) == fresh
-    assert second.merge_attribution(merge, "db/versions/a.py") == attribution
+    assert second.blobs_at(blobs) == blobs
     assert diag.warnings == []
+
+
+def test_many_commits_resolved_at_once(git_repo: Make) -> None:
+    repo, shas = branchy(git_repo)
+    source = GitSource(repo.path)
+    found = source.resolve_many([shas["c1"][:10], shas["f2"], "0" * 40, "feature"])
+    assert found == {
+        shas["c1"][:10]: shas["c1"],
+        shas["f2"]: shas["f2"],
+        "0" * 40: None,
+        "feature": shas["f2"],
+    }
+    assert source.try_resolve("0" * 40) is None
 
 
 def test_a_moved_branch_never_hits_the_old_cache_entry(git_repo: Make, tmp_path: Path) -> None:
