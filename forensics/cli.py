@@ -103,8 +103,8 @@ def history(
     git = GitSource(repo, diag)
     try:
         sha = git.resolve(rev)
-        envs, _states = load_graphs(git, sha, migrations, diag)
-        graph_history = load_history(git, sha, envs, diag)
+        envs, states = load_graphs(git, sha, migrations, diag)
+        graph_history = load_history(git, sha, envs, diag, states)
     finally:
         git.close()
     events = events_between(graph_history.events, start, end)

@@ -6,7 +6,7 @@ Everything is read from git objects at the analysed revision, never from the wor
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -85,6 +85,7 @@ def load_graphs(
             "that holds the migration files (or its versions/ folder)"
         )
     states = []
+    contents = git.read_blobs(f.blob for env in envs for f in migration_paths(env, files))
     for env in envs:
         entries = migration_paths(env, files)
         if not entries:
@@ -94,7 +95,7 @@ def load_graphs(
             )
         parsed = []
         for entry in entries:
-            data = git.read_blob(entry.blob)
+            data = contents[entry.blob] if entry.blob in contents else git.read_blob(entry.blob)
             if data is None:
                 continue
             migration = read_migration(entry.path, data, blob=entry.blob, constants=resolver)
@@ -106,25 +107,43 @@ def load_graphs(
 
 
 def load_history(
-    git: GitSource, rev: str, envs: Sequence[Environment], diag: Diagnostics
+    git: GitSource,
+    rev: str,
+    envs: Sequence[Environment],
+    diag: Diagnostics,
+    states: Sequence[GraphState] = (),
 ) -> GraphHistory:
     """The graph over the first-parent history of ``rev``: one path-limited ``git log``,
     each distinct blob parsed once, merged changes attributed to the commits that made them
     (one more ``git log`` and one ``rev-list`` for all merges together).
 
     Names imported from other modules are resolved with the modules as they are at ``rev``.
+    ``states`` (``load_graphs`` at ``rev``) holds files already parsed the same way.
     """
     sha = git.resolve(rev)
     dirs = sorted({d for env in envs for d in env.versions_dirs})
     commits = list(reversed(git.log(sha, paths=dirs, first_parent=True)))
-    merged = git.merged_changes(sha, dirs) if any(c.is_merge for c in commits) else {}
+    # git reads the branches while the first-parent versions are parsed
+    side = git.in_background(git.merged_changes, sha, dirs)
     _read, resolver = _reader(git, git.tree(sha))
-    memo: dict[str, MigrationFile] = {}
+    memo = {m.blob: m for state in states for m in state.migrations if m.blob}
+    contents: dict[str, bytes] = {}
+
+    def versions(records: Iterable[CommitRecord]) -> list[tuple[str, str]]:
+        """``(path, blob)`` of every migration version the commits name, not yet parsed."""
+        return [
+            (fc.path, blob)
+            for record in records
+            for fc in record.files
+            if any(env.owns(fc.path) or env.owns(fc.old_path or "") for env in envs)
+            for blob in (fc.old_blob, fc.new_blob)
+            if blob and blob not in memo
+        ]
 
     def load(path: str, blob: str) -> MigrationFile:
         known = memo.get(blob)
         if known is None:
-            data = git.read_blob(blob)
+            data = contents.pop(blob) if blob in contents else git.read_blob(blob)
             known = read_migration(
                 path, data if data is not None else b"", blob=blob, constants=resolver
             )
@@ -132,6 +151,16 @@ def load_history(
                 known = dataclasses.replace(known, warnings=(*known.warnings, "git object missing"))
             memo[blob] = known
         return known if known.path == path else dataclasses.replace(known, path=path)
+
+    def parse(records: Iterable[CommitRecord]) -> None:
+        wanted = versions(records)
+        contents.update(git.read_blobs(blob for _path, blob in wanted))
+        for path, blob in wanted:
+            load(path, blob)
+
+    parse(commits)
+    merged = side.result()
+    parse(record for group in merged.values() for record in group)
 
     def brought(merge: CommitRecord, path: str) -> list[tuple[str, FileChange]]:
         found = [
@@ -176,7 +205,11 @@ def _cached_graphs(
 
 
 def _cached_history(
-    git: GitSource, sha: str, envs: Sequence[Environment], diag: Diagnostics
+    git: GitSource,
+    sha: str,
+    envs: Sequence[Environment],
+    diag: Diagnostics,
+    states: Sequence[GraphState],
 ) -> GraphHistory:
     """``load_history``, remembered with its warnings unless git could read only part of
     the history (shallow clone, missing objects)."""
@@ -188,7 +221,7 @@ def _cached_history(
             _replay(diag, found[1])
             return found[0]
     before, incomplete = len(diag.warnings), git.incomplete
-    history = load_history(git, sha, envs, diag)
+    history = load_history(git, sha, envs, diag, states)
     if cache is not None and git.incomplete == incomplete and not git.is_shallow:
         warnings = tuple(diag.warnings[before:])
         cache.put("history", key, (history, warnings), tuple[GraphHistory, tuple[str, ...]])
@@ -237,11 +270,15 @@ def prepare(
     progress("reading the migration graph")
     envs, states = _cached_graphs(git, sha, cfg.migrations, diag)
     # Every commit that touched a versions folder, branch commits included (bursts and
-    # attribution need them), read by git while the graph history is built.
+    # attribution need them): the questions the graph history asks too, read by git while
+    # the graph is built and answered once.
     dirs = sorted({d for env in envs for d in env.versions_dirs})
-    touching = git.log_in_background(sha, paths=dirs, first_parent=False)
+    touching = [
+        git.in_background(git.log, sha, paths=dirs, first_parent=True),
+        git.in_background(git.branch_commits, sha, dirs),
+    ]
     progress("walking the migration graph over history")
-    history = _cached_history(git, sha, envs, diag)
+    history = _cached_history(git, sha, envs, diag, states)
     progress("mining the commits of the window")
     # Without --until the window ends now: asking git for no end (and dropping commits dated
     # in the future here) keeps the query, and so its cache entry, the same from run to run.
@@ -253,7 +290,7 @@ def prepare(
         max_count=TIMELINE_LIMIT + 1,
     )
     window = [c for c in window if c.committed_at <= until]
-    commits = {c.sha: c for c in touching.result()}
+    commits = {c.sha: c for future in touching for c in future.result()}
     commits.update((c.sha, c) for c in window)
 
     def commit_time(commit: str) -> datetime | None:

@@ -17,12 +17,12 @@ import re
 import secrets
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import git as gitpython
 
@@ -38,6 +38,7 @@ _FORMAT = _RS + _US.join(["%H", "%P", "%an", "%ae", "%at", "%cn", "%ce", "%ct", 
 _ZERO = "0" * 40
 _TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):\s+(.+)$")
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,8 @@ class GitSource:
         self._unknown: set[str] = set()
         self._dags: dict[str, dict[str, tuple[str, ...]]] = {}
         self._dag_lock = threading.Lock()
+        self._logs: dict[tuple[object, ...], Future[list[CommitRecord]]] = {}
+        self._log_lock = threading.Lock()
         # Counts the warnings about results git could give only in part: callers cache
         # what they computed only when this did not move meanwhile.
         self.incomplete = 0
@@ -368,8 +371,42 @@ class GitSource:
         including side branches a merge did not keep (git's default prunes them). History
         cut short by a shallow clone or missing objects gives
         a warning and the commits git could read.
+
+        The same question asked twice in a run (from two threads, too) is answered once;
+        callers must not change the list.
         """
         excluded = list(exclude)
+        question: tuple[object, ...] = (rev, tuple(paths), first_parent, since, until)
+        question += (tuple(excluded), no_merges, full_history, max_count)
+        with self._log_lock:
+            answer = self._logs.get(question)
+            mine = answer is None
+            if answer is None:
+                answer = self._logs[question] = Future()
+        if not mine:
+            return answer.result()
+        try:
+            records = self._log(
+                rev, paths, first_parent, since, until, excluded, no_merges, full_history, max_count
+            )
+        except BaseException as exc:
+            answer.set_exception(exc)
+            raise
+        answer.set_result(records)
+        return records
+
+    def _log(
+        self,
+        rev: str,
+        paths: Sequence[str],
+        first_parent: bool,
+        since: datetime | None,
+        until: datetime | None,
+        excluded: list[str],
+        no_merges: bool,
+        full_history: bool,
+        max_count: int | None,
+    ) -> list[CommitRecord]:
         limits = []
         if since is not None:
             limits.append(f"--since={int(since.timestamp())}")
@@ -430,14 +467,19 @@ class GitSource:
             self._partial(f"some commits could not be read ({error}); results are partial")
         return _parse_log(_text(out), True, self._shallow_commits())
 
-    def log_in_background(self, rev: str, **options: Any) -> Future[list[CommitRecord]]:
-        """``log`` in a worker thread, so that git walks the history while the caller reads
-        blobs or builds graphs (git runs in its own process; the thread waits on its pipe).
-        The result is the same as ``log(rev, **options)``; ``.result()`` waits for it."""
+    def in_background(self, call: Callable[..., T], *args: Any, **options: Any) -> Future[T]:
+        """``call(*args, **options)`` (``log``, ``branch_commits``) in a worker thread, so
+        that git walks the history while the caller reads blobs or builds graphs (git runs
+        in its own process; the thread waits on its pipe). ``.result()`` waits for it."""
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="git-log")
-        future = pool.submit(self.log, rev, **options)
+        future = pool.submit(call, *args, **options)
         pool.shutdown(wait=False)
         return future
+
+    def branch_commits(self, rev: str, paths: Sequence[str]) -> list[CommitRecord]:
+        """Every non-merge commit reachable from ``rev`` that changed ``paths``, on branches
+        too, each with its own changes against its own parent; newest first."""
+        return self.log(rev, paths=paths, first_parent=False, no_merges=True, full_history=True)
 
     def _log_key(
         self,
@@ -460,7 +502,7 @@ class GitSource:
         """Every commit reachable from ``rev`` with its parents: one ``rev-list --parents``
         (a few megabytes for a large history), kept for the run."""
         sha = self.try_resolve(rev) or rev
-        with self._dag_lock:  # ``log_in_background`` may ask at the same time
+        with self._dag_lock:  # a log in the background may ask at the same time
             return self._dags.get(sha) or self._read_parents(sha)
 
     def _read_parents(self, sha: str) -> dict[str, tuple[str, ...]]:
@@ -496,7 +538,7 @@ class GitSource:
 
         Two git processes for the whole history (one ``rev-list --parents``, one
         ``git log --no-merges --full-history --raw``), whatever the number of merges."""
-        side = self.log(rev, paths=paths, first_parent=False, no_merges=True, full_history=True)
+        side = self.branch_commits(rev, paths)
         wanted = [c for c in side if not c.first_parent and c.files]
         if not wanted:
             return {}
@@ -639,6 +681,34 @@ class GitSource:
             sha, _, kind = lines[i].rpartition(" ") if i < len(lines) else ("", "", "error")
             answers.append((sha, kind) if _HEX40.match(sha) else ("", kind or "error"))
         return answers
+
+    def read_blobs(self, blobs: Iterable[str]) -> dict[str, bytes]:
+        """Many blobs in one ``cat-file --batch`` stream, without a round trip per blob
+        (which costs more than the read on a busy machine). Missing ones are left out:
+        ``read_blob`` then says which."""
+        wanted = sorted({b for b in blobs if _HEX40.match(b)})
+        if not wanted:
+            return {}
+        out, error = self._run_partial(
+            "cat-file", "--batch", stdin="".join(f"{b}\n" for b in wanted).encode()
+        )
+        found: dict[str, bytes] = {}
+        pos = 0
+        while pos < len(out):
+            end = out.find(b"\n", pos)
+            if end < 0:
+                break
+            header = out[pos:end].split()
+            pos = end + 1
+            if len(header) != 3 or not header[2].isdigit():
+                continue  # "<sha> missing"
+            size = int(header[2])
+            if header[1] == b"blob":
+                found[header[0].decode()] = out[pos : pos + size]
+            pos += size + 1
+        if error is not None and len(found) < len(wanted):
+            self._partial(f"some git objects could not be read ({error}); results are partial")
+        return found
 
     def read_blob(self, blob: str) -> bytes | None:
         """A blob's bytes through the long-lived ``cat-file --batch``; ``None`` (and a
