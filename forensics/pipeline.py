@@ -6,6 +6,7 @@ Everything is read from git objects at the analysed revision, never from the wor
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -106,6 +107,62 @@ def load_graphs(
     return envs, states
 
 
+_ENV_FILES = (":(glob)**/env.py", ":(glob)**/*.ini")
+
+
+def _moved(location: str, moves: Sequence[tuple[str, str]]) -> str:
+    """Where a folder ended up after the folder moves (oldest first)."""
+    for old, new in moves:
+        if location == old or location.startswith(old + "/"):
+            location = new + location[len(old) :]
+    return location
+
+
+def history_environments(
+    git: GitSource, rev: str, envs: Sequence[Environment]
+) -> list[Environment]:
+    """The environments of every era of the first-parent history of ``rev``, not only
+    those at ``rev``: the versions folders found just before each commit that added, moved
+    or changed an ``env.py`` or ``.ini`` file. A folder that moved (``env.py`` renamed with
+    it) belongs to the environment it moved into, which then owns both folders, so that the
+    move is a rename inside one environment rather than a break; an environment that is
+    gone by ``rev`` stays as it was."""
+    sha = git.resolve(rev)
+    cache = git.cache if git.cache is not None and git.cache.enabled else None
+    key = cache_key("eras", sha, *(repr(e) for e in envs))
+    if cache is not None:
+        found = cache.get("eras", key, tuple[Environment, ...])
+        if found is not None:
+            return list(found)
+    incomplete = git.incomplete
+    boundaries = list(reversed(git.log(sha, paths=_ENV_FILES, first_parent=True)))
+    moves = [
+        (posixpath.dirname(fc.old_path), posixpath.dirname(fc.path))
+        for commit in boundaries
+        for fc in commit.files
+        if fc.status is ChangeStatus.RENAMED and fc.old_path
+        if posixpath.dirname(fc.old_path) != posixpath.dirname(fc.path)
+    ]
+    result = {env.name: env for env in envs}
+    by_location = {env.script_location: env.name for env in envs}
+    points = dict.fromkeys(c.parents[0] for c in boundaries if c.parents)
+    for point in points:
+        files = git.tree(point)
+        read, _resolver = _reader(git, files)
+        for old in discover_environments(files, read, diag=Diagnostics()):
+            home = by_location.get(_moved(old.script_location, moves), old.name)
+            known = result.get(home)
+            if known is None:
+                result[home] = dataclasses.replace(old, name=home)
+            elif not set(old.versions_dirs) <= set(known.versions_dirs):
+                dirs = tuple(dict.fromkeys((*known.versions_dirs, *old.versions_dirs)))
+                result[home] = dataclasses.replace(known, versions_dirs=dirs)
+    eras = list(result.values())
+    if cache is not None and git.incomplete == incomplete:
+        cache.put("eras", key, tuple(eras), tuple[Environment, ...])
+    return eras
+
+
 def load_history(
     git: GitSource,
     rev: str,
@@ -118,9 +175,11 @@ def load_history(
     (one more ``git log`` and one ``rev-list`` for all merges together).
 
     Names imported from other modules are resolved with the modules as they are at ``rev``.
-    ``states`` (``load_graphs`` at ``rev``) holds files already parsed the same way.
+    ``states`` (``load_graphs`` at ``rev``) holds files already parsed the same way. The
+    environments are those of every era (``history_environments``).
     """
     sha = git.resolve(rev)
+    envs = history_environments(git, sha, envs)
     dirs = sorted({d for env in envs for d in env.versions_dirs})
     commits = list(reversed(git.log(sha, paths=dirs, first_parent=True)))
     # git reads the branches while the first-parent versions are parsed
@@ -233,6 +292,15 @@ def _replay(diag: Diagnostics, warnings: Sequence[str]) -> None:
         diag.warn(warning)
 
 
+def _former_names(history: GraphHistory) -> dict[str, tuple[str, ...]]:
+    """Path -> the names the file had before it was renamed (moved), latest first."""
+    former: dict[str, tuple[str, ...]] = {}
+    for change in history.changes:
+        if change.kind is ChangeKind.ADDED and change.old_path:
+            former[change.path] = (change.old_path, *former.get(change.old_path, ()))
+    return former
+
+
 def _probe(db_url: str) -> DatabaseState:
     # SQLAlchemy is imported only when a database is given: it costs a fifth of a second.
     from forensics.sources.database import probe
@@ -272,7 +340,7 @@ def prepare(
     # Every commit that touched a versions folder, branch commits included (bursts and
     # attribution need them): the questions the graph history asks too, read by git while
     # the graph is built and answered once.
-    dirs = sorted({d for env in envs for d in env.versions_dirs})
+    dirs = sorted({d for env in history_environments(git, sha, envs) for d in env.versions_dirs})
     touching = [
         git.in_background(git.log, sha, paths=dirs, first_parent=True),
         git.in_background(git.branch_commits, sha, dirs),
@@ -314,18 +382,24 @@ def prepare(
     removed = [c.before for c in history.changes if c.kind is ChangeKind.DELETED and c.before]
     applied = applied_set(states, production.revisions, removed)
 
-    # Every (deploy, applied file) pair in one git process, not one per pair.
+    # Every (deploy, applied file) pair in one git process, not one per pair; a file that
+    # moved is looked for under its earlier names too.
+    former = _former_names(history)
     blobs = git.blobs_at(
-        (d.commit, m.path)
+        (d.commit, name)
         for d in successful(deploys)
         if d.commit
         for state in states
         for m in state.migrations
         if m.revision in applied
+        for name in (m.path, *former.get(m.path, ()))
     )
-    points = application_points(
-        states, applied, deploys, lambda c, p: blobs.get((c, p)), commit_time
-    )
+
+    def blob_at(commit: str, path: str) -> str | None:
+        found = (blobs.get((commit, name)) for name in (path, *former.get(path, ())))
+        return next((blob for blob in found if blob), None)
+
+    points = application_points(states, applied, deploys, blob_at, commit_time)
     production = dataclasses.replace(
         production,
         applied=tuple(sorted(applied)),

@@ -99,3 +99,33 @@ def test_a_second_run_reads_the_cache_and_gives_the_same_warnings(
     assert first["graph_events"] == second["graph_events"]
     for command in ("log", "rev-list", "cat-file", "ls-tree"):
         assert warm.count(command) < cold.count(command), command
+
+
+def test_a_release_before_a_folder_move_still_applied_the_moved_file(
+    git_repo: Callable[..., RepoBuilder], make_migration: Callable[..., str], run: Run
+) -> None:
+    repo = git_repo()
+    repo.commit(
+        "layout",
+        at(0),
+        files={
+            "alembic.ini": "[alembic]\nscript_location = migrations\n",
+            "migrations/env.py": "from alembic import context\n",
+            f"{V}/a.py": make_migration("a", None),
+        },
+    )
+    repo.tag("v1", message="release 1", at=at(1))
+    repo.move("migrations", "pkg/migrations")
+    repo.move("alembic.ini", "pkg/alembic.ini")
+    repo.commit("move migrations into the package", at(2))
+    edit = repo.commit(
+        "edit a",
+        at(3),
+        files={f"pkg/{V}/a.py": make_migration("a", None, body="    op.drop_table('x')")},
+    )
+    _code, report, _err = analyze(run, repo, "--no-cache")
+    [finding] = [f for f in report["findings"] if f["rule"] == "FX201"]  # type: ignore[attr-defined]
+    assert finding["path"] == f"pkg/{V}/a.py"
+    # applied at the release, found under the file's name before the move
+    assert finding["deploys"] == ["tag:v1"] and finding["confidence"] == "high"
+    assert finding["commits"][-1] == edit

@@ -27,6 +27,7 @@ from forensics.model.migrations import (
 )
 
 Loader = Callable[[str, str], MigrationFile]
+Key = tuple[str | None, ...]
 # For a merge commit and a path: the non-merge commits it brought that changed the path,
 # OLDEST FIRST, each with its own change to that path against its own parent.
 Brought = Callable[[CommitRecord, str], Sequence[tuple[str, FileChange]]]
@@ -180,7 +181,7 @@ def walk(
         if env is not None:
             walker.blobs[env.name][path] = blob
             walker.graphs[env.name].put(path, load(path, blob))
-    open_events: dict[tuple[str | None, ...], GraphEvent] = {}
+    open_events: dict[Key, GraphEvent] = {}
     baseline = {p.key for p in walker.problems()}
     closed: list[GraphEvent] = []
     points: list[HistoryPoint] = []
@@ -189,6 +190,10 @@ def walk(
             continue
         problems = walker.problems()
         current = {p.key: p for p in problems}
+        moved = {f.old_path: f.path for f in commit.files if f.status is ChangeStatus.RENAMED}
+        if moved:  # a problem of a renamed file is the same problem under its new name
+            open_events = {_renamed(k, moved): _follow(e, moved) for k, e in open_events.items()}
+            baseline = {_renamed(k, moved) for k in baseline}
         for key in list(open_events):
             if key not in current:
                 event = open_events.pop(key)
@@ -201,6 +206,19 @@ def walk(
         points.append(HistoryPoint(commit.sha, commit.committed_at, heads, tuple(problems)))
     events = sorted([*closed, *open_events.values()], key=lambda e: (e.at, e.kind, e.path or ""))
     return GraphHistory(points=tuple(points), events=tuple(events), changes=tuple(walker.changes))
+
+
+def _renamed(
+    key: tuple[str | None, ...], moved: Mapping[str | None, str]
+) -> tuple[str | None, ...]:
+    environment, kind, revision, path = key
+    return (environment, kind, revision, moved.get(path, path))
+
+
+def _follow(event: GraphEvent, moved: Mapping[str | None, str]) -> GraphEvent:
+    if event.path not in moved:
+        return event
+    return dataclasses.replace(event, path=moved[event.path])
 
 
 def _open(problem: GraphProblem, sha: str, at: datetime) -> GraphEvent:

@@ -217,6 +217,7 @@ class GitSource:
         self._dag_lock = threading.Lock()
         self._logs: dict[tuple[object, ...], Future[list[CommitRecord]]] = {}
         self._log_lock = threading.Lock()
+        self._trees: dict[tuple[str, tuple[str, ...]], list[TreeEntry]] = {}
         # Counts the warnings about results git could give only in part: callers cache
         # what they computed only when this did not move meanwhile.
         self.incomplete = 0
@@ -625,6 +626,10 @@ class GitSource:
     def tree(self, rev: str, prefixes: Sequence[str] = ()) -> list[TreeEntry]:
         """Every file of the tree at ``rev`` (under ``prefixes`` when given). A missing tree
         gives a warning and the entries git could list."""
+        question = (rev, tuple(prefixes))
+        known = self._trees.get(question)
+        if known is not None:
+            return list(known)
         out, error = self._run_partial("ls-tree", "-r", "-z", "--full-tree", rev, "--", *prefixes)
         if error is not None:
             self._partial(
@@ -637,7 +642,9 @@ class GitSource:
             fields = meta.split()
             if len(fields) == 3 and fields[1] == "blob":
                 entries.append(TreeEntry(path=path, blob=fields[2], mode=fields[0]))
-        return entries
+        if error is None and _HEX40.match(rev):  # a commit's tree never changes
+            self._trees[question] = entries
+        return list(entries)
 
     def blobs_at(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
         """The blob of each ``(commit, path)``, ``None`` where no such file is there: one

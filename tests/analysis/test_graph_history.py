@@ -209,7 +209,8 @@ def test_merge_attribution_costs_two_git_processes_whatever_the_number_of_merges
     assert len(merged) == 6 and all(len(c.authors) == 1 for c in merged)
     started = [json.loads(line) for line in trace.read_text().splitlines()]
     commands = [e["argv"][1] for e in started if e.get("event") == "start"]
-    assert commands.count("log") == 2 and commands.count("rev-list") == 1
+    # the first-parent chain, the branches, the commits that changed env.py or an ini file
+    assert commands.count("log") == 3 and commands.count("rev-list") == 1
 
 
 def test_walk_with_initial_baseline(chain: RepoBuilder, make_migration: Callable[..., str]) -> None:
@@ -226,3 +227,53 @@ def test_walk_with_initial_baseline(chain: RepoBuilder, make_migration: Callable
     [event] = history.events
     assert event.kind == "duplicate-revision" and event.commit == commits[0].sha
     assert len(history.points) == 1
+
+
+def moved_folder(repo: RepoBuilder, migration: Callable[..., str]) -> dict[str, str]:
+    """Years in ``migrations/versions`` with a problem that opens and one that stays open,
+    then ``migrations/`` and the ini move under ``pkg/`` (a 100% rename of every file)."""
+    ini = "[alembic]\nscript_location = migrations\n"
+    shas = {
+        "start": repo.commit(
+            "start",
+            at(0),
+            files={
+                "alembic.ini": ini,
+                "migrations/env.py": "from alembic import context\n",
+                f"{V}/a.py": migration("a", None),
+            },
+        )
+    }
+    shas["orphan"] = repo.commit("c on a typo", at(1), files={f"{V}/c.py": migration("c", "zz")})
+    repo.commit("b", at(2), files={f"{V}/b.py": migration("b", "a")})
+    shas["joined"] = repo.commit("m", at(3), files={f"{V}/m.py": migration("m", ("b", "a2"))})
+    repo.commit("a2", at(4), files={f"{V}/a2.py": migration("a2", "a")})
+    repo.move("migrations", "pkg/migrations")
+    repo.move("alembic.ini", "pkg/alembic.ini")
+    shas["move"] = repo.commit("move migrations into the package", at(5))
+    shas["after"] = repo.commit(
+        "d", at(6), files={"pkg/migrations/versions/d.py": migration("d", "m")}
+    )
+    return shas
+
+
+def test_history_follows_a_moved_versions_folder(
+    git_repo: Callable[..., RepoBuilder], make_migration: Callable[..., str]
+) -> None:
+    repo = git_repo()
+    shas = moved_folder(repo, make_migration)
+    history = _history(repo)
+    assert [p.commit for p in history.points][0] == shas["start"]
+    assert {name for p in history.points for name, _heads in p.heads} == {"pkg/migrations"}
+    # the problem of the old era opens where it happened and stays open, under its new path
+    orphan, healed = [e for e in history.events if e.kind == "missing-parent"]
+    assert (orphan.commit, orphan.resolved_by) == (shas["orphan"], None)
+    assert orphan.path == "pkg/migrations/versions/c.py"
+    assert (healed.commit, healed.revision) == (shas["joined"], "m") and healed.resolved_by
+    assert all(e.commit != shas["move"] and e.resolved_by != shas["move"] for e in history.events)
+    moved = [c for c in history.changes if c.commit == shas["move"]]
+    assert {(c.kind, c.path, c.old_path) for c in moved if c.kind is ChangeKind.ADDED} == {
+        (ChangeKind.ADDED, f"pkg/{V}/{n}.py", f"{V}/{n}.py") for n in ("a", "a2", "b", "c", "m")
+    }
+    assert {c.environment for c in history.changes} == {"pkg/migrations"}
+    assert dict(history.points[-1].heads)["pkg/migrations"] == ("c", "d")
