@@ -45,7 +45,7 @@ RULES: tuple[Rule, ...] = (
         "FX203",
         "applied-migration-removed",
         Severity.HIGH,
-        "An applied migration's file was deleted or renamed away",
+        "An applied migration's file was deleted, and no file declares its revision any more",
         "Production's database went through this migration. Without its file, Alembic "
         "cannot place production in the graph, and a downgrade through it is impossible.",
     ),
