@@ -306,11 +306,12 @@ def _write(report: Report, formats: list[OutputFormat], out: Path, stem: str) ->
 def _finish(
     report: Report, written: list[Path], fail_on: Severity | None, baseline: Path | None
 ) -> None:
+    log = logging.getLogger("forensics")
     if baseline is not None:
         write_baseline(baseline, report.findings)
-        written = [*written, baseline]
+        log.info("baseline of %d findings written to %s", len(report.findings), baseline)
     for why, count in report.suppressed:
-        logging.getLogger("forensics").info("%d findings hidden (%s)", count, why)
+        log.info("%d findings hidden (%s)", count, why)
     for path in written:
         print(path)
     if fail_on is not None and any(f.severity >= fail_on for f in report.findings):
