@@ -20,9 +20,8 @@ from typing import Any
 
 import typer
 
-from forensics import __version__, pipeline
+from forensics import __version__, api, pipeline
 from forensics.analysis.graph import PROBLEM_RULES
-from forensics.analysis.graph_history import events_between
 from forensics.config import (
     AnalyzeConfig,
     Policy,
@@ -37,10 +36,8 @@ from forensics.detectors import all_rules
 from forensics.errors import Diagnostics, ForensicsError, UsageError, redact
 from forensics.model.findings import Severity
 from forensics.model.report import Report
-from forensics.pipeline import load_graphs, load_history
 from forensics.render import OutputFormat, parse_formats
 from forensics.render.graph import dag_json, dag_mermaid, dag_text, history_json, history_text
-from forensics.sources.git import GitSource
 
 app = typer.Typer(
     name="forensics",
@@ -106,13 +103,8 @@ def dag(
     settings = load_settings(repo, config)
     threshold = _fail_on(fail_on, settings, "none")
     policy = _policy(settings, None)
-    diag = Diagnostics()
-    git = GitSource(repo, diag)
-    try:
-        sha = git.resolve(rev)
-        _envs, states = load_graphs(git, sha, migrations or list(settings.migrations), diag)
-    finally:
-        git.close()
+    graph = api.dag(repo, rev=rev, migrations=migrations or settings.migrations)
+    sha, states = graph.rev, graph.states
     if format is DagFormat.json:
         _print_json(dag_json(sha, states))
     elif format is DagFormat.mermaid:
@@ -138,35 +130,20 @@ def history(
     settings = load_settings(repo, config)
     threshold = _fail_on(fail_on, settings, "none")
     policy = _policy(settings, None)
-    now = datetime.now(UTC)
-    start = parse_when(since, now, "--since") if since else None
-    end = parse_when(until, now, "--until") if until else None
-    if start and end and end < start:
-        raise UsageError("--until is before --since: swap them or widen the window")
-    diag = Diagnostics()
-    git = GitSource(repo, diag)
-    try:
-        sha = git.resolve(rev)
-        envs, _states = load_graphs(git, sha, migrations or list(settings.migrations), diag)
-        graph_history = load_history(git, sha, envs, diag)
-    finally:
-        git.close()
-    events = [
-        e
-        for e in events_between(graph_history.events, start, end)
-        if not hidden_by(policy, e.rule, e.path)
-    ]
+    found = api.history(
+        repo,
+        rev=rev,
+        migrations=migrations or settings.migrations,
+        since=since,
+        until=until,
+    )
+    sha = found.rev
+    events = [e for e in found.events if not hidden_by(policy, e.rule, e.path)]
     severities = [PROBLEM_RULES[e.rule][2] for e in events if e.rule in PROBLEM_RULES]
     if format is HistoryFormat.json:
         _print_json(history_json(sha, events))
-        _exit_at(threshold, severities)
-        return
-    points = [
-        p
-        for p in graph_history.points
-        if (start is None or p.at >= start) and (end is None or p.at <= end)
-    ]
-    sys.stdout.write(history_text(sha, events, points))
+    else:
+        sys.stdout.write(history_text(sha, events, found.history.points))
     _exit_at(threshold, severities)
 
 
