@@ -163,10 +163,39 @@ def _removed(
         if change.kind is not ChangeKind.DELETED or not change.revision:
             continue
         env = change.environment or ""
-        kept = (env, change.revision) in declared if env in current else None
-        if not (kept if kept is not None else change.revision in anywhere):
+        kept = (env, change.revision) in declared if env in current else change.revision in anywhere
+        if not kept:
             gone[(env, change.revision)] = change
     return gone
+
+
+def _held(
+    point: AppliedMigration,
+    evidence: Sequence[Deploy],
+    file_exists_at: Callable[[str, str], str | None],
+    commit_time: Callable[[str], datetime | None],
+    window: tuple[datetime, datetime] | None,
+) -> AppliedMigration:
+    """``point`` with the first deploy or tag whose tree holds the file under any of its
+    paths. ``window`` (first seen, deleted) skips deploys of commits outside it."""
+    for deploy in evidence:
+        assert deploy.commit is not None
+        at = commit_time(deploy.commit)
+        if window is not None and at is not None and not window[0] <= at < window[1]:
+            continue
+        for path in (point.path, *point.earlier_paths):
+            blob = file_exists_at(deploy.commit, path)
+            if blob is not None:
+                return dataclasses.replace(
+                    point,
+                    evidence="tag" if is_tag(deploy) else "deploy",
+                    since_deploy=deploy.id,
+                    since_commit=deploy.commit,
+                    since_at=deploy.created_at,
+                    content_blob=blob,
+                    since_commit_at=at,
+                )
+    return point
 
 
 def application_points(
@@ -178,14 +207,13 @@ def application_points(
     changes: Sequence[MigrationChange] = (),
 ) -> tuple[AppliedMigration, ...]:
     """One ``AppliedMigration`` per applied revision present in ``states``, and one per
-    removed revision (see ``_removed``) that a successful deploy or tag before its deletion
-    held (or that is applied): the first successful deploy or tag (oldest first) whose tree
-    holds the file under any of its paths.
+    removed revision (see ``_removed``) that a successful deploy or tag between its first
+    appearance and its deletion held (or that is applied): the first successful deploy or
+    tag (oldest first) whose tree holds the file under any of its paths.
 
     ``file_exists_at(commit, path)`` gives the file's blob at that commit, or ``None``;
-    ``commit_time(commit)`` the commit's time, which orders later edits against it and skips
-    deploys of commits older than the file or, for a removed one, not older than its
-    deletion. ``changes`` are the first-parent changes of the graph history.
+    ``commit_time(commit)`` the commit's time, which orders later edits against it.
+    ``changes`` are the first-parent changes of the graph history.
     """
     evidence = successful(deploys)
     paths = _paths(states, changes)
@@ -193,7 +221,7 @@ def application_points(
     for change in changes:
         if change.revision:
             first_seen.setdefault(change.revision, change.at)
-    candidates: list[tuple[AppliedMigration, datetime | None]] = []
+    result: list[AppliedMigration] = []
     for state in states:
         env = state.environment.name
         for migration in state.migrations:
@@ -206,7 +234,7 @@ def application_points(
                 environment=env,
                 earlier_paths=tuple(earlier),
             )
-            candidates.append((point, None))
+            result.append(_held(point, evidence, file_exists_at, commit_time, None))
     for (env, revision), deletion in _removed(states, changes).items():
         earlier = [p for p in paths(env, revision) if p != deletion.path]
         point = AppliedMigration(
@@ -216,35 +244,10 @@ def application_points(
             earlier_paths=tuple(earlier),
             removed=True,
         )
-        candidates.append((point, deletion.at))
-    result: list[AppliedMigration] = []
-    for point, deleted_at in candidates:
-        for deploy in evidence:
-            assert deploy.commit is not None
-            at = commit_time(deploy.commit)
-            if at is not None and (
-                at < first_seen.get(point.revision, at) or (deleted_at and at >= deleted_at)
-            ):
-                continue
-            blob, path = None, point.path
-            for path in (point.path, *point.earlier_paths):
-                blob = file_exists_at(deploy.commit, path)
-                if blob is not None:
-                    break
-            if blob is not None:
-                point = dataclasses.replace(
-                    point,
-                    evidence="tag" if is_tag(deploy) else "deploy",
-                    since_deploy=deploy.id,
-                    since_commit=deploy.commit,
-                    since_at=deploy.created_at,
-                    content_blob=blob,
-                    since_commit_at=at,
-                )
-                break
-        if point.removed and point.evidence == "none" and point.revision not in applied:
-            continue
-        result.append(point)
+        window = (first_seen.get(revision, deletion.at), deletion.at)
+        point = _held(point, evidence, file_exists_at, commit_time, window)
+        if point.evidence != "none" or revision in applied:
+            result.append(point)
     return tuple(sorted(result, key=lambda a: (a.environment, a.path)))
 
 

@@ -192,12 +192,8 @@ def _groups(env: Environment, tree: _Tree) -> tuple[dict[str, list[str]], bool]:
     must repeat revision ids to count as separate: the subfolders of a single versions
     folder (not when files sit directly in it), or the several folders the ini lists."""
     if len(env.versions_dirs) > 1:
-        return {
-            folder: [
-                p for p in tree.paths if dataclasses.replace(env, versions_dirs=(folder,)).owns(p)
-            ]
-            for folder in env.versions_dirs
-        }, True
+        parts = [dataclasses.replace(env, versions_dirs=(d,)) for d in env.versions_dirs]
+        return {part.versions_dirs[0]: list(filter(part.owns, tree.paths)) for part in parts}, True
     root = env.versions_dirs[0].rstrip("/")
     prefix = root + "/" if root else ""
     groups: dict[str, list[str]] = {}
@@ -298,9 +294,7 @@ def discover_environments(
                 environments.append(part)
     names = [e.name for e in environments]
     return [
-        Environment(f"{e.name} #{i + 1}", e.script_location, e.versions_dirs)
-        if names.count(e.name) > 1
-        else e
+        dataclasses.replace(e, name=f"{e.name} #{i + 1}") if names.count(e.name) > 1 else e
         for i, e in enumerate(environments)
     ]
 
