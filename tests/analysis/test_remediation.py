@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from forensics.analysis.graph import build_state
 from forensics.analysis.remediation import remediations
 from forensics.demo import DemoScenario, build_demo_repo
 from forensics.errors import Diagnostics
 from forensics.gitbuild import RepoBuilder
 from forensics.model.deploys import AppliedMigration
 from forensics.model.findings import Confidence, Finding, Severity
+from forensics.model.migrations import Environment
 from forensics.model.report import Remediation
 from forensics.pipeline import load_graphs
 from forensics.sources.alembic_files import read_migration
@@ -344,3 +346,33 @@ def test_alembic_commands_run_from_the_folder_of_the_ini(
     assert merge.commands == ("alembic merge -m 'merge heads' h1 h2",)
     _run(repo.path, merge.commands)
     assert len(list((repo.path / "db" / "migrations" / "versions").glob("*.py"))) == 4
+
+
+def test_commands_name_the_ini_section_and_migrations_folder_when_not_the_defaults() -> None:
+    files = [migration(rev, down) for rev, down in (("b0", None), ("h1", "b0"), ("h2", "b0"))]
+    parsed = [read_migration(f"v/{i}.py", text.encode()) for i, text in enumerate(files)]
+    cases = [
+        (
+            Environment("db/main", "db/main", ("db/main/versions",), "etc/db.ini", "main"),
+            ("cd etc", "alembic -c db.ini -n main merge -m 'merge heads' h1 h2"),
+        ),
+        (
+            Environment("app/db_migrations", "app/db_migrations", ("v",), "x", flask=True),
+            ("cd app", "flask db merge -d db_migrations -m 'merge heads' h1 h2"),
+        ),
+        # Found through env.py alone: `alembic init` put the ini in the folder above.
+        (Environment("svc/alembic", "svc/alembic", ("v",)), ("cd svc", "alembic merge")),
+    ]
+    for env, expected in cases:
+        finding = Finding(
+            "FX101",
+            "multiple-heads",
+            Severity.HIGH,
+            Confidence.HIGH,
+            "t",
+            "d",
+            environment=env.name,
+        )
+        (merge,) = remediations([finding], {}, [], [build_state(env, parsed)])
+        assert merge.commands[0] == expected[0]
+        assert merge.commands[1].startswith(expected[1])
