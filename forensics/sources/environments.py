@@ -128,7 +128,9 @@ def _version_locations(section: configparser.SectionProxy, here: str) -> list[st
     return found
 
 
-def _from_ini(path: str, data: bytes, tree: _Tree, diag: Diagnostics) -> list[Environment]:
+def _from_ini(
+    path: str, data: bytes, tree: _Tree, read: Reader, diag: Diagnostics
+) -> list[Environment]:
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         parser.read_string(data.decode("utf-8", errors="replace"), source=path)
@@ -141,14 +143,17 @@ def _from_ini(path: str, data: bytes, tree: _Tree, diag: Diagnostics) -> list[En
         section = parser[name]
         value = section.get("script_location")
         if not value:
-            if name == "alembic" and posixpath.join(here, "env.py") in tree.files:
+            env_py = posixpath.join(here, "env.py")
+            if name == "alembic" and env_py in tree.files:
+                # The application sets script_location to the ini's folder at run time;
+                # Flask-Migrate's env.py says so by importing flask.
                 envs.append(
                     Environment(
                         name=here or ".",
                         script_location=here,
                         versions_dirs=(posixpath.join(here, "versions"),),
                         config=path,
-                        flask=True,
+                        flask=b"flask" in (read(env_py) or b""),
                     )
                 )
             continue
@@ -277,7 +282,7 @@ def discover_environments(
                 if data is not None and (
                     b"script_location" in data or posixpath.basename(path) == "alembic.ini"
                 ):
-                    found.extend(_from_ini(path, data, tree, diag))
+                    found.extend(_from_ini(path, data, tree, read, diag))
         for path in tree.paths:
             if posixpath.basename(path) != "env.py":
                 continue

@@ -258,6 +258,10 @@ def test_flask_migrate_layout(
             "# file_template = %%(rev)s_%%(slug)s\n\n[loggers]\nkeys = root\n",
             "pkg/migrations/env.py": "from flask import current_app\n",
             "pkg/migrations/versions/a.py": make_migration("a", None),
+            # The same shape without Flask: the application sets the location itself.
+            "svc/db/alembic.ini": "[alembic]\n",
+            "svc/db/env.py": "from alembic import context\n",
+            "svc/db/versions/b.py": make_migration("b", None),
         },
     )
     diag = Diagnostics()
@@ -269,7 +273,8 @@ def test_flask_migrate_layout(
             ("pkg/migrations/versions",),
             "pkg/migrations/alembic.ini",
             flask=True,
-        )
+        ),
+        Environment("svc/db", "svc/db", ("svc/db/versions",), "svc/db/alembic.ini"),
     ]
     assert diag.warnings == []
 
