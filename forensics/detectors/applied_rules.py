@@ -234,6 +234,16 @@ def _removed(ctx: Context, point: AppliedMigration) -> Finding | None:
         )
     else:
         held = _applied_when(ctx, point)
+    added = [
+        c.revision
+        for c in ctx.history.changes
+        if c.commit == change.commit
+        and c.kind is ChangeKind.ADDED
+        and c.environment == point.environment
+        and c.revision
+    ]
+    # A squash deletes many revisions and adds their replacement in one commit: name it.
+    also = f" The same commit added {', '.join(added)}." if added else ""
     return Finding(
         rule="FX203",
         name="applied-migration-removed",
@@ -242,7 +252,7 @@ def _removed(ctx: Context, point: AppliedMigration) -> Finding | None:
         title=f"Applied migration {point.revision} was removed from {point.path}",
         detail=(
             f"{held} Commit {_short(change.commit)} then deleted {point.path}, and no file of "
-            f"the environment declares revision {point.revision} any more."
+            f"the environment declares revision {point.revision} any more.{also}"
         ),
         revision=point.revision,
         path=point.path,

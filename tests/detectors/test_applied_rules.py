@@ -292,6 +292,7 @@ def test_a_squash_after_a_release_removes_every_released_migration(
     for finding in removed:
         assert finding.commits == (squash,) and finding.deploys == ("tag:v1.0",)
         assert "release tag tag:v1.0" in finding.detail and finding.severity is Severity.HIGH
+        assert finding.detail.endswith("The same commit added s1.")
 
 
 @pytest.mark.rule("FX203", fires=False)
