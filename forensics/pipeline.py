@@ -27,7 +27,7 @@ from forensics.analysis.graph import build_state
 from forensics.analysis.graph_history import events_between, walk
 from forensics.analysis.remediation import remediations
 from forensics.analysis.windows import candidate_range, failure_windows, rank_suspects
-from forensics.config import AnalyzeConfig
+from forensics.config import AnalyzeConfig, apply_policy
 from forensics.detectors.base import Context
 from forensics.errors import Diagnostics, InputError
 from forensics.model.commits import ChangeStatus, CommitRecord, FileChange
@@ -103,6 +103,14 @@ def load_graphs(
             for warning in migration.warnings:
                 diag.warn(f"{entry.path}: {warning}")
             parsed.append(migration)
+        # One line per environment: real projects carry dozens of stale headers.
+        mismatched = sum(1 for m in parsed if m.docstring_mismatches)
+        if mismatched:
+            diag.warn(
+                f"environment {env.name}: {mismatched} migration file(s) have a docstring "
+                "header (Revision ID, Revises) that disagrees with the code, which Alembic "
+                "follows; the JSON lists them (environments[].docstring_mismatches)"
+            )
         states.append(build_state(env, parsed))
     return envs, states
 
@@ -292,15 +300,6 @@ def _replay(diag: Diagnostics, warnings: Sequence[str]) -> None:
         diag.warn(warning)
 
 
-def _former_names(history: GraphHistory) -> dict[str, tuple[str, ...]]:
-    """Path -> the names the file had before it was renamed (moved), latest first."""
-    former: dict[str, tuple[str, ...]] = {}
-    for change in history.changes:
-        if change.kind is ChangeKind.ADDED and change.old_path:
-            former[change.path] = (change.old_path, *former.get(change.old_path, ()))
-    return former
-
-
 def _probe(db_url: str) -> DatabaseState:
     # SQLAlchemy is imported only when a database is given: it costs a fifth of a second.
     from forensics.sources.database import probe
@@ -321,9 +320,10 @@ def run(
     try:
         context = prepare(cfg, git, diag, progress)
         progress("running the rules")
-        findings = detectors.run(context)
+        findings, hidden = apply_policy(detectors.run(context), cfg.policy)
         progress("composing the report")
-        return _compose(cfg, git, context, findings, diag)
+        report = _compose(cfg, git, context, findings, diag)
+        return dataclasses.replace(report, suppressed=hidden) if hidden else report
     finally:
         git.close()
 
@@ -382,24 +382,20 @@ def prepare(
     removed = [c.before for c in history.changes if c.kind is ChangeKind.DELETED and c.before]
     applied = applied_set(states, production.revisions, removed)
 
-    # Every (deploy, applied file) pair in one git process, not one per pair; a file that
-    # moved is looked for under its earlier names too.
-    former = _former_names(history)
-    blobs = git.blobs_at(
-        (d.commit, name)
-        for d in successful(deploys)
-        if d.commit
-        for state in states
-        for m in state.migrations
-        if m.revision in applied
-        for name in (m.path, *former.get(m.path, ()))
-    )
+    # The files of every deploy that the applied analysis asks about (applied and removed
+    # revisions, under every path they had) in one git process, not one per pair.
+    asked = applied | {c.revision for c in history.changes if c.kind is ChangeKind.DELETED}
+    paths = {c.path for c in history.changes if c.revision in asked}
+    paths |= {m.path for state in states for m in state.migrations if m.revision in applied}
+    tips = [d.commit for d in successful(deploys) if d.commit]
+    blobs = git.blobs_at((commit, path) for commit in tips for path in sorted(paths))
 
     def blob_at(commit: str, path: str) -> str | None:
-        found = (blobs.get((commit, name)) for name in (path, *former.get(path, ())))
-        return next((blob for blob in found if blob), None)
+        if (commit, path) not in blobs:
+            blobs.update(git.blobs_at([(commit, path)]))
+        return blobs[commit, path]
 
-    points = application_points(states, applied, deploys, blob_at, commit_time)
+    points = application_points(states, applied, deploys, blob_at, commit_time, history.changes)
     production = dataclasses.replace(
         production,
         applied=tuple(sorted(applied)),
@@ -571,4 +567,9 @@ def _summary(
         heads=state.heads,
         bases=state.bases,
         chain=nodes,
+        docstring_mismatches=tuple(
+            (m.path, detail)
+            for m in sorted(state.migrations, key=lambda m: m.path)
+            for detail in m.docstring_mismatches
+        ),
     )

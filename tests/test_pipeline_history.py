@@ -93,7 +93,7 @@ def test_a_second_run_reads_the_cache_and_gives_the_same_warnings(
     cold = git_commands(trace)
     _code, second, second_err = analyze(run, repo)
     warm = git_commands(trace)
-    assert "docstring says Revision ID other" in first_err
+    assert "disagrees with the code" in first_err
     assert first_err == second_err
     assert first["findings"] == second["findings"]
     assert first["graph_events"] == second["graph_events"]

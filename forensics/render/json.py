@@ -50,6 +50,9 @@ def _environment(e: EnvironmentSummary) -> dict[str, Any]:
         "heads": list(e.heads),
         "bases": list(e.bases),
         "chain": [_node(n) for n in e.chain],
+        "docstring_mismatches": [
+            {"path": path, "detail": detail} for path, detail in e.docstring_mismatches
+        ],
     }
 
 
@@ -203,6 +206,7 @@ def report_json(report: Report) -> dict[str, Any]:
     doc["remediations"] = [_remediation(r) for r in report.remediations]
     doc["files_examined"] = list(report.files_examined)
     doc["warnings"] = list(report.warnings)
+    doc["suppressed"] = dict(report.suppressed)
     return doc
 
 

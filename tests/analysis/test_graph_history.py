@@ -263,7 +263,7 @@ def test_history_follows_a_moved_versions_folder(
     repo = git_repo()
     shas = moved_folder(repo, make_migration)
     history = _history(repo)
-    assert [p.commit for p in history.points][0] == shas["start"]
+    assert history.points[0].commit == shas["start"]
     assert {name for p in history.points for name, _heads in p.heads} == {"pkg/migrations"}
     # the problem of the old era opens where it happened and stays open, under its new path
     orphan, healed = [e for e in history.events if e.kind == "missing-parent"]
