@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -115,7 +116,8 @@ def load_graphs(
     return envs, states
 
 
-_ENV_FILES = (":(glob)**/env.py", ":(glob)**/*.ini")
+def _env_py(env: Environment) -> str:
+    return posixpath.join(env.script_location, "env.py") if env.script_location else "env.py"
 
 
 def _moved(location: str, moves: Sequence[tuple[str, str]]) -> str:
@@ -130,11 +132,11 @@ def history_environments(
     git: GitSource, rev: str, envs: Sequence[Environment]
 ) -> list[Environment]:
     """The environments of every era of the first-parent history of ``rev``, not only
-    those at ``rev``: the versions folders found just before each commit that added, moved
-    or changed an ``env.py`` or ``.ini`` file. A folder that moved (``env.py`` renamed with
-    it) belongs to the environment it moved into, which then owns both folders, so that the
-    move is a rename inside one environment rather than a break; an environment that is
-    gone by ``rev`` stays as it was."""
+    those at ``rev``: the environments found just before each commit that moved the
+    ``env.py`` of an environment of ``rev``. A folder that moved belongs to the environment
+    it moved into, which then owns both folders, so that the move is a rename inside one
+    environment rather than a break; another environment found there and gone by ``rev``
+    stays as it was."""
     sha = git.resolve(rev)
     cache = git.cache if git.cache is not None and git.cache.enabled else None
     key = cache_key("eras", sha, *(repr(e) for e in envs))
@@ -143,17 +145,21 @@ def history_environments(
         if found is not None:
             return list(found)
     incomplete = git.incomplete
-    boundaries = list(reversed(git.log(sha, paths=_ENV_FILES, first_parent=True)))
-    moves = [
-        (posixpath.dirname(fc.old_path), posixpath.dirname(fc.path))
-        for commit in boundaries
+    # Each environment's env.py followed back through its renames: one cheap path-limited
+    # walk each (a pattern such as **/env.py would make git diff every whole tree).
+    renames = sorted(
+        (commit.committed_at, fc.old_path, fc.path, commit.parents[0])
+        for env in envs
+        for commit in git.log(sha, paths=[_env_py(env)], first_parent=True, follow=True)
+        if commit.parents
         for fc in commit.files
         if fc.status is ChangeStatus.RENAMED and fc.old_path
         if posixpath.dirname(fc.old_path) != posixpath.dirname(fc.path)
-    ]
+    )
+    moves = [(posixpath.dirname(old), posixpath.dirname(new)) for _at, old, new, _c in renames]
+    points = dict.fromkeys(parent for *_move, parent in renames)
     result = {env.name: env for env in envs}
     by_location = {env.script_location: env.name for env in envs}
-    points = dict.fromkeys(c.parents[0] for c in boundaries if c.parents)
     for point in points:
         files = git.tree(point)
         read, _resolver = _reader(git, files)
@@ -271,6 +277,41 @@ def _cached_graphs(
     return envs, states
 
 
+@dataclass(frozen=True)
+class _StoredHistory:
+    """A ``GraphHistory`` as the cache keeps it: each file version once (a formatter sweep
+    makes hundreds of changes share few versions), the changes pointing at them by index
+    (``-1``: none), and the warnings the history gave."""
+
+    history: GraphHistory
+    files: tuple[MigrationFile, ...]
+    versions: tuple[tuple[int, int], ...]
+    warnings: tuple[str, ...]
+
+    @classmethod
+    def of(cls, history: GraphHistory, warnings: tuple[str, ...]) -> _StoredHistory:
+        index: dict[MigrationFile, int] = {}
+
+        def ref(file: MigrationFile | None) -> int:
+            return -1 if file is None else index.setdefault(file, len(index))
+
+        versions = tuple((ref(c.before), ref(c.after)) for c in history.changes)
+        bare = tuple(dataclasses.replace(c, before=None, after=None) for c in history.changes)
+        return cls(dataclasses.replace(history, changes=bare), tuple(index), versions, warnings)
+
+    def restore(self) -> GraphHistory:
+        files = self.files
+
+        def file(i: int) -> MigrationFile | None:
+            return files[i] if 0 <= i < len(files) else None
+
+        changes = tuple(
+            dataclasses.replace(c, before=file(b), after=file(a))
+            for c, (b, a) in zip(self.history.changes, self.versions, strict=True)
+        )
+        return dataclasses.replace(self.history, changes=changes)
+
+
 def _cached_history(
     git: GitSource,
     sha: str,
@@ -283,15 +324,15 @@ def _cached_history(
     cache = git.cache
     key = cache_key("history", sha, *(repr(e) for e in envs))
     if cache is not None and cache.enabled:
-        found = cache.get("history", key, tuple[GraphHistory, tuple[str, ...]])
-        if found is not None:
-            _replay(diag, found[1])
-            return found[0]
+        found = cache.get("history", key, _StoredHistory)
+        if found is not None and len(found.versions) == len(found.history.changes):
+            _replay(diag, found.warnings)
+            return found.restore()
     before, incomplete = len(diag.warnings), git.incomplete
     history = load_history(git, sha, envs, diag, states)
     if cache is not None and git.incomplete == incomplete and not git.is_shallow:
-        warnings = tuple(diag.warnings[before:])
-        cache.put("history", key, (history, warnings), tuple[GraphHistory, tuple[str, ...]])
+        stored = _StoredHistory.of(history, tuple(diag.warnings[before:]))
+        cache.put("history", key, stored, _StoredHistory)
     return history
 
 

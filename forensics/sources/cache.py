@@ -32,7 +32,7 @@ from forensics.model.migrations import MigrationFile
 
 FORMAT = 1
 DEFAULT_DIR = ".forensics-cache"
-_FILE_NAMESPACES = frozenset({"log", "history"})
+_FILE_NAMESPACES = frozenset({"log", "history", "blobs"})
 _KEEP_FILES = 8
 
 T = TypeVar("T")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import hashlib
 import re
 import secrets
 import tempfile
@@ -361,6 +362,7 @@ class GitSource:
         exclude: Iterable[str] = (),
         no_merges: bool = False,
         full_history: bool = False,
+        follow: bool = False,
         max_count: int | None = None,
     ) -> list[CommitRecord]:
         """Commits reachable from ``rev``, newest first (at most ``max_count``), with their
@@ -369,7 +371,8 @@ class GitSource:
         ``first_parent=False`` includes every commit; each record's ``first_parent`` then
         says whether it lies on the first-parent chain of ``rev``. ``since``/``until``
         compare commit dates. ``full_history`` lists every commit that changed ``paths``,
-        including side branches a merge did not keep (git's default prunes them). History
+        including side branches a merge did not keep (git's default prunes them); ``follow``
+        (one path) follows the file through renames. History
         cut short by a shallow clone or missing objects gives
         a warning and the commits git could read.
 
@@ -378,7 +381,7 @@ class GitSource:
         """
         excluded = list(exclude)
         question: tuple[object, ...] = (rev, tuple(paths), first_parent, since, until)
-        question += (tuple(excluded), no_merges, full_history, max_count)
+        question += (tuple(excluded), no_merges, full_history, follow, max_count)
         with self._log_lock:
             answer = self._logs.get(question)
             mine = answer is None
@@ -388,7 +391,15 @@ class GitSource:
             return answer.result()
         try:
             records = self._log(
-                rev, paths, first_parent, since, until, excluded, no_merges, full_history, max_count
+                rev,
+                paths,
+                first_parent,
+                since,
+                until,
+                excluded,
+                no_merges,
+                max_count,
+                ["--full-history"] * full_history + ["--follow"] * follow,
             )
         except BaseException as exc:
             answer.set_exception(exc)
@@ -405,8 +416,8 @@ class GitSource:
         until: datetime | None,
         excluded: list[str],
         no_merges: bool,
-        full_history: bool,
         max_count: int | None,
+        options: list[str],
     ) -> list[CommitRecord]:
         limits = []
         if since is not None:
@@ -415,8 +426,7 @@ class GitSource:
             limits.append(f"--until={int(until.timestamp())}")
         if max_count is not None:
             limits.append(f"--max-count={max_count}")
-        if full_history:
-            limits.append("--full-history")
+        limits += options
         key = self._log_key(rev, excluded, paths, first_parent, limits, no_merges)
         if key is not None and self.cache is not None:
             cached = self.cache.get("log", key, _RawLog)
@@ -605,15 +615,17 @@ class GitSource:
                 "%(*committerdate:unix)",
             ]
         )
-        out, error = self._run_partial(
-            "for-each-ref", f"--merged={target}", f"--format={fmt}", "refs/tags"
-        )
+        out, error = self._run_partial("for-each-ref", f"--format={fmt}", "refs/tags")
         if error is not None:
             self._partial(f"could not list the tags ({error}); the tag list is partial")
+        listing = _text(out)
+        reachable = self._reachable_tags(target, listing)
         found: list[TagInfo] = []
-        for line in _text(out).splitlines():
+        for line in listing.splitlines():
             parts = line.split("\0")
-            if len(parts) != 7 or not fnmatch.fnmatchcase(parts[0], pattern):
+            if len(parts) != 7 or parts[0] not in reachable:
+                continue
+            if not fnmatch.fnmatchcase(parts[0], pattern):
                 continue
             name, kind, obj, peeled_kind, peeled, created, peeled_date = parts
             if kind == "tag" and peeled_kind == "commit":
@@ -621,6 +633,24 @@ class GitSource:
             elif kind == "commit":
                 found.append(TagInfo(name, obj, _utc(created)))
         return sorted(found, key=lambda t: (t.at, t.name))
+
+    def _reachable_tags(self, target: str, listing: str) -> set[str]:
+        """The names of the tags reachable from ``target`` (``for-each-ref --merged``, a
+        walk of the history), cached under the target and the tags as they are now."""
+        cache = self.cache if self.cache is not None and self.cache.enabled else None
+        key = cache_key("tags", target, hashlib.sha256(listing.encode()).hexdigest())
+        known = cache.get("tags", key, list[str]) if cache else None
+        if known is not None:
+            return set(known)
+        out, error = self._run_partial(
+            "for-each-ref", f"--merged={target}", "--format=%(refname:strip=2)", "refs/tags"
+        )
+        if error is not None:
+            self._partial(f"could not list the tags ({error}); the tag list is partial")
+        names = sorted(_text(out).splitlines())
+        if cache and error is None:
+            cache.put("tags", key, names, list[str])
+        return set(names)
 
     # -- trees and blobs --------------------------------------------------------------------
     def tree(self, rev: str, prefixes: Sequence[str] = ()) -> list[TreeEntry]:
@@ -648,29 +678,22 @@ class GitSource:
 
     def blobs_at(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
         """The blob of each ``(commit, path)``, ``None`` where no such file is there: one
-        ``cat-file --batch-check`` for all of them, and the mining cache (a commit's tree
-        never changes) for those asked before."""
+        ``cat-file --batch-check`` for all of them. The answer is cached as a whole, under
+        the question (full commit SHAs only: a commit's tree never changes)."""
+        wanted = list(dict.fromkeys(pairs))
         found: dict[tuple[str, str], str | None] = {}
-        todo: list[tuple[str, str]] = []
+        # a name with a newline cannot be asked on one line; no migration is named so
+        todo = [(c, p) for c, p in wanted if "\n" not in p and "\n" not in c]
         cache = self.cache if self.cache is not None and self.cache.enabled else None
-        for commit, path in dict.fromkeys(pairs):
-            if "\n" in path:  # cannot be asked on one line; no migration is named so
-                found[commit, path] = None
-                continue
-            known = cache.get("blobs", cache_key(commit, path), str) if cache else None
-            if known is None:
-                todo.append((commit, path))
-            else:
-                found[commit, path] = known or None
-        if not todo:
-            return found
-        answers = self._batch_check([f"{commit}:{path}" for commit, path in todo])
-        for (commit, path), (sha, kind) in zip(todo, answers, strict=True):
-            blob = sha if kind == "blob" else None
-            found[commit, path] = blob
-            if cache is not None and kind != "error" and _HEX40.match(commit):
-                cache.put("blobs", cache_key(commit, path), blob or "", str)
-        return found
+        key = cache_key("blobs", todo) if all(_HEX40.match(c) for c, _p in todo) else None
+        known = cache.get("blobs", key, list[str]) if cache and key else None
+        if known is None or len(known) != len(todo):
+            answers = self._batch_check([f"{commit}:{path}" for commit, path in todo])
+            known = [sha if kind == "blob" else "" for sha, kind in answers]
+            if cache and key and all(kind != "error" for _sha, kind in answers):
+                cache.put("blobs", key, known, list[str])
+        found.update(zip(todo, [blob or None for blob in known], strict=True))
+        return {pair: found.get(pair) for pair in wanted}
 
     def _batch_check(self, names: list[str]) -> list[tuple[str, str]]:
         """``(sha, type)`` of each object name (``rev:path``, ``rev^{commit}``) through one
