@@ -543,9 +543,16 @@ def _compose(
         c for c in history.changes if c.commit in keep or any(a in keep for a in c.authors)
     )
 
-    def restore_parses(commit: str, path: str) -> bool:
+    def parses_at(commit: str, path: str) -> bool:
         data = git.read_path(commit, path)
         return data is not None and read_migration(path, data).parses
+
+    def restore_parses(commit: str, path: str) -> bool:
+        # a file at a commit never changes: remembered, as a report can ask a hundred times
+        if git.cache is None or not git.cache.enabled:
+            return parses_at(commit, path)
+        key = cache_key("parses", commit, path)
+        return git.cache.memo("parses", key, bool, lambda: parses_at(commit, path))
 
     fixes = remediations(
         findings,

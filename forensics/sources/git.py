@@ -1,12 +1,16 @@
 """Git mining: the one module that owns PyDriller and GitPython.
 
 The whole history is read with one ``git log --raw -z`` (path-limited where possible)
-through PyDriller's GitPython handle, and file contents through GitPython's long-lived
-``git cat-file --batch`` process. ``Commit.modified_files`` builds a full patch per commit
-and is used only for the few commits a report shows in detail (``details``).
+through PyDriller's GitPython handle. Questions about many items are asked in one process:
+many blobs in one ``cat-file --batch`` stream, many commits or files at many commits in one
+``cat-file --batch-check``, the commits every merge brought in one ``log`` and one
+``rev-list``; single blobs through GitPython's long-lived ``cat-file --batch``.
+``Commit.modified_files`` builds a full patch per commit and is used only for the few
+commits a report shows in detail (``details``).
 
 A shallow clone or missing objects give a warning and a partial result, never a traceback.
-With a ``MiningCache`` the parsed ``log`` and merge attributions are reused across runs.
+With a ``MiningCache`` the raw ``log`` output, tag reachability and files at commits are
+reused across runs.
 """
 
 from __future__ import annotations

@@ -185,7 +185,7 @@ def test_one_commit_brought_by_a_merge_is_judged_against_its_own_parent(
     assert kinds == [((edit,), ChangeKind.CODE), ((sweep,), ChangeKind.COSMETIC)]
 
 
-def test_merge_attribution_costs_two_git_processes_whatever_the_number_of_merges(
+def test_merge_attribution_costs_the_same_git_processes_whatever_the_number_of_merges(
     git_repo: Callable[..., RepoBuilder], make_migration: Callable[..., str], tmp_path: Path
 ) -> None:
     repo = git_repo()
