@@ -23,7 +23,7 @@ import typer
 from forensics import pipeline
 from forensics.analysis.graph_history import events_between
 from forensics.config import AnalyzeConfig, parse_when
-from forensics.errors import Diagnostics, ForensicsError, UsageError, redact
+from forensics.errors import Diagnostics, ForensicsError, RedactingFilter, UsageError, redact
 from forensics.model.findings import Severity
 from forensics.model.report import Report
 from forensics.pipeline import load_graphs, load_history
@@ -360,6 +360,7 @@ def demo(
 def _configure_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
     logger = logging.getLogger("forensics")
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)

@@ -7,9 +7,12 @@ on one line and exits with its code (2: usage or input error). Warnings are coll
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from dataclasses import dataclass, field
+from enum import Enum
+from typing import TypeVar
 
 log = logging.getLogger("forensics")
 
@@ -48,25 +51,92 @@ class Diagnostics:
             log.warning(message)
 
 
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<cred>[^/@\s]+)@")
-_SECRET_PARAMS = re.compile(
-    r"(?i)(?P<key>(?:password|passwd|pwd|token|api[_-]?key|secret|access[_-]?token)=)[^&\s]+"
+# The user part of a URL runs to the last "@" before the path: a password may hold "@".
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<cred>[^/?#\s]*)@")
+# A parameter whose name says it is a secret, anywhere in a text: `password=`, `api_key=`,
+# `X-Amz-Signature=`, `session=`, `csrf_token=`, and the same as a JSON member; its value
+# runs to a separator.
+_SECRET_NAME = (
+    r"(?<![A-Za-z0-9])[A-Za-z0-9_.\-]*(?:password|passwd|pwd|secret|token|signature|"
+    r"credentials?|session(?:[_-]?id)?|(?:api|access|private|secret|client)[_-]?key|auth)"
 )
-_BEARER = re.compile(r"(?i)(bearer|token)\s+[A-Za-z0-9._\-]{8,}")
+_SECRET_PARAMS = re.compile(rf"(?i)(?P<key>{_SECRET_NAME}=)[^&\s#'\"<>,;]+")
+_SECRET_MEMBERS = re.compile(rf'(?i)(?P<key>"{_SECRET_NAME}"\s*:\s*")[^"]*')
+# Short names are secrets only as query parameters: `?key=`, `&sig=`, `&code=`.
+_SECRET_QUERY = re.compile(r"(?i)(?P<key>[?&;](?:[A-Za-z0-9_.\-]*key|sig|code)=)[^&\s#'\"<>]+")
+# Header-like text an API may echo back: `Authorization: Basic ...`, `Cookie: ...`.
+_SECRET_HEADERS = re.compile(
+    r"(?i)(?P<key>\b(?:proxy-)?(?:authorization|cookie|set-cookie|x-api-key|api-key)"
+    r"[\"']?\s*[:=]\s*[\"']?)[^\r\n\"']+"
+)
+_BEARER = re.compile(r"(?i)\b(?P<scheme>bearer|basic|token)\s+(?P<value>[A-Za-z0-9._~+/=\-]{8,})")
 _secrets: set[str] = set()
 
 
 def register_secret(value: str | None) -> None:
-    """Remember a credential (an API key from the environment) so that it is never shown."""
+    """Remember a credential (an API key from the environment, a password from a URL) so
+    that it is never shown."""
     if value and len(value) >= 4:
         _secrets.add(value)
 
 
 def redact(text: str) -> str:
     """Remove credentials from URLs, query strings, auth headers and known secrets."""
-    text = _URL_CREDENTIALS.sub(lambda m: f"{m.group('scheme')}***@", text)
-    text = _SECRET_PARAMS.sub(lambda m: f"{m.group('key')}***", text)
-    text = _BEARER.sub(lambda m: f"{m.group(1)} ***", text)
-    for secret in _secrets:
+    for secret in sorted(_secrets, key=len, reverse=True):
         text = text.replace(secret, "***")
-    return text
+    text = _URL_CREDENTIALS.sub(lambda m: f"{m.group('scheme')}***@", text)
+    text = _SECRET_HEADERS.sub(lambda m: f"{m.group('key')}***", text)
+    text = _SECRET_PARAMS.sub(lambda m: f"{m.group('key')}***", text)
+    text = _SECRET_QUERY.sub(lambda m: f"{m.group('key')}***", text)
+    text = _SECRET_MEMBERS.sub(lambda m: f"{m.group('key')}***", text)
+    return _BEARER.sub(_credential, text)
+
+
+def _credential(match: re.Match[str]) -> str:
+    """``Bearer x`` always hides x; ``token x`` and ``basic x`` only when x is not a plain
+    word of prose."""
+    if match.group("scheme").lower() != "bearer" and match.group("value").isalpha():
+        return match.group(0)
+    return f"{match.group('scheme')} ***"
+
+
+T = TypeVar("T")
+
+
+def redact_all(value: T) -> T:
+    """``value`` with ``redact`` applied to every string inside it: the fields of frozen
+    dataclasses (rebuilt with ``dataclasses.replace``), tuples, lists, sets and mappings.
+    Enum members and everything else are kept; an unchanged part is returned as it is."""
+    if isinstance(value, str):
+        if isinstance(value, Enum):
+            return value
+        shown = redact(value)
+        return value if shown == value else shown  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changed = {}
+        for spec in dataclasses.fields(value):
+            if spec.init:
+                old = getattr(value, spec.name)
+                new = redact_all(old)
+                if new is not old:
+                    changed[spec.name] = new
+        return dataclasses.replace(value, **changed) if changed else value  # type: ignore[type-var]
+    if isinstance(value, tuple | list | set | frozenset):
+        items = [redact_all(item) for item in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        return type(value)(items)  # type: ignore[return-value]
+    if isinstance(value, dict):
+        pairs = [(redact_all(k), redact_all(v)) for k, v in value.items()]
+        if all(a is k and b is v for (a, b), (k, v) in zip(pairs, value.items(), strict=True)):
+            return value
+        return type(value)(pairs)  # type: ignore[return-value]
+    return value
+
+
+class RedactingFilter(logging.Filter):
+    """Log records leave with their message redacted, whoever logged them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        return True

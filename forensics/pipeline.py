@@ -27,7 +27,7 @@ from forensics.analysis.remediation import remediations
 from forensics.analysis.windows import candidate_range, failure_windows, rank_suspects
 from forensics.config import AnalyzeConfig
 from forensics.detectors.base import Context
-from forensics.errors import Diagnostics, InputError
+from forensics.errors import Diagnostics, InputError, redact_all
 from forensics.model.commits import CommitRecord
 from forensics.model.deploys import AppliedMigration, Deploy, FailureWindow
 from forensics.model.findings import Finding, Severity
@@ -205,7 +205,9 @@ def run(
         progress("running the rules")
         findings = detectors.run(context)
         progress("composing the report")
-        return _compose(cfg, git, context, findings, diag)
+        # The one redaction pass: every string a renderer will see, whichever source it
+        # came from (an API's echo, a commit message, a URL in a warning).
+        return redact_all(_compose(cfg, git, context, findings, diag))
     finally:
         git.close()
 

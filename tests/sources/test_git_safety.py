@@ -98,9 +98,7 @@ def test_diffing_subcommands_get_the_drivers_switched_off() -> None:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="changing a repository's owner needs root")
-def test_a_repository_of_another_user_gets_its_own_error(
-    tmp_path: Path, run: Run
-) -> None:
+def test_a_repository_of_another_user_gets_its_own_error(tmp_path: Path, run: Run) -> None:
     demo = build_demo_repo(tmp_path / "demo")
     for root, dirs, files in os.walk(demo.repo):
         for name in (*dirs, *files):
