@@ -67,7 +67,7 @@ def test_zero_deploys_after_a_redirect_is_an_error(api_server: Api) -> None:
     api_server.on(DEPLOYS, Reply(302, b"", {"Location": "/login"}))
     api_server.json("/login", [])
     env = {"RENDER_API_KEY": KEY, "FORENSICS_RENDER_API_URL": api_server.url}
-    with pytest.raises(InputError, match="redirected .* listed no deploys"):
+    with pytest.raises(InputError, match=r"redirected .* listed no deploys"):
         render.fetch("srv-abc", Diagnostics(), env=env)
 
 
