@@ -25,7 +25,7 @@ from forensics.analysis.graph_history import events_between
 from forensics.config import AnalyzeConfig, parse_when
 from forensics.errors import Diagnostics, ForensicsError, RedactingFilter, UsageError, redact
 from forensics.model.findings import Severity
-from forensics.model.report import Report
+from forensics.model.report import AuditDiff, Report
 from forensics.pipeline import load_graphs, load_history
 from forensics.render import OutputFormat, parse_formats
 from forensics.render.graph import dag_json, dag_mermaid, dag_text, history_json, history_text
@@ -310,12 +310,20 @@ def audit(
     )
     report = _analyse(cfg)
     audit_id = audit_id_for(report.until)
+    written: list[Path] = []
+
+    def publish(diff: AuditDiff) -> None:
+        nonlocal report
+        report = dataclasses.replace(report, audit=diff, title="Weekly migration audit")
+        written.extend(_write(report, formats, out, stem or audit_id))
+
+    # The reports are written before the store commits: an audit that could not be
+    # reported is not stored, and the next run sees its findings as new again.
     with FindingsStore.open(store) as findings_store:
-        diff = findings_store.record_audit(
-            str(Path(repo).resolve()), audit_id, report.rev, cfg.now, report.findings
+        findings_store.record_audit(
+            str(Path(repo).resolve()), audit_id, report.rev, cfg.now, report.findings, publish
         )
-    report = dataclasses.replace(report, audit=diff, title="Weekly migration audit")
-    _finish(report, _write(report, formats, out, stem or audit_id), threshold)
+    _finish(report, written, threshold)
 
 
 @app.command()
