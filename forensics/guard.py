@@ -267,10 +267,15 @@ def _shown(*line: str | shell.Arg) -> str:
     try:
         return f"`{shell.command(*line)}`"
     except shell.UnsafeValue as exc:
-        return f"no command: {exc}"
+        return f"(no command: {exc})"
 
 
 _NEW_REVISION = ("alembic", "revision", "-m", shell.text("<what the edit does>"))
+
+
+def _sentence(text: str) -> str:
+    """``text`` with its first letter capitalised and the rest as it is (ids keep their case)."""
+    return text[:1].upper() + text[1:]
 
 
 def _carry_forward(state: GraphState | None) -> str:
@@ -368,7 +373,7 @@ def _applied_changes(
                 message=(
                     f"{new_file.path}: migration {revision} is applied ({source}) and "
                     f"{_who(commits)} {what}. Production will never run the edit. "
-                    f"{_carry_forward(state).capitalize()}, then put the file back "
+                    f"{_sentence(_carry_forward(state))}, then put the file back "
                     f"({restore(paths[0] or new_file.path)})"
                 ),
             )
