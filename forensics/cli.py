@@ -375,6 +375,14 @@ def _configure_logging() -> None:
     logger.propagate = False
 
 
+_INTERRUPTED = 130
+
+
+def _interrupted() -> None:
+    print("error: interrupted", file=sys.stderr)
+    sys.exit(_INTERRUPTED)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``forensics`` console script and ``python -m forensics``."""
     _configure_logging()
@@ -390,12 +398,14 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        print("error: interrupted", file=sys.stderr)
-        sys.exit(130)
+        _interrupted()
     except Exception as exc:  # a bug of ours: one line, never a traceback
         message = redact(str(exc).splitlines()[0]) if str(exc) else ""
         print(f"internal error: {type(exc).__name__}: {message}", file=sys.stderr)
         sys.exit(2)
+    if code == _INTERRUPTED:
+        # typer turns Ctrl-C into a silent exit code 130 (no command of ours uses it).
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)
 
 

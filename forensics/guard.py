@@ -130,7 +130,7 @@ def _snapshot(git: GitSource, entries: Sequence[TreeEntry], diag: Diagnostics) -
     states = []
     for env in discover_environments(entries, read, diag=diag):
         parsed = []
-        for entry in migration_paths(env, entries):
+        for entry in migration_paths(env, entries, diag):
             data = git.read_blob(entry.blob)
             if data is not None:
                 parsed.append(read_migration(entry.path, data, blob=entry.blob, constants=resolver))

@@ -85,7 +85,7 @@ def load_graphs(
         )
     states = []
     for env in envs:
-        entries = migration_paths(env, files)
+        entries = migration_paths(env, files, diag)
         if not entries:
             diag.warn(
                 f"environment {env.name}: versions folder {', '.join(env.versions_dirs)} holds "

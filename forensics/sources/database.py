@@ -5,7 +5,6 @@ connection on SQLite, no statement that writes, and a rollback at the end.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import urllib.parse
 from dataclasses import dataclass
@@ -34,15 +33,22 @@ class DatabaseState:
 def database_url(text: str, not_a_url: str) -> URL:
     """``text`` as a SQLAlchemy URL, its password registered as a secret, PostgreSQL through
     psycopg. ``not_a_url`` is the one-line error when it is no URL at all."""
-    # urllib takes the host after the last "@": a password that holds one is still hidden.
-    with contextlib.suppress(ValueError):
-        register_secret(urllib.parse.urlsplit(text).password)
     try:
+        parts = urllib.parse.urlsplit(text)
         url = make_url(text)
+        if "@" in parts.netloc.rpartition("@")[0]:
+            # SQLAlchemy ends the password at its first "@", urllib the user part at the
+            # last one, which is right: "p@ss@host" is the password "p@ss" at "host".
+            url = url.set(
+                username=urllib.parse.unquote(parts.username or ""),
+                password=urllib.parse.unquote(parts.password or ""),
+                host=parts.hostname,
+                port=parts.port,
+            )
     except ArgumentError:
         raise InputError(not_a_url) from None
     except ValueError:  # a port that is not a number
-        raise InputError(f"{not_a_url} (the port must be a number)") from None
+        raise InputError(f"{not_a_url} (the port must be a number up to 65535)") from None
     register_secret(url.password if isinstance(url.password, str) else None)
     if url.drivername in ("postgresql", "postgres"):
         # psycopg (version 3) is the driver we ship; SQLAlchemy's default is psycopg2.
