@@ -42,7 +42,11 @@ from forensics.model.report import EnvironmentSummary, Report, RuleInfo
 from forensics.sources.alembic_files import ConstantResolver, read_migration
 from forensics.sources.cache import MiningCache, cache_key
 from forensics.sources.deploys import load_deploys
-from forensics.sources.environments import discover_environments, migration_paths
+from forensics.sources.environments import (
+    SYMLINK_MODE,
+    discover_environments,
+    migration_paths,
+)
 from forensics.sources.git import GitSource, TreeEntry
 from forensics.sources.health import check
 
@@ -115,7 +119,15 @@ def load_history(
     sha = git.resolve(rev)
     dirs = sorted({d for env in envs for d in env.versions_dirs})
     commits = list(reversed(git.log(sha, paths=dirs, first_parent=True)))
-    _read, resolver = _reader(git, git.tree(sha))
+    tree = git.tree(sha)
+    # Symbolic links in a versions folder are no migrations (load_graphs warns about them).
+    links = {entry.path for entry in tree if entry.mode == SYMLINK_MODE}
+    if links:
+        commits = [
+            dataclasses.replace(c, files=tuple(f for f in c.files if f.path not in links))
+            for c in commits
+        ]
+    _read, resolver = _reader(git, tree)
     memo: dict[str, MigrationFile] = {}
 
     def load(path: str, blob: str) -> MigrationFile:

@@ -121,6 +121,14 @@ def test_a_versions_symlink_is_skipped_with_a_warning(
     assert env["problems"] == [] and list(env["revisions"]) == ["a1"]
     code, _out, err = run("guard", "--repo", str(repo.path))
     assert code == 0 and "symbolic link" in err, err
+    code, out, err = run("history", "--repo", str(repo.path), "--format", "json")
+    assert code == 0 and json.loads(out)["graph_events"] == [], err
+    code, out, err = run(
+        "analyze", "--repo", str(repo.path), "--since", "2025-11-01", "--until",
+        "2025-11-11T00:00:00Z", "--no-cache", "--format", "json", "--out", "-",
+    )  # fmt: skip
+    doc = json.loads(out)
+    assert code == 0 and doc["graph_events"] == [] and doc["findings"] == [], err
 
 
 @pytest.fixture
