@@ -52,16 +52,22 @@ class Diagnostics:
 
 
 # The user part of a URL runs to the last "@" before the path: a password may hold "@".
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<cred>[^/?#\s]*)@")
+# Every pattern starts only where its first part cannot continue a longer run of the same
+# characters (the look-behinds): a match is tried once per token, so a long token costs
+# linear time, not quadratic.
+_URL_CREDENTIALS = re.compile(
+    r"(?<![a-zA-Z0-9+.\-])(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<cred>[^/?#\s]*)@"
+)
 # A parameter whose name says it is a secret, anywhere in a text: `password=`, `api_key=`,
 # `X-Amz-Signature=`, `session=`, `csrf_token=`, and the same as a JSON member; its value
-# runs to a separator.
-_SECRET_NAME = (
-    r"(?<![A-Za-z0-9])[A-Za-z0-9_.\-]*(?:password|passwd|pwd|secret|token|signature|"
-    r"credentials?|session(?:[_-]?id)?|(?:api|access|private|secret|client)[_-]?key|auth)"
+# runs to a separator. The name is matched whole, then checked for its ending.
+_SECRET_NAME = re.compile(
+    r"(?i)(?:password|passwd|pwd|secret|token|signature|credentials?|session(?:[_-]?id)?|"
+    r"(?:api|access|private|secret|client)[_-]?key|auth)$"
 )
-_SECRET_PARAMS = re.compile(rf"(?i)(?P<key>{_SECRET_NAME}=)[^&\s#'\"<>,;]+")
-_SECRET_MEMBERS = re.compile(rf'(?i)(?P<key>"{_SECRET_NAME}"\s*:\s*")[^"]*')
+_NAME = r"(?<![A-Za-z0-9_.\-])(?P<name>[A-Za-z0-9_.\-]+)"
+_PARAMS = re.compile(rf"(?P<key>{_NAME}=)(?P<value>[^&\s#'\"<>,;]+)")
+_MEMBERS = re.compile(rf'(?P<key>"{_NAME}"\s*:\s*")(?P<value>[^"]*)')
 # Short names are secrets only as query parameters: `?key=`, `&sig=`, `&code=`.
 _SECRET_QUERY = re.compile(r"(?i)(?P<key>[?&;](?:[A-Za-z0-9_.\-]*key|sig|code)=)[^&\s#'\"<>]+")
 # Header-like text an API may echo back: `Authorization: Basic ...`, `Cookie: ...`.
@@ -86,10 +92,16 @@ def redact(text: str) -> str:
         text = text.replace(secret, "***")
     text = _URL_CREDENTIALS.sub(lambda m: f"{m.group('scheme')}***@", text)
     text = _SECRET_HEADERS.sub(lambda m: f"{m.group('key')}***", text)
-    text = _SECRET_PARAMS.sub(lambda m: f"{m.group('key')}***", text)
+    text = _PARAMS.sub(_named_secret, text)
     text = _SECRET_QUERY.sub(lambda m: f"{m.group('key')}***", text)
-    text = _SECRET_MEMBERS.sub(lambda m: f"{m.group('key')}***", text)
+    text = _MEMBERS.sub(_named_secret, text)
     return _BEARER.sub(_credential, text)
+
+
+def _named_secret(match: re.Match[str]) -> str:
+    if _SECRET_NAME.search(match.group("name")):
+        return f"{match.group('key')}***"
+    return match.group(0)
 
 
 def _credential(match: re.Match[str]) -> str:
