@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
 import os
 import sys
@@ -23,12 +22,15 @@ import typer
 from forensics import pipeline
 from forensics.analysis.graph_history import events_between
 from forensics.config import AnalyzeConfig, parse_when
-from forensics.errors import Diagnostics, ForensicsError, UsageError, redact
+from forensics.errors import Diagnostics, ForensicsError, UsageError, describe_bug
 from forensics.model.findings import Severity
 from forensics.model.report import Report
+from forensics.model.text import for_terminal
+from forensics.output import check_stem, write_reports
 from forensics.pipeline import load_graphs, load_history
 from forensics.render import OutputFormat, parse_formats
 from forensics.render.graph import dag_json, dag_mermaid, dag_text, history_json, history_text
+from forensics.render.json import dumps
 from forensics.sources.git import GitSource
 
 app = typer.Typer(
@@ -57,8 +59,18 @@ class HistoryFormat(StrEnum):
     json = "json"
 
 
+def _print(text: str) -> None:
+    """Standard output: everything printed passes through ``for_terminal``."""
+    sys.stdout.write(for_terminal(text))
+
+
 def _print_json(document: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    _print(dumps(document))
+
+
+def _complain(message: str) -> None:
+    """One line on standard error."""
+    print(for_terminal(message, one_line=True), file=sys.stderr)
 
 
 @app.command()
@@ -79,9 +91,9 @@ def dag(
     if format is DagFormat.json:
         _print_json(dag_json(sha, states))
     elif format is DagFormat.mermaid:
-        sys.stdout.write(dag_mermaid(sha, states))
+        _print(dag_mermaid(sha, states))
     else:
-        sys.stdout.write(dag_text(sha, states))
+        _print(dag_text(sha, states))
 
 
 @app.command()
@@ -116,7 +128,7 @@ def history(
         for p in graph_history.points
         if (start is None or p.at >= start) and (end is None or p.at <= end)
     ]
-    sys.stdout.write(history_text(sha, events, points))
+    _print(history_text(sha, events, points))
 
 
 SinceOption = typer.Option(None, "--since", help="Start: ISO date/time (UTC) or span (90m, 7d).")
@@ -196,30 +208,31 @@ def _analyse(cfg: AnalyzeConfig) -> Report:
         return pipeline.run(cfg, Diagnostics(), progress=lambda step: status.update(step))
 
 
-def _write(report: Report, formats: list[OutputFormat], out: Path, stem: str) -> list[Path]:
-    """Each format to ``out/stem.suffix``, or the single format to standard output."""
+def _check_out(formats: list[OutputFormat], out: Path, stem: str | None) -> None:
+    """The output options, checked before the analysis spends any time."""
+    if str(out) == "-" and len(formats) != 1:
+        raise UsageError("--out - prints one format: pass a single --format (e.g. json)")
+    if stem is not None:
+        check_stem(stem)
+
+
+def _finish(
+    report: Report,
+    formats: list[OutputFormat],
+    out: Path,
+    stem: str,
+    fail_on: Severity | None,
+) -> None:
+    """Each format to ``out/stem.suffix`` (or the single format to standard output), the
+    paths written on standard output, then the exit code."""
     if str(out) == "-":
-        if len(formats) != 1:
-            raise UsageError("--out - prints one format: pass a single --format (e.g. json)")
-        sys.stdout.write(formats[0].render(report))
-        return []
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for fmt in formats:
-            target = out / f"{stem}{fmt.suffix}"
-            target.write_text(fmt.render(report), encoding="utf-8")
-            written.append(target)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot write to {out}: {exc.strerror}; pass --out with a writable folder"
-        ) from None
-    return written
-
-
-def _finish(report: Report, written: list[Path], fail_on: Severity | None) -> None:
-    for path in written:
-        print(path)
+        _print(formats[0].render(report))
+    else:
+        written, failed = write_reports(report, formats, out, stem)
+        for path in written:
+            _print(f"{path}\n")
+        if failed is not None:
+            raise ForensicsError(failed)
     if fail_on is not None and any(f.severity >= fail_on for f in report.findings):
         raise typer.Exit(1)
 
@@ -246,6 +259,7 @@ def analyze(
     """Write an incident report on what happened to the migrations in the window."""
     formats = parse_formats(format)
     threshold = _fail_on(fail_on)
+    _check_out(formats, out, stem)
     cfg = _config(
         repo,
         rev,
@@ -261,8 +275,8 @@ def analyze(
         no_cache,
     )
     report = _analyse(cfg)
-    name = stem or f"incident-{report.until:%Y%m%d-%H%M}"
-    _finish(report, _write(report, formats, out, name), threshold)
+    name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
+    _finish(report, formats, out, name, threshold)
 
 
 @app.command()
@@ -293,6 +307,7 @@ def audit(
 
     formats = parse_formats(format)
     threshold = _fail_on(fail_on)
+    _check_out(formats, out, stem)
     cfg = _config(
         repo,
         rev,
@@ -315,7 +330,7 @@ def audit(
             str(Path(repo).resolve()), audit_id, report.rev, cfg.now, report.findings
         )
     report = dataclasses.replace(report, audit=diff, title="Weekly migration audit")
-    _finish(report, _write(report, formats, out, stem or audit_id), threshold)
+    _finish(report, formats, out, audit_id if stem is None else stem, threshold)
 
 
 @app.command()
@@ -342,7 +357,7 @@ def guard(
     result = run_guard(
         repo, base, rev, staged, deploys, lock, strict, write_lock, force, Diagnostics()
     )
-    sys.stdout.write(format_result(result))
+    _print(format_result(result))
     raise typer.Exit(result.exit_code)
 
 
@@ -354,12 +369,20 @@ def demo(
     from forensics.demo import run_demo
 
     for path in run_demo(out):
-        print(path)
+        _print(f"{path}\n")
+
+
+class _TerminalFormatter(logging.Formatter):
+    """Log lines name paths, revisions and messages of the analysed repository: each record
+    is one line through ``for_terminal``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return for_terminal(super().format(record), one_line=True)
 
 
 def _configure_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.setFormatter(_TerminalFormatter("%(levelname)s: %(message)s"))
     logger = logging.getLogger("forensics")
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
@@ -372,20 +395,19 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=argv, prog_name="forensics", standalone_mode=False)
     except ForensicsError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        _complain(f"error: {exc.message}")
         sys.exit(exc.exit_code)
     except typer.TyperException as exc:  # bad options and arguments
         if exc.format_message():  # empty after the help text of a bare `forensics`
-            print(f"error: {exc.format_message()}", file=sys.stderr)
+            _complain(f"error: {exc.format_message()}")
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # a bug of ours: one line, never a traceback
-        message = redact(str(exc).splitlines()[0]) if str(exc) else ""
-        print(f"internal error: {type(exc).__name__}: {message}", file=sys.stderr)
+    except Exception as exc:  # a bug of ours: one line that names it, never a traceback
+        _complain(f"internal error: {describe_bug(exc)}")
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
 

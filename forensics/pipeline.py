@@ -39,6 +39,7 @@ from forensics.model.migrations import (
     MigrationFile,
 )
 from forensics.model.report import EnvironmentSummary, Report, RuleInfo
+from forensics.model.text import clean_tree
 from forensics.sources.alembic_files import ConstantResolver, read_migration
 from forensics.sources.cache import MiningCache, cache_key
 from forensics.sources.deploys import load_deploys
@@ -205,7 +206,10 @@ def run(
         progress("running the rules")
         findings = detectors.run(context)
         progress("composing the report")
-        return _compose(cfg, git, context, findings, diag)
+        # Sources clean what they read; this catches the rest (a revision id written as
+        # "\udc8f" in a migration's string literal, a path from the command line), so that
+        # the store and every renderer get valid Unicode.
+        return clean_tree(_compose(cfg, git, context, findings, diag))
     finally:
         git.close()
 

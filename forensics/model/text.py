@@ -1,0 +1,94 @@
+"""Text from outside, made safe where it enters and where it leaves.
+
+Where text enters the model (git output, deploy files and APIs, health bodies, database
+values) it goes through ``clean`` or ``decode``: valid Unicode, with every lone surrogate
+(a JSON ``\\udc8f`` escape, a byte kept by ``surrogateescape``) and every undecodable byte
+as U+FFFD, so that writing it as UTF-8 can never fail. ``clean_tree`` does the same over
+a whole model object, for the Report as it leaves the pipeline.
+
+Where text leaves for people: ``without_controls`` for the .md and .html files (no C0 or C1
+control character but newline and tab), ``for_terminal`` for everything printed (escape
+sequences, control characters and bidirectional overrides removed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from enum import Enum
+from functools import cache
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+REPLACEMENT = "\ufffd"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# C0 but tab and newline, DEL, C1.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# CSI (colours, cursor moves, clear screen) and terminated OSC (window titles, links) go
+# whole; of any other sequence only the ESC goes, which leaves it inert text.
+_ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)")
+# Embeddings, overrides and isolates reorder what a terminal shows ("Trojan Source").
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+
+
+def clean(text: str) -> str:
+    """``text`` as valid Unicode: each lone surrogate becomes U+FFFD. Nothing else
+    changes; text that is already valid is returned as it is."""
+    if text.isascii():
+        return text
+    return _SURROGATE.sub(REPLACEMENT, text)
+
+
+def decode(data: bytes) -> str:
+    """Untrusted bytes as UTF-8 text, never rejected: undecodable bytes become U+FFFD."""
+    return data.decode("utf-8", errors="replace")
+
+
+def without_controls(text: str) -> str:
+    """Valid Unicode without C0 or C1 control characters, newline and tab excepted: what a
+    Markdown or HTML file may hold."""
+    return _CONTROL.sub("", clean(text))
+
+
+def for_terminal(text: str, *, one_line: bool = False) -> str:
+    """Text safe to print: valid Unicode, no escape sequence, no control character but
+    newline and tab, no bidirectional override. ``one_line`` also turns every line break
+    (U+2028 included) into a space, for a value that must stay on its line."""
+    text = _ESCAPE_SEQUENCE.sub("", clean(text))
+    if one_line:
+        text = _LINE_BREAKS.sub(" ", text)
+    return _BIDI.sub("", _CONTROL.sub("", text))
+
+
+def clean_tree(value: T) -> T:
+    """``value`` with ``clean`` applied to every string inside it, through frozen
+    dataclasses, tuples and lists. Parts that need no change are kept, not copied."""
+    return _clean_any(value)  # type: ignore[no-any-return]
+
+
+def _clean_any(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, tuple | list):
+        items = [_clean_any(v) for v in value]
+        if all(new is old for new, old in zip(items, value, strict=True)):
+            return value
+        return type(value)(items)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changed = {}
+        for name in _field_names(type(value)):
+            old = getattr(value, name)
+            new = _clean_any(old)
+            if new is not old:
+                changed[name] = new
+        return dataclasses.replace(value, **changed) if changed else value
+    return value
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind) if f.init)
