@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from enum import Enum
 from functools import cache
 from typing import Any, TypeVar
@@ -63,18 +64,24 @@ def for_terminal(text: str, *, one_line: bool = False) -> str:
 
 
 def clean_tree(value: T) -> T:
-    """``value`` with ``clean`` applied to every string inside it, through frozen
-    dataclasses, tuples and lists. Parts that need no change are kept, not copied."""
-    return _clean_any(value)  # type: ignore[no-any-return]
+    """``value`` with ``clean`` applied to every string inside it."""
+    return map_text(value, clean)
 
 
-def _clean_any(value: Any) -> Any:
+def map_text(value: T, change: Callable[[str], str]) -> T:
+    """``value`` with ``change`` applied to every string inside it, through dataclasses,
+    tuples and lists (enum members are kept). Parts that do not change are kept, not
+    copied, so that a clean object costs no copy."""
+    return _map(value, change)  # type: ignore[no-any-return]
+
+
+def _map(value: Any, change: Callable[[str], str]) -> Any:
     if isinstance(value, Enum):
         return value
     if isinstance(value, str):
-        return clean(value)
+        return change(value)
     if isinstance(value, tuple | list):
-        items = [_clean_any(v) for v in value]
+        items = [_map(v, change) for v in value]
         if all(new is old for new, old in zip(items, value, strict=True)):
             return value
         return type(value)(items)
@@ -82,7 +89,7 @@ def _clean_any(value: Any) -> Any:
         changed = {}
         for name in _field_names(type(value)):
             old = getattr(value, name)
-            new = _clean_any(old)
+            new = _map(old, change)
             if new is not old:
                 changed[name] = new
         return dataclasses.replace(value, **changed) if changed else value

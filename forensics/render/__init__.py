@@ -1,7 +1,9 @@
 """Renderers of the final ``Report``: the output formats and how to choose them.
 
 Each format maps to a function ``Report -> str`` and to a file suffix. Renderers see only
-the model (import-linter enforces it), never sources or analysis.
+the model (import-linter enforces it), never sources or analysis. ``OutputFormat.render``
+gives them a report of valid Unicode; Markdown and HTML leave out control characters, JSON
+escapes them (``json.dumps``), so every output encodes as UTF-8.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from enum import Enum
 
 from forensics.errors import UsageError
 from forensics.model.report import Report
+from forensics.model.text import clean_tree
 from forensics.render.html import render_html
 from forensics.render.json import render_json
 from forensics.render.markdown import render_markdown
@@ -31,7 +34,8 @@ class OutputFormat(Enum):
         self.renderer = renderer
 
     def render(self, report: Report) -> str:
-        return self.renderer(report)
+        # The pipeline's Report is valid Unicode already; one built elsewhere may not be.
+        return self.renderer(clean_tree(report))
 
 
 def parse_formats(text: str) -> list[OutputFormat]:
