@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,22 @@ def test_write_atomic_writes_valid_utf8_with_the_usual_permissions(tmp_path: Pat
     umask = os.umask(0)
     os.umask(umask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_an_internal_error_is_one_line_that_names_where(
+    demo: DemoScenario, hostile_deploys: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(report: Report) -> str:
+        raise ValueError(f"cannot show {report.title}\nsecond line \x1b[2J")
+
+    monkeypatch.setattr(OutputFormat.JSON, "renderer", broken)
+    args = analyze(demo, hostile_deploys, "-")
+    args[args.index("md,html,json,sarif")] = "json"
+    code, out, err = run(*args)
+    assert code == 2 and out == ""
+    last = err.split("\n")[-2]
+    assert re.fullmatch(
+        r"internal error: ValueError: cannot show Migration incident report in "
+        r"forensics\.render\.render line \d+",
+        last,
+    ), err
