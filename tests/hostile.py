@@ -6,11 +6,10 @@ BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 
 
 def controls(text: str) -> set[str]:
-    """The C0 and C1 control characters in ``text``, newline and tab aside: none may reach a
-    Markdown or HTML file."""
-    return {c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F}
-
-
-def terminal_safe(text: str) -> bool:
-    """No escape sequence, control character (newline and tab aside) or bidi override."""
-    return not controls(text) and not BIDI_OVERRIDES.intersection(text)
+    """The C0 and C1 control characters (newline and tab aside) and the bidi overrides in
+    ``text``: none may reach a Markdown or HTML file or the terminal."""
+    return {
+        c
+        for c in text
+        if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F or c in BIDI_OVERRIDES
+    }

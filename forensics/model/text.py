@@ -6,9 +6,9 @@ values) it goes through ``clean`` or ``decode``: valid Unicode, with every lone 
 as U+FFFD, so that writing it as UTF-8 can never fail. ``clean_tree`` does the same over
 a whole model object, for the Report as it leaves the pipeline.
 
-Where text leaves for people: ``without_controls`` for the .md and .html files (no C0 or C1
-control character but newline and tab), ``for_terminal`` for everything printed (escape
-sequences, control characters and bidirectional overrides removed).
+Where text leaves for people: ``without_controls`` for the .md and .html files and
+``for_terminal`` for everything printed: no escape sequence, no C0 or C1 control character
+but newline and tab, no bidirectional override.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # CSI (colours, cursor moves, clear screen) and terminated OSC (window titles, links) go
 # whole; of any other sequence only the ESC goes, which leaves it inert text.
 _ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)")
-# Embeddings, overrides and isolates reorder what a terminal shows ("Trojan Source").
+# Embeddings, overrides and isolates reorder what a page or a terminal shows ("Trojan Source").
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 
@@ -48,19 +48,19 @@ def decode(data: bytes) -> str:
 
 
 def without_controls(text: str) -> str:
-    """Valid Unicode without C0 or C1 control characters, newline and tab excepted: what a
-    Markdown or HTML file may hold."""
-    return _CONTROL.sub("", clean(text))
+    """Valid Unicode without escape sequences, without C0 or C1 control characters (newline
+    and tab excepted) and without bidirectional overrides: what a Markdown or HTML file may
+    hold, where an override would turn ``gnp.exe`` into ``exe.png`` on the page."""
+    text = _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", clean(text)))
+    return _BIDI.sub("", text)
 
 
 def for_terminal(text: str, *, one_line: bool = False) -> str:
-    """Text safe to print: valid Unicode, no escape sequence, no control character but
-    newline and tab, no bidirectional override. ``one_line`` also turns every line break
+    """Text safe to print: ``without_controls``; ``one_line`` also turns every line break
     (U+2028 included) into a space, for a value that must stay on its line."""
-    text = _ESCAPE_SEQUENCE.sub("", clean(text))
     if one_line:
         text = _LINE_BREAKS.sub(" ", text)
-    return _BIDI.sub("", _CONTROL.sub("", text))
+    return without_controls(text)
 
 
 def clean_tree(value: T) -> T:

@@ -2,8 +2,10 @@
 
 Each format maps to a function ``Report -> str`` and to a file suffix. Renderers see only
 the model (import-linter enforces it), never sources or analysis. ``OutputFormat.render``
-gives them a report of valid Unicode; Markdown and HTML leave out control characters, JSON
-escapes them (``json.dumps``), so every output encodes as UTF-8.
+first passes every string of the report through the format's text filter: valid Unicode for
+JSON and SARIF (which escape control characters), and for Markdown and HTML also without
+escape sequences or control characters, taken out before the values are escaped for the
+format. So every output encodes as UTF-8.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from enum import Enum
 
 from forensics.errors import UsageError
 from forensics.model.report import Report
-from forensics.model.text import clean_tree
+from forensics.model.text import clean, map_text, without_controls
 from forensics.render.html import render_html
 from forensics.render.json import render_json
 from forensics.render.markdown import render_markdown
@@ -23,19 +25,21 @@ Renderer = Callable[[Report], str]
 
 
 class OutputFormat(Enum):
-    MD = ("md", ".md", render_markdown)
-    HTML = ("html", ".html", render_html)
-    JSON = ("json", ".json", render_json)
-    SARIF = ("sarif", ".sarif", render_sarif)
+    MD = ("md", ".md", render_markdown, without_controls)
+    HTML = ("html", ".html", render_html, without_controls)
+    JSON = ("json", ".json", render_json, clean)
+    SARIF = ("sarif", ".sarif", render_sarif, clean)
 
-    def __init__(self, label: str, suffix: str, renderer: Renderer) -> None:
+    def __init__(
+        self, label: str, suffix: str, renderer: Renderer, text_filter: Callable[[str], str]
+    ) -> None:
         self.label = label
         self.suffix = suffix
         self.renderer = renderer
+        self.text_filter = text_filter
 
     def render(self, report: Report) -> str:
-        # The pipeline's Report is valid Unicode already; one built elsewhere may not be.
-        return self.renderer(clean_tree(report))
+        return self.renderer(map_text(report, self.text_filter))
 
 
 def parse_formats(text: str) -> list[OutputFormat]:

@@ -35,9 +35,10 @@ def test_decode_replaces_undecodable_bytes() -> None:
     assert decode(b"ok \xff\xfe caf\xc3\xa9") == "ok \ufffd\ufffd café"
 
 
-def test_without_controls_keeps_newline_and_tab_only() -> None:
-    text = "a\tb\nc\x00d\x1b[2Je\rf\x7fg\x85h\x9bi\u2028j\udc8f"
-    assert without_controls(text) == "a\tb\ncd[2Jefghi\u2028j\ufffd"
+def test_without_controls_keeps_newline_and_tab_only_and_drops_bidi_overrides() -> None:
+    text = "a\tb\nc\x00d\x1b[2Je\rf\x7fg\x85h\x9bi\u2028j\udc8f \u202e"
+    assert without_controls(text) == "a\tb\ncdefghi\u2028j\ufffd "
+    assert without_controls(TITLE_ATTACK) == "r1red"
     assert without_controls("nothing to do: ✓") == "nothing to do: ✓"
 
 
