@@ -25,7 +25,7 @@ from forensics.analysis.graph import build_state
 from forensics.analysis.graph_history import events_between, walk
 from forensics.analysis.remediation import remediations
 from forensics.analysis.windows import candidate_range, failure_windows, rank_suspects
-from forensics.config import AnalyzeConfig
+from forensics.config import AnalyzeConfig, apply_policy
 from forensics.detectors.base import Context
 from forensics.errors import Diagnostics, InputError
 from forensics.model.commits import CommitRecord
@@ -204,12 +204,15 @@ def run(
     try:
         context = prepare(cfg, git, diag, progress)
         progress("running the rules")
-        findings = detectors.run(context)
+        findings, hidden = apply_policy(detectors.run(context), cfg.policy)
         progress("composing the report")
+        report = _compose(cfg, git, context, findings, diag)
+        if hidden:
+            report = dataclasses.replace(report, suppressed=hidden)
         # Sources clean what they read; this catches the rest (a revision id written as
         # "\udc8f" in a migration's string literal, a path from the command line), so that
         # the store and every renderer get valid Unicode.
-        return clean_tree(_compose(cfg, git, context, findings, diag))
+        return clean_tree(report)
     finally:
         git.close()
 
