@@ -32,6 +32,8 @@ _ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\
 # Embeddings, overrides and isolates reorder what a page or a terminal shows ("Trojan Source").
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+# Any character that ``without_controls`` changes: most text has none, and one scan says so.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def clean(text: str) -> str:
@@ -51,6 +53,8 @@ def without_controls(text: str) -> str:
     """Valid Unicode without escape sequences, without C0 or C1 control characters (newline
     and tab excepted) and without bidirectional overrides: what a Markdown or HTML file may
     hold, where an override would turn ``gnp.exe`` into ``exe.png`` on the page."""
+    if not _UNSAFE.search(text):
+        return text
     text = _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", clean(text)))
     return _BIDI.sub("", text)
 
@@ -76,26 +80,30 @@ def map_text(value: T, change: Callable[[str], str]) -> T:
 
 
 def _map(value: Any, change: Callable[[str], str]) -> Any:
-    if isinstance(value, Enum):
-        return value
-    if isinstance(value, str):
+    kind: type = type(value)
+    if kind is str:
         return change(value)
-    if isinstance(value, tuple | list):
+    if kind is tuple or kind is list:
         items = [_map(v, change) for v in value]
         if all(new is old for new, old in zip(items, value, strict=True)):
             return value
-        return type(value)(items)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changed = {}
-        for name in _field_names(type(value)):
-            old = getattr(value, name)
-            new = _map(old, change)
-            if new is not old:
-                changed[name] = new
-        return dataclasses.replace(value, **changed) if changed else value
-    return value
+        return kind(items)
+    names = _field_names(kind)
+    if not names:
+        return value
+    changed = {}
+    for name in names:
+        old = getattr(value, name)
+        new = _map(old, change)
+        if new is not old:
+            changed[name] = new
+    return dataclasses.replace(value, **changed) if changed else value
 
 
 @cache
 def _field_names(kind: type) -> tuple[str, ...]:
+    """The init fields of a dataclass; none for anything else (enum members included,
+    though a ``StrEnum`` is a ``str``: a member's value is ours, never outside text)."""
+    if issubclass(kind, Enum) or not dataclasses.is_dataclass(kind):
+        return ()
     return tuple(f.name for f in dataclasses.fields(kind) if f.init)
