@@ -86,7 +86,8 @@ def write_reports(
         try:
             write_atomic(target, text)
         except OSError as exc:
-            reason = f"could not be written to {out} ({exc.strerror or exc})"
+            problem = exc.strerror or type(exc).__name__
+            reason = f"could not be written to {out} ({problem}: check it, or pass another --out)"
             failures.setdefault(reason, []).append(fmt.label)
             continue
         written.append(target)
