@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from hypothesis import strategies as st
+
+# Any code point: hypothesis leaves lone surrogates out unless they are asked for by name.
+ANY_CHARACTER = st.characters(exclude_categories=()) | st.characters(categories=["Cs"])
 BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 

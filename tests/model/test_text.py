@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from forensics.model.commits import CommitRecord, Person
 from forensics.model.migrations import ChangeKind, MigrationChange
 from forensics.model.text import clean, clean_tree, decode, for_terminal, without_controls
+from tests.hostile import ANY_CHARACTER
 
 # Saved Render output: double-encoded UTF-8 and an escaped lone surrogate in one message.
 RENDER_MESSAGE = json.loads('"fix: guard \\u00f0\\u0178\\u0161\\u00a8 \\udc8f **ACTION**"')
 TITLE_ATTACK = "r1\x1b]0;TITLE\x07\x1b[2J\x1b[31mred\x1b[0m"
-# Any code point, lone surrogates included (hypothesis leaves them out by default).
-ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=60)
+ANY_TEXT = st.text(ANY_CHARACTER, max_size=60)
 
 
 def test_clean_replaces_lone_surrogates_and_keeps_the_rest() -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from forensics.model.report import Report
 from forensics.model.text import clean, clean_tree, map_text
 from forensics.render import OutputFormat
-from tests.hostile import controls
+from tests.hostile import ANY_CHARACTER, controls
 from tests.render.conftest import seed_report
 
 PIECES = [
@@ -39,7 +39,7 @@ PIECES = [
     "\U0001f6a8",
 ]
 HOSTILE = st.lists(
-    st.sampled_from(PIECES) | st.text(st.characters(codec=None, exclude_categories=()), max_size=3),
+    st.sampled_from(PIECES) | st.text(ANY_CHARACTER, max_size=3),
     min_size=1,
     max_size=6,
 ).map("".join)
