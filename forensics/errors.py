@@ -7,12 +7,10 @@ on one line and exits with its code (2: usage or input error). Warnings are coll
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
+import traceback
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import TypeVar
 
 log = logging.getLogger("forensics")
 
@@ -112,43 +110,23 @@ def _credential(match: re.Match[str]) -> str:
     return f"{match.group('scheme')} ***"
 
 
-T = TypeVar("T")
-
-
-def redact_all(value: T) -> T:
-    """``value`` with ``redact`` applied to every string inside it: the fields of frozen
-    dataclasses (rebuilt with ``dataclasses.replace``), tuples, lists, sets and mappings.
-    Enum members and everything else are kept; an unchanged part is returned as it is."""
-    if isinstance(value, str):
-        if isinstance(value, Enum):
-            return value
-        shown = redact(value)
-        return value if shown == value else shown  # type: ignore[return-value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changed = {}
-        for spec in dataclasses.fields(value):
-            if spec.init:
-                old = getattr(value, spec.name)
-                new = redact_all(old)
-                if new is not old:
-                    changed[spec.name] = new
-        return dataclasses.replace(value, **changed) if changed else value  # type: ignore[type-var]
-    if isinstance(value, tuple | list | set | frozenset):
-        items = [redact_all(item) for item in value]
-        if all(a is b for a, b in zip(items, value, strict=True)):
-            return value
-        return type(value)(items)  # type: ignore[return-value]
-    if isinstance(value, dict):
-        pairs = [(redact_all(k), redact_all(v)) for k, v in value.items()]
-        if all(a is k and b is v for (a, b), (k, v) in zip(pairs, value.items(), strict=True)):
-            return value
-        return type(value)(pairs)  # type: ignore[return-value]
-    return value
-
-
 class RedactingFilter(logging.Filter):
     """Log records leave with their message redacted, whoever logged them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg, record.args = redact(record.getMessage()), None
         return True
+
+
+def describe_bug(exc: BaseException) -> str:
+    """An unexpected exception on one line: its type, the first line of its message, and
+    the function of ours that raised it (``KeyError: 'x' in forensics.render.html.render_html
+    line 40``), with credentials removed."""
+    lines = str(exc).strip().splitlines()
+    text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    place = ""
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        module = frame.f_globals.get("__name__", "")
+        if module == "forensics" or module.startswith("forensics."):
+            place = f" in {module}.{frame.f_code.co_name} line {line}"
+    return redact(text + place)

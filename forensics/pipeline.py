@@ -27,7 +27,7 @@ from forensics.analysis.remediation import remediations
 from forensics.analysis.windows import candidate_range, failure_windows, rank_suspects
 from forensics.config import AnalyzeConfig, apply_policy
 from forensics.detectors.base import Context
-from forensics.errors import Diagnostics, InputError, redact_all
+from forensics.errors import Diagnostics, InputError, redact
 from forensics.model.commits import CommitRecord
 from forensics.model.deploys import AppliedMigration, Deploy, FailureWindow
 from forensics.model.findings import Finding, Severity
@@ -39,6 +39,7 @@ from forensics.model.migrations import (
     MigrationFile,
 )
 from forensics.model.report import EnvironmentSummary, Report, RuleInfo
+from forensics.model.text import clean, map_text
 from forensics.sources.alembic_files import ConstantResolver, read_migration
 from forensics.sources.cache import MiningCache, cache_key
 from forensics.sources.deploys import load_deploys
@@ -104,6 +105,14 @@ def load_graphs(
             for warning in migration.warnings:
                 diag.warn(f"{entry.path}: {warning}")
             parsed.append(migration)
+        # One line per environment: real projects carry dozens of stale headers.
+        mismatched = sum(1 for m in parsed if m.docstring_mismatches)
+        if mismatched:
+            diag.warn(
+                f"environment {env.name}: {mismatched} migration file(s) have a docstring "
+                "header (Revision ID, Revises) that disagrees with the code, which Alembic "
+                "follows; the JSON lists them (environments[].docstring_mismatches)"
+            )
         states.append(build_state(env, parsed))
     return envs, states
 
@@ -218,12 +227,20 @@ def run(
         findings, hidden = apply_policy(detectors.run(context), cfg.policy)
         progress("composing the report")
         report = _compose(cfg, git, context, findings, diag)
-        report = dataclasses.replace(report, suppressed=hidden) if hidden else report
-        # The one redaction pass: every string a renderer will see, whichever source it
-        # came from (an API's echo, a commit message, a URL in a warning).
-        return redact_all(report)
+        if hidden:
+            report = dataclasses.replace(report, suppressed=hidden)
+        # Sources clean what they read; this catches the rest (a revision id written as
+        # "\udc8f" in a migration's string literal, a path from the command line), so that
+        # the store and every renderer get valid Unicode. It is also the one redaction
+        # pass: every string a renderer sees, whichever source it came from (an API's
+        # echo, a commit message, a URL in a warning).
+        return map_text(report, _for_report)
     finally:
         git.close()
+
+
+def _for_report(text: str) -> str:
+    return redact(clean(text))
 
 
 def prepare(
@@ -280,7 +297,7 @@ def prepare(
         entries = git.tree(commit, [path])
         return entries[0].blob if entries else None
 
-    points = application_points(states, applied, deploys, blob_at, commit_time)
+    points = application_points(states, applied, deploys, blob_at, commit_time, history.changes)
     production = dataclasses.replace(
         production,
         applied=tuple(sorted(applied)),
@@ -452,4 +469,9 @@ def _summary(
         heads=state.heads,
         bases=state.bases,
         chain=nodes,
+        docstring_mismatches=tuple(
+            (m.path, detail)
+            for m in sorted(state.migrations, key=lambda m: m.path)
+            for detail in m.docstring_mismatches
+        ),
     )

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 import pytest
 
 from forensics.demo import DemoScenario, build_demo_repo
-from forensics.errors import RedactingFilter, redact, redact_all, register_secret
+from forensics.errors import RedactingFilter, redact, register_secret
 from tests.conftest import Run
 from tests.sources.apiserver import serve
 
@@ -55,33 +53,6 @@ def test_secrets_are_redacted(text: str, secret: str) -> None:
 )
 def test_prose_and_code_are_kept(text: str) -> None:
     assert redact(text) == text
-
-
-class Colour(StrEnum):
-    RED = "password=red"
-
-
-@dataclass(frozen=True)
-class Inner:
-    words: tuple[str, ...]
-    kind: Colour
-    count: int
-
-
-@dataclass(frozen=True)
-class Outer:
-    inner: Inner
-    mapping: dict[str, str]
-    plain: str
-
-
-def test_redact_all_rebuilds_only_what_changed() -> None:
-    clean = Inner(("a", "b"), Colour.RED, 3)
-    value = Outer(clean, {"url": "https://u:SECRETPW@h/"}, "api_key=XYZ123")
-    shown = redact_all(value)
-    assert shown.inner is clean and shown.inner.kind is Colour.RED
-    assert "SECRETPW" not in shown.mapping["url"] and "XYZ123" not in shown.plain
-    assert redact_all(clean) is clean
 
 
 def test_log_lines_are_redacted(caplog: pytest.LogCaptureFixture) -> None:

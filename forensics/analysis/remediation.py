@@ -59,12 +59,35 @@ def _commands(*lines: Line) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _alembic_prefix(state: GraphState | None) -> list[Line]:
-    """Alembic runs from the folder of ``alembic.ini``; the model knows the script location,
-    and ``alembic init`` puts the ini file in the folder above it."""
+    """The folder the migration tool runs from. Alembic reads its ini from there; when no ini
+    names the environment, ``alembic init`` put it in the folder above the script location.
+    Flask-Migrate runs from the application's folder, the one that holds the migrations
+    folder (its ini, inside the migrations folder, has no script location of its own)."""
     if state is None:
         return []
-    folder = posixpath.dirname(state.environment.script_location.rstrip("/"))
+    env = state.environment
+    if env.config is not None and not env.flask:
+        folder = posixpath.dirname(env.config)
+    else:
+        folder = posixpath.dirname(env.script_location.rstrip("/"))
     return [("cd", shell.path(folder))] if folder else []
+
+
+def _tool(state: GraphState | None, command: str) -> Line:
+    """One migration command as it is called from that folder: ``flask db`` for
+    Flask-Migrate (``-d`` unless the folder has its default name ``migrations``), else
+    ``alembic`` with the ini's name and section when they are not the defaults."""
+    env = state.environment if state is not None else None
+    if env is not None and env.flask:
+        name = posixpath.basename(env.script_location.rstrip("/"))
+        directory: Line = () if name == "migrations" else ("-d", shell.path(name))
+        return ("flask", "db", command, *directory)
+    options: Line = ()
+    if env is not None and env.config is not None:
+        ini = posixpath.basename(env.config)
+        options += ("-c", shell.path(ini)) if ini != "alembic.ini" else ()
+        options += ("-n", shell.text(env.section)) if env.section != "alembic" else ()
+    return ("alembic", *options, command)
 
 
 def _restore(point: AppliedMigration, finding: Finding, check: RestoreCheck | None) -> Remediation:
@@ -194,7 +217,7 @@ def _forward(finding: Finding, state: GraphState | None) -> Remediation | None:
     message = f"carry forward the intended changes to {finding.revision}"
     commands, warnings = _commands(
         *_alembic_prefix(state),
-        ("alembic", "revision", "-m", shell.text(message), "--head", shell.revision(head)),
+        (*_tool(state, "revision"), "-m", shell.text(message), "--head", shell.revision(head)),
     )
     if len(heads) > 1:
         warnings += (f"The graph has several heads ({', '.join(heads)}); merge them first.",)
@@ -235,13 +258,13 @@ def _rerun(
     ]
     commands, refused = _commands(
         *_alembic_prefix(state),
-        ("alembic", "stamp", "--purge", *map(shell.revision, parents)),
-        ("alembic", "upgrade", "head"),
+        (*_tool(state, "stamp"), "--purge", *map(shell.revision, parents)),
+        (*_tool(state, "upgrade"), "head"),
     )
     return Remediation(
         title=f"Re-run {finding.revision} in production (dangerous, not recommended)",
         commands=commands,
-        why="What the hand-written report offered as its dangerous option, stated exactly.",
+        why="The usual manual fix (stamp production back, upgrade again), with its real effect.",
         risks=tuple(risks),
         warnings=refused,
     )
@@ -253,7 +276,12 @@ def _merge(finding: Finding, state: GraphState | None) -> Remediation | None:
     heads = " ".join(state.heads)
     commands, refused = _commands(
         *_alembic_prefix(state),
-        ("alembic", "merge", "-m", shell.text("merge heads"), *map(shell.revision, state.heads)),
+        (
+            *_tool(state, "merge"),
+            "-m",
+            shell.text("merge heads"),
+            *map(shell.revision, state.heads),
+        ),
     )
     return Remediation(
         title=f"Merge the {len(state.heads)} heads",
