@@ -15,6 +15,7 @@ import fnmatch
 import os
 import re
 import secrets
+import shlex
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -234,7 +235,7 @@ def _refused(path: Path, stderr: object) -> None:
         raise InputError(
             f"git refuses to read {path}: it belongs to another user (git's 'dubious "
             "ownership' check). Run forensics as the owner, or, if you trust the "
-            f"repository, run `git config --global --add safe.directory {path}`"
+            f"repository, run `git config --global --add safe.directory {shlex.quote(str(path))}`"
         ) from None
 
 
