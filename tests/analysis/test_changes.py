@@ -3,8 +3,6 @@ run); bodies are code; edges are metadata; Python 2 source and deep nesting are 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ import pytest
 from forensics.analysis.changes import classify
 from forensics.model.migrations import ChangeKind, MigrationFile, SourceDialect
 from forensics.sources.alembic_files import read_migration
+from tests.formatters import FORMATTERS, run_tool, run_tools
 
 ORIGINAL = '''"""add users
 
@@ -164,37 +163,6 @@ def downgrade():
     op.drop_column(u'widget', u'name')
     ### end Alembic commands ###
 '''
-
-# Each tool as a team runs it. pyupgrade exits 1 when it rewrote the file.
-FORMATTERS: dict[str, tuple[list[str], tuple[int, ...]]] = {
-    "pyupgrade": (["-m", "pyupgrade", "--py3-plus"], (0, 1)),
-    "black": (["-m", "black", "-q"], (0,)),
-    "isort": (["-m", "isort", "-q"], (0,)),
-    "ruff format": (["-m", "ruff", "format", "-q", "--no-cache"], (0,)),
-}
-
-
-def run_tools(folder: Path, texts: dict[str, str], *tools: str) -> dict[str, str]:
-    """Each of ``texts`` (by name) after the real ``tools``, run in order over one folder of
-    files as a formatter sweep does."""
-    files = {name: folder / f"{i:04d}_migration.py" for i, name in enumerate(texts)}
-    for name, target in files.items():
-        target.write_text(texts[name])
-    for tool in tools:
-        argv, ok = FORMATTERS[tool]
-        done = subprocess.run(
-            [sys.executable, *argv, *map(str, files.values())],
-            capture_output=True,
-            text=True,
-            cwd=folder,
-        )
-        assert done.returncode in ok, (tool, done.stderr)
-    return {name: target.read_text() for name, target in files.items()}
-
-
-def run_tool(folder: Path, text: str, *tools: str) -> str:
-    return run_tools(folder, {"one": text}, *tools)["one"]
-
 
 @pytest.mark.parametrize(
     "tools",
