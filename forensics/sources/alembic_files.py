@@ -26,6 +26,7 @@ METADATA_FIELDS = ("revision", "down_revision", "branch_labels", "depends_on")
 _HEADER = re.compile(r"^\s*(Revision ID|Revises)\s*:[ \t]*(.*?)\s*$", re.MULTILINE)
 _MAX_HOPS = 8  # re-exports followed before giving up (also stops import loops)
 _TOO_NESTED = "too many nested parentheses"  # CPython's message beyond 200 levels
+_PYTHON2_MAX_CHARS = 512 * 1024
 
 
 def _parse(text: str, path: str) -> tuple[ast.Module, SourceDialect]:
@@ -45,8 +46,10 @@ def _parse(text: str, path: str) -> tuple[ast.Module, SourceDialect]:
         why = type(exc).__name__
         raise SyntaxError(f"nested too deeply for the Python parser ({why})") from None
     # Python 2's parser overflowed its stack at less than half of Python 3's 200 levels of
-    # brackets, so such a file is not Python 2 source either (and fissix is slow on it).
-    translated = None if error.msg == _TOO_NESTED else _from_python2(text, path)
+    # brackets, so such a file is not Python 2 source either. fissix reads some 10,000
+    # tokens a second: past a size no real migration reaches, it is not tried.
+    tried = error.msg != _TOO_NESTED and len(text) <= _PYTHON2_MAX_CHARS
+    translated = _from_python2(text, path) if tried else None
     if translated is None:
         raise error
     return translated, SourceDialect.PYTHON2

@@ -164,6 +164,7 @@ def downgrade():
     ### end Alembic commands ###
 '''
 
+
 @pytest.mark.parametrize(
     "tools",
     [("pyupgrade",), ("black",), ("isort",), ("ruff format",), tuple(FORMATTERS)],

@@ -249,6 +249,10 @@ def test_python2_and_python3_both_reject_it_is_a_parse_error() -> None:
         m = read_migration("v/bad.py", text.encode())
         assert not m.parses and m.dialect is SourceDialect.PYTHON3, name
         assert m.revision is None and m.ast_fingerprint is None, name
+    # Python 2 source past any real migration's size is not tried as Python 2.
+    huge = PYTHON2 + "op.execute(u'UPDATE t SET x = 1')\n" * 20_000
+    assert len(huge) > 512 * 1024
+    assert not read_migration("v/huge.py", huge.encode()).parses
     syntax = read_migration("v/bad.py", cases["syntax"].encode())
     assert syntax.parse_error is not None and syntax.parse_error.line == 20
     assert syntax.doc_revision == "4b5c6d7e8f90"
