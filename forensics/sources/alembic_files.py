@@ -292,7 +292,7 @@ _PYTHON3_FUTURES = frozenset(
         "print_function", "unicode_literals", "generator_stop",
     }
 )  # fmt: skip
-_SCOPES = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPES = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 class _Text(str):
