@@ -27,6 +27,7 @@ _HEADER = re.compile(r"^\s*(Revision ID|Revises)\s*:[ \t]*(.*?)\s*$", re.MULTILI
 _MAX_HOPS = 8  # re-exports followed before giving up (also stops import loops)
 _TOO_NESTED = "too many nested parentheses"  # CPython's message beyond 200 levels
 _PYTHON2_MAX_CHARS = 512 * 1024
+_INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
 
 
 def _parse(text: str, path: str) -> tuple[ast.Module, SourceDialect]:
@@ -78,8 +79,10 @@ def _python2_tool() -> RefactoringTool:
 def _from_python2(text: str, path: str) -> ast.Module | None:
     """The tree of ``text`` read with fissix's Python 2 grammar and translated, or ``None``
     when it is not Python 2 source either."""
+    # Python 2 took a tab to the next multiple of 8 columns; Python 3 refuses to guess.
+    text = _INDENT.sub(lambda m: m.group(0).expandtabs(8), text.rstrip("\n") + "\n")
     try:
-        translated = str(_python2_tool().refactor_string(text.rstrip("\n") + "\n", path))
+        translated = str(_python2_tool().refactor_string(text, path))
         return ast.parse(translated, filename=path)
     # fissix is a third-party parser fed untrusted text: whatever it raises (its parse and
     # token errors, deep recursion) means "not readable as Python 2", never a stopped run.

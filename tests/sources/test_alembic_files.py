@@ -237,6 +237,14 @@ def test_python2_source_is_read_from_its_python2_tree() -> None:
     assert m.ast_fingerprint and m.body_fingerprint and m.warnings == ()
     python3 = read_migration("v/r.py", b"revision = 'r'\nprint('done')\n")
     assert python3.dialect is SourceDialect.PYTHON3
+    # Tabs and spaces mixed in one block, exec statements, backticks, old octal and long
+    # literals: all Python 2, all read.
+    older = (
+        "revision = 'o'\ndef upgrade():\n    if op:\n\top.execute('SELECT 1')\n"
+        "    exec 'x = 1'\n    mode = 0777 + 10L\n    print `mode`\n"
+    )
+    o = read_migration("v/o.py", older.encode())
+    assert o.parses and o.revision == "o" and o.dialect is SourceDialect.PYTHON2
 
 
 def test_python2_and_python3_both_reject_it_is_a_parse_error() -> None:
