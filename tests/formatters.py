@@ -13,6 +13,11 @@ FORMATTERS: dict[str, tuple[list[str], tuple[int, ...]]] = {
     "black": (["-m", "black", "-q"], (0,)),
     "isort": (["-m", "isort", "-q"], (0,)),
     "ruff format": (["-m", "ruff", "format", "-q", "--no-cache"], (0,)),
+    # ruff's own pyupgrade and isort rules, with their safe fixes.
+    "ruff check --fix": (
+        ["-m", "ruff", "check", "--fix", "--select", "UP,I", "-q", "--no-cache", "--exit-zero"],
+        (0,),
+    ),
 }
 
 
