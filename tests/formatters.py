@@ -9,13 +9,16 @@ from pathlib import Path
 # Each tool's arguments and the exit codes that mean success (pyupgrade exits 1 when it
 # rewrote a file).
 FORMATTERS: dict[str, tuple[list[str], tuple[int, ...]]] = {
-    "pyupgrade": (["-m", "pyupgrade", "--py3-plus"], (0, 1)),
+    "pyupgrade": (["-m", "pyupgrade", "--py310-plus"], (0, 1)),
     "black": (["-m", "black", "-q"], (0,)),
     "isort": (["-m", "isort", "-q"], (0,)),
     "ruff format": (["-m", "ruff", "format", "-q", "--no-cache"], (0,)),
     # ruff's own pyupgrade and isort rules, with their safe fixes.
     "ruff check --fix": (
-        ["-m", "ruff", "check", "--fix", "--select", "UP,I", "-q", "--no-cache", "--exit-zero"],
+        [
+            *("-m", "ruff", "check", "--fix", "--select", "UP,I"),
+            *("--target-version", "py310", "-q", "--no-cache", "--exit-zero"),
+        ],
         (0,),
     ),
 }

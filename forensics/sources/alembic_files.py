@@ -9,6 +9,7 @@ let ``analysis.changes.classify`` tell cosmetic edits from code and metadata edi
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 import hashlib
 import posixpath
@@ -283,7 +284,10 @@ class _Scope:
 # What black, ruff format, isort and pyupgrade change and nothing else does not count: layout,
 # parentheses, trailing commas, comments and quote style (absent from the AST), docstrings,
 # the `u` string prefix (the AST keeps it as `kind`), the order, grouping and repetition of
-# imports, `from __future__` imports of what Python 3 always does, and `class C(object)`.
+# imports, `from __future__` imports of what Python 3 always does, `class C(object)`, and
+# type annotations with the `typing`/`collections.abc` imports only they use (pyupgrade's and
+# ruff's `Union[str, None]` -> `str | None` on Alembic's own template) as long as every name
+# an annotation uses is still bound: an import removed from under an annotation is code.
 # pyupgrade's printf-style and `.format` rewrites (to `.format` or f-strings) DO count as
 # code: `'%s' % x` and `'{}'.format(x)` call different methods (`__str__` against
 # `__format__`, which differ for enum members with a mixed-in type, for example), and a
@@ -296,6 +300,8 @@ _PYTHON3_FUTURES = frozenset(
     }
 )  # fmt: skip
 _SCOPES = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+_TYPING = frozenset({"typing", "typing_extensions", "collections.abc"})
+_BUILTINS = frozenset(dir(builtins))
 
 
 class _Text(str):
@@ -341,13 +347,21 @@ def _statements(stmts: list[ast.stmt]) -> list[ast.stmt]:
     return result
 
 
-def _fields(node: ast.AST) -> list[tuple[str, object]]:
+def _is_annotation(node: ast.AST, name: str) -> bool:
+    return (name == "annotation" and isinstance(node, ast.AnnAssign | ast.arg)) or (
+        name == "returns" and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    )
+
+
+def _fields(node: ast.AST, annotations: bool = True) -> list[tuple[str, object]]:
     """The fields of ``node`` that count, normalised. Empty and absent fields are left out,
     so that fields added by later Pythons (``type_params``) do not change the result."""
     fields: list[tuple[str, object]] = []
     for name in node._fields:
         value = getattr(node, name, None)
         if isinstance(node, ast.Constant) and name == "kind":
+            continue
+        if not annotations and _is_annotation(node, name):
             continue
         if name in ("body", "orelse", "finalbody") and isinstance(value, list):
             if isinstance(node, _SCOPES) and value and _is_docstring(value[0]):
@@ -360,10 +374,11 @@ def _fields(node: ast.AST) -> list[tuple[str, object]]:
     return fields
 
 
-def _canonical(node: ast.AST) -> str:
-    """A text form of ``node`` (like ``ast.dump``, normalised as above), built without
-    recursion: an ordinary migration can nest deeper than Python's recursion limit (an
-    ``if/elif`` chain of 250 branches, a sum of 1,000 terms)."""
+def _canonical(node: ast.AST, annotations: bool = True) -> str:
+    """A text form of ``node`` (like ``ast.dump``, normalised as above; without type
+    annotations unless ``annotations``), built without recursion: an ordinary migration can
+    nest deeper than Python's recursion limit (an ``if/elif`` chain of 250 branches, a sum of
+    1,000 terms)."""
     out: list[str] = []
     stack: list[object] = [node]
     while stack:
@@ -373,7 +388,7 @@ def _canonical(node: ast.AST) -> str:
         elif isinstance(item, ast.AST):
             out.append(type(item).__name__ + "(")
             stack.append(_Text(")"))
-            for i, (name, value) in reversed(list(enumerate(_fields(item)))):
+            for i, (name, value) in reversed(list(enumerate(_fields(item, annotations)))):
                 stack.append(value)
                 stack.append(_Text(f"{', ' if i else ''}{name}="))
         elif isinstance(item, list):
@@ -388,17 +403,62 @@ def _canonical(node: ast.AST) -> str:
     return "".join(out)
 
 
+def _names(tree: ast.Module) -> tuple[set[str], bool]:
+    """The names read outside type annotations, and whether every name an annotation reads
+    is bound (by the module or as a builtin)."""
+    in_annotations: set[str] = set()
+    elsewhere: set[str] = set()
+    bound: set[str] = set(_BUILTINS)
+    complete = True
+    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+    while stack:
+        node, annotation = stack.pop()
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                (in_annotations if annotation else elsewhere).add(node.id)
+            else:
+                bound.add(node.id)
+        elif isinstance(node, ast.alias):
+            complete = complete and node.name != "*"
+            bound.add(node.asname or node.name.split(".")[0])
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        for name, value in ast.iter_fields(node):
+            inside = annotation or _is_annotation(node, name)
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, ast.AST):
+                    stack.append((child, inside))
+    return elsewhere, complete and in_annotations <= bound
+
+
+def _typing_only(stmt: ast.stmt, elsewhere: set[str]) -> bool:
+    """A single-name import from the typing modules whose name nothing but annotations read."""
+    if isinstance(stmt, ast.ImportFrom) and stmt.module in _TYPING and not stmt.level:
+        alias = stmt.names[0]
+        return (alias.asname or alias.name) not in elsewhere
+    if isinstance(stmt, ast.Import) and stmt.names[0].name in _TYPING:
+        alias = stmt.names[0]
+        return (alias.asname or alias.name.split(".")[0]) not in elsewhere
+    return False
+
+
 def _fingerprints(tree: ast.Module) -> tuple[str, str]:
     """Two hashes of the canonical form: of the whole module, and of the module without its
     metadata assignments (the code). Top-level imports count wherever they stand."""
     body = tree.body[1:] if tree.body and _is_docstring(tree.body[0]) else tree.body
-    imports = [_canonical(s) for s in _single_imports(body)]
+    elsewhere, annotations_bound = _names(tree)
+    keep = not annotations_bound
+    imports = [
+        _canonical(s) for s in _single_imports(body) if keep or not _typing_only(s, elsewhere)
+    ]
     code: list[str] = []
     everything: list[str] = []
     for stmt in body:
         if isinstance(stmt, ast.Import | ast.ImportFrom):
             continue
-        text = _canonical(stmt)
+        text = _canonical(stmt, annotations=keep)
         everything.append(text)
         if _assigned_name(stmt) not in METADATA_FIELDS:
             code.append(text)
