@@ -101,6 +101,14 @@ def load_graphs(
             for warning in migration.warnings:
                 diag.warn(f"{entry.path}: {warning}")
             parsed.append(migration)
+        # One line per environment: real projects carry dozens of stale headers.
+        mismatched = sum(1 for m in parsed if m.docstring_mismatches)
+        if mismatched:
+            diag.warn(
+                f"environment {env.name}: {mismatched} migration file(s) have a docstring "
+                "header (Revision ID, Revises) that disagrees with the code, which Alembic "
+                "follows; the JSON lists them (environments[].docstring_mismatches)"
+            )
         states.append(build_state(env, parsed))
     note_python2(states)
     return envs, states
@@ -278,7 +286,7 @@ def prepare(
         entries = git.tree(commit, [path])
         return entries[0].blob if entries else None
 
-    points = application_points(states, applied, deploys, blob_at, commit_time)
+    points = application_points(states, applied, deploys, blob_at, commit_time, history.changes)
     production = dataclasses.replace(
         production,
         applied=tuple(sorted(applied)),
@@ -450,4 +458,9 @@ def _summary(
         heads=state.heads,
         bases=state.bases,
         chain=nodes,
+        docstring_mismatches=tuple(
+            (m.path, detail)
+            for m in sorted(state.migrations, key=lambda m: m.path)
+            for detail in m.docstring_mismatches
+        ),
     )

@@ -83,14 +83,46 @@ class MigrationFile:
     def parses(self) -> bool:
         return self.parse_error is None
 
+    @property
+    def docstring_mismatches(self) -> tuple[str, ...]:
+        """Where the docstring header (``Revision ID:``, ``Revises:``) disagrees with the
+        code. Alembic reads only the code; the header is what people read."""
+        found = []
+        if self.revision and self.doc_revision and self.doc_revision != self.revision:
+            found.append(
+                f"docstring says Revision ID {self.doc_revision} but revision is {self.revision}"
+            )
+        if (
+            self.revision
+            and self.doc_revises is not None
+            and "down_revision" not in self.unresolved
+            and set(self.doc_revises) != set(self.down_revisions)
+        ):
+            said = ", ".join(self.doc_revises) or "nothing"
+            found.append(
+                f"docstring says Revises {said} but down_revision is "
+                f"{', '.join(self.down_revisions) or 'None'}"
+            )
+        return tuple(found)
+
 
 @dataclass(frozen=True)
 class Environment:
-    """An Alembic environment: where its scripts live and which folders hold versions."""
+    """An Alembic environment: where its scripts live and which folders hold versions.
+
+    ``config`` is the ini file that configures it (``None`` when only ``env.py`` was found)
+    and ``section`` its section there. ``flask`` marks a Flask-Migrate layout: the ini sits
+    in the migrations folder with an empty ``[alembic]`` section, the extension sets
+    ``script_location`` at run time, and commands run as ``flask db`` from the folder that
+    holds the migrations folder.
+    """
 
     name: str
     script_location: str
     versions_dirs: tuple[str, ...]
+    config: str | None = None
+    section: str = "alembic"
+    flask: bool = False
 
     def owns(self, path: str) -> bool:
         """Whether ``path`` is a migration file of this environment: a ``.py`` file (not

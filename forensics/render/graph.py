@@ -111,6 +111,11 @@ def dag_json(rev: str, states: Sequence[GraphState]) -> dict[str, Any]:
                     }
                     for p in state.problems
                 ],
+                "docstring_mismatches": [
+                    {"path": m.path, "detail": detail}
+                    for m in sorted(state.migrations, key=lambda m: m.path)
+                    for detail in m.docstring_mismatches
+                ],
             }
             for state in states
         ],

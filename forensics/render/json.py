@@ -50,6 +50,9 @@ def _environment(e: EnvironmentSummary) -> dict[str, Any]:
         "heads": list(e.heads),
         "bases": list(e.bases),
         "chain": [_node(n) for n in e.chain],
+        "docstring_mismatches": [
+            {"path": path, "detail": detail} for path, detail in e.docstring_mismatches
+        ],
     }
 
 

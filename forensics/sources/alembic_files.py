@@ -491,7 +491,8 @@ def _header(doc: str | None) -> tuple[str | None, tuple[str, ...] | None]:
         if key == "Revision ID" and revision is None:
             revision = value if value and value != "None" else None
         elif key == "Revises" and revises is None:
-            revises = tuple(v for v in re.split(r"[\s,]+", value) if v)
+            # "Revises: None" (Alembic's template for a base) names no parent.
+            revises = tuple(v for v in re.split(r"[\s,]+", value) if v and v != "None")
     return revision, revises
 
 
@@ -588,15 +589,10 @@ def read_migration(
     if "revision" in resolved and revision is None:
         unresolved.insert(0, "revision")
 
+    # A header that disagrees with the code is not a warning of the file: callers summarise
+    # them per environment (MigrationFile.docstring_mismatches).
     doc_revision, doc_revises = _header(doc)
     down = resolved.get("down_revision", ())
-    if revision and doc_revision and doc_revision != revision:
-        warnings.append(f"docstring says Revision ID {doc_revision} but revision is {revision}")
-    if doc_revises is not None and "down_revision" in resolved and set(doc_revises) != set(down):
-        said = ", ".join(doc_revises) or "nothing"
-        warnings.append(
-            f"docstring says Revises {said} but down_revision is {', '.join(down) or 'None'}"
-        )
 
     message = doc.strip().splitlines()[0].strip() if doc and doc.strip() else None
     tables = _tables(tree, scope)
