@@ -40,6 +40,7 @@ from forensics.model.migrations import (
     SourceDialect,
 )
 from forensics.model.report import EnvironmentSummary, Report, RuleInfo
+from forensics.model.text import clean_tree
 from forensics.sources.alembic_files import ConstantResolver, read_migration
 from forensics.sources.cache import MiningCache, cache_key
 from forensics.sources.deploys import load_deploys
@@ -227,7 +228,12 @@ def run(
         findings, hidden = apply_policy(detectors.run(context), cfg.policy)
         progress("composing the report")
         report = _compose(cfg, git, context, findings, diag)
-        return dataclasses.replace(report, suppressed=hidden) if hidden else report
+        if hidden:
+            report = dataclasses.replace(report, suppressed=hidden)
+        # Sources clean what they read; this catches the rest (a revision id written as
+        # "\udc8f" in a migration's string literal, a path from the command line), so that
+        # the store and every renderer get valid Unicode.
+        return clean_tree(report)
     finally:
         git.close()
 
