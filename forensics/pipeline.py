@@ -27,7 +27,7 @@ from forensics.analysis.remediation import remediations
 from forensics.analysis.windows import candidate_range, failure_windows, rank_suspects
 from forensics.config import AnalyzeConfig, apply_policy
 from forensics.detectors.base import Context
-from forensics.errors import Diagnostics, InputError, redact
+from forensics.errors import Diagnostics, InputError, log, redact
 from forensics.model.commits import CommitRecord
 from forensics.model.deploys import AppliedMigration, Deploy, FailureWindow
 from forensics.model.findings import Finding, Severity
@@ -37,6 +37,7 @@ from forensics.model.migrations import (
     GraphHistory,
     GraphState,
     MigrationFile,
+    SourceDialect,
 )
 from forensics.model.report import EnvironmentSummary, Report, RuleInfo
 from forensics.model.text import clean, map_text
@@ -114,7 +115,18 @@ def load_graphs(
                 "follows; the JSON lists them (environments[].docstring_mismatches)"
             )
         states.append(build_state(env, parsed))
+    note_python2(states)
     return envs, states
+
+
+def note_python2(states: Sequence[GraphState]) -> None:
+    """Says once per environment how many of its migrations are Python 2 source: they ran
+    under Python 2, so they are read as such and are not unparseable."""
+    for state in states:
+        count = sum(m.dialect is SourceDialect.PYTHON2 for m in state.migrations)
+        if count:
+            noun = "migration is" if count == 1 else "migrations are"
+            log.info("environment %s: %d %s Python 2 source", state.environment.name, count, noun)
 
 
 def load_history(
@@ -176,6 +188,7 @@ def _cached_graphs(
     if cache is not None and cache.enabled:
         found = cache.get("graphs", key, tuple[tuple[Environment, ...], tuple[GraphState, ...]])
         if found is not None:
+            note_python2(found[1])
             return list(found[0]), list(found[1])
     envs, states = load_graphs(git, sha, migrations, diag)
     if cache is not None and not diag.warnings:
