@@ -40,7 +40,7 @@ from forensics.model.migrations import (
     SourceDialect,
 )
 from forensics.model.report import EnvironmentSummary, Report, RuleInfo
-from forensics.model.text import clean, map_text
+from forensics.model.text import clean_tree, map_text
 from forensics.sources.alembic_files import ConstantResolver, read_migration
 from forensics.sources.cache import MiningCache, cache_key
 from forensics.sources.deploys import load_deploys
@@ -244,16 +244,12 @@ def run(
             report = dataclasses.replace(report, suppressed=hidden)
         # Sources clean what they read; this catches the rest (a revision id written as
         # "\udc8f" in a migration's string literal, a path from the command line), so that
-        # the store and every renderer get valid Unicode. It is also the one redaction
-        # pass: every string a renderer sees, whichever source it came from (an API's
-        # echo, a commit message, a URL in a warning).
-        return map_text(report, _for_report)
+        # the store and every renderer get valid Unicode. Then the one redaction pass:
+        # every string a renderer sees, whichever source it came from (an API's echo, a
+        # commit message, a URL in a warning).
+        return map_text(clean_tree(report), redact)
     finally:
         git.close()
-
-
-def _for_report(text: str) -> str:
-    return redact(clean(text))
 
 
 def prepare(
