@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
 import os
 import sys
@@ -33,11 +32,20 @@ from forensics.config import (
     write_baseline,
 )
 from forensics.detectors import all_rules
-from forensics.errors import Diagnostics, ForensicsError, UsageError, redact
+from forensics.errors import (
+    Diagnostics,
+    ForensicsError,
+    RedactingFilter,
+    UsageError,
+    describe_bug,
+)
 from forensics.model.findings import Severity
-from forensics.model.report import Report
+from forensics.model.report import AuditDiff, Report
+from forensics.model.text import for_terminal
+from forensics.output import check_stem, write_reports
 from forensics.render import OutputFormat, parse_formats
 from forensics.render.graph import dag_json, dag_mermaid, dag_text, history_json, history_text
+from forensics.render.json import dumps
 
 app = typer.Typer(
     name="forensics",
@@ -86,8 +94,18 @@ class HistoryFormat(StrEnum):
     json = "json"
 
 
+def _print(text: str) -> None:
+    """Standard output: everything printed passes through ``for_terminal``."""
+    sys.stdout.write(for_terminal(text))
+
+
 def _print_json(document: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    _print(dumps(document))
+
+
+def _complain(message: str) -> None:
+    """One line on standard error."""
+    print(for_terminal(message, one_line=True), file=sys.stderr)
 
 
 @app.command()
@@ -108,9 +126,9 @@ def dag(
     if format is DagFormat.json:
         _print_json(dag_json(sha, states))
     elif format is DagFormat.mermaid:
-        sys.stdout.write(dag_mermaid(sha, states))
+        _print(dag_mermaid(sha, states))
     else:
-        sys.stdout.write(dag_text(sha, states))
+        _print(dag_text(sha, states))
     problems = [p for state in states for p in state.problems]
     _exit_at(threshold, [p.severity for p in problems if not hidden_by(policy, p.rule, p.path)])
 
@@ -143,7 +161,7 @@ def history(
     if format is HistoryFormat.json:
         _print_json(history_json(sha, events))
     else:
-        sys.stdout.write(history_text(sha, events, found.history.points))
+        _print(history_text(sha, events, found.history.points))
     _exit_at(threshold, severities)
 
 
@@ -259,38 +277,35 @@ def _analyse(cfg: AnalyzeConfig) -> Report:
         return pipeline.run(cfg, Diagnostics(), progress=lambda step: status.update(step))
 
 
-def _write(report: Report, formats: list[OutputFormat], out: Path, stem: str) -> list[Path]:
-    """Each format to ``out/stem.suffix``, or the single format to standard output."""
+def _check_out(formats: list[OutputFormat], out: Path, stem: str | None) -> None:
+    """The output options, checked before the analysis spends any time."""
+    if str(out) == "-" and len(formats) != 1:
+        raise UsageError("--out - prints one format: pass a single --format (e.g. json)")
+    if stem is not None:
+        check_stem(stem)
+
+
+def _write(report: Report, formats: list[OutputFormat], out: Path, stem: str) -> None:
+    """Each format to ``out/stem.suffix`` (or the single format to standard output), the
+    paths written on standard output; a one-line error when a report could not be written."""
     if str(out) == "-":
-        if len(formats) != 1:
-            raise UsageError("--out - prints one format: pass a single --format (e.g. json)")
-        sys.stdout.write(formats[0].render(report))
-        return []
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for fmt in formats:
-            target = out / f"{stem}{fmt.suffix}"
-            target.write_text(fmt.render(report), encoding="utf-8")
-            written.append(target)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot write to {out}: {exc.strerror}; pass --out with a writable folder"
-        ) from None
-    return written
+        _print(formats[0].render(report))
+        return
+    written, failed = write_reports(report, formats, out, stem)
+    for path in written:
+        _print(f"{path}\n")
+    if failed is not None:
+        raise ForensicsError(failed)
 
 
-def _finish(
-    report: Report, written: list[Path], fail_on: Severity | None, baseline: Path | None
-) -> None:
+def _finish(report: Report, fail_on: Severity | None, baseline: Path | None) -> None:
+    """The baseline when asked, what the settings hid, then the exit code."""
     log = logging.getLogger("forensics")
     if baseline is not None:
         write_baseline(baseline, report.findings)
         log.info("baseline of %d findings written to %s", len(report.findings), baseline)
     for why, count in report.suppressed:
         log.info("%d findings hidden (%s)", count, why)
-    for path in written:
-        print(path)
     if fail_on is not None and any(f.severity >= fail_on for f in report.findings):
         raise typer.Exit(1)
 
@@ -322,6 +337,7 @@ def analyze(
     settings = load_settings(repo, config)
     threshold = _fail_on(fail_on, settings, "none")
     policy = _policy(settings, baseline, write_baseline_to)
+    _check_out(formats, out, stem)
     cfg = _config(
         repo,
         rev,
@@ -339,8 +355,9 @@ def analyze(
         policy,
     )
     report = _analyse(cfg)
-    name = stem or f"incident-{report.until:%Y%m%d-%H%M}"
-    _finish(report, _write(report, formats, out, name), threshold, write_baseline_to)
+    name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
+    _write(report, formats, out, name)
+    _finish(report, threshold, write_baseline_to)
 
 
 @app.command()
@@ -376,6 +393,7 @@ def audit(
     settings = load_settings(repo, config)
     threshold = _fail_on(fail_on, settings, "high")
     policy = _policy(settings, baseline, write_baseline_to)
+    _check_out(formats, out, stem)
     cfg = _config(
         repo,
         rev,
@@ -395,12 +413,19 @@ def audit(
     )
     report = _analyse(cfg)
     audit_id = audit_id_for(report.until)
+
+    def publish(diff: AuditDiff) -> None:
+        nonlocal report
+        report = dataclasses.replace(report, audit=diff, title="Weekly migration audit")
+        _write(report, formats, out, audit_id if stem is None else stem)
+
+    # The reports are written before the store commits: an audit that could not be
+    # reported is not stored, and the next run sees its findings as new again.
     with FindingsStore.open(store) as findings_store:
-        diff = findings_store.record_audit(
-            str(Path(repo).resolve()), audit_id, report.rev, cfg.now, report.findings
+        findings_store.record_audit(
+            str(Path(repo).resolve()), audit_id, report.rev, cfg.now, report.findings, publish
         )
-    report = dataclasses.replace(report, audit=diff, title="Weekly migration audit")
-    _finish(report, _write(report, formats, out, stem or audit_id), threshold, write_baseline_to)
+    _finish(report, threshold, write_baseline_to)
 
 
 @app.command()
@@ -427,7 +452,7 @@ def guard(
     result = run_guard(
         repo, base, rev, staged, deploys, lock, strict, write_lock, force, Diagnostics()
     )
-    sys.stdout.write(format_result(result))
+    _print(format_result(result))
     raise typer.Exit(result.exit_code)
 
 
@@ -439,16 +464,33 @@ def demo(
     from forensics.demo import run_demo
 
     for path in run_demo(out):
-        print(path)
+        _print(f"{path}\n")
+
+
+class _TerminalFormatter(logging.Formatter):
+    """Log lines name paths, revisions and messages of the analysed repository: each record
+    is one line through ``for_terminal``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return for_terminal(super().format(record), one_line=True)
 
 
 def _configure_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.setFormatter(_TerminalFormatter("%(levelname)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
     logger = logging.getLogger("forensics")
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
     logger.propagate = False
+
+
+_INTERRUPTED = 130
+
+
+def _interrupted() -> None:
+    print("error: interrupted", file=sys.stderr)
+    sys.exit(_INTERRUPTED)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -457,21 +499,22 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=argv, prog_name="forensics", standalone_mode=False)
     except ForensicsError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        _complain(f"error: {exc.message}")
         sys.exit(exc.exit_code)
     except typer.TyperException as exc:  # bad options and arguments
         if exc.format_message():  # empty after the help text of a bare `forensics`
-            print(f"error: {exc.format_message()}", file=sys.stderr)
+            _complain(f"error: {exc.format_message()}")
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        print("error: interrupted", file=sys.stderr)
-        sys.exit(130)
-    except Exception as exc:  # a bug of ours: one line, never a traceback
-        message = redact(str(exc).splitlines()[0]) if str(exc) else ""
-        print(f"internal error: {type(exc).__name__}: {message}", file=sys.stderr)
+        _interrupted()
+    except Exception as exc:  # a bug of ours: one line that names it, never a traceback
+        _complain(f"internal error: {describe_bug(exc)}")
         sys.exit(2)
+    if code == _INTERRUPTED:
+        # typer turns Ctrl-C into a silent exit code 130 (no command of ours uses it).
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)
 
 

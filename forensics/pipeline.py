@@ -30,7 +30,7 @@ from forensics.analysis.remediation import remediations
 from forensics.analysis.windows import candidate_range, failure_windows, rank_suspects
 from forensics.config import AnalyzeConfig, apply_policy
 from forensics.detectors.base import Context
-from forensics.errors import Diagnostics, InputError
+from forensics.errors import Diagnostics, InputError, log, redact
 from forensics.model.commits import ChangeStatus, CommitRecord, FileChange
 from forensics.model.deploys import AppliedMigration, Deploy, FailureWindow
 from forensics.model.findings import Finding, Severity
@@ -40,12 +40,18 @@ from forensics.model.migrations import (
     GraphHistory,
     GraphState,
     MigrationFile,
+    SourceDialect,
 )
 from forensics.model.report import EnvironmentSummary, Report, RuleInfo
+from forensics.model.text import clean_tree, map_text
 from forensics.sources.alembic_files import ConstantResolver, read_migration
 from forensics.sources.cache import MiningCache, cache_key
 from forensics.sources.deploys import load_deploys
-from forensics.sources.environments import discover_environments, migration_paths
+from forensics.sources.environments import (
+    SYMLINK_MODE,
+    discover_environments,
+    migration_paths,
+)
 from forensics.sources.git import GitSource, TreeEntry
 from forensics.sources.health import check
 
@@ -89,7 +95,7 @@ def load_graphs(
     states = []
     contents = git.read_blobs(f.blob for env in envs for f in migration_paths(env, files))
     for env in envs:
-        entries = migration_paths(env, files)
+        entries = migration_paths(env, files, diag)
         if not entries:
             diag.warn(
                 f"environment {env.name}: versions folder {', '.join(env.versions_dirs)} holds "
@@ -113,7 +119,18 @@ def load_graphs(
                 "follows; the JSON lists them (environments[].docstring_mismatches)"
             )
         states.append(build_state(env, parsed))
+    note_python2(states)
     return envs, states
+
+
+def note_python2(states: Sequence[GraphState]) -> None:
+    """Says once per environment how many of its migrations are Python 2 source: they ran
+    under Python 2, so they are read as such and are not unparseable."""
+    for state in states:
+        count = sum(m.dialect is SourceDialect.PYTHON2 for m in state.migrations)
+        if count:
+            noun = "migration is" if count == 1 else "migrations are"
+            log.info("environment %s: %d %s Python 2 source", state.environment.name, count, noun)
 
 
 def _env_py(env: Environment) -> str:
@@ -198,7 +215,15 @@ def load_history(
     commits = list(reversed(git.log(sha, paths=dirs, first_parent=True)))
     # git reads the branches while the first-parent versions are parsed
     side = git.in_background(git.merged_changes, sha, dirs)
-    _read, resolver = _reader(git, git.tree(sha))
+    tree = git.tree(sha)
+    # Symbolic links in a versions folder are no migrations (load_graphs warns about them).
+    links = {entry.path for entry in tree if entry.mode == SYMLINK_MODE}
+    if links:
+        commits = [
+            dataclasses.replace(c, files=tuple(f for f in c.files if f.path not in links))
+            for c in commits
+        ]
+    _read, resolver = _reader(git, tree)
     memo = {m.blob: m for state in states for m in state.migrations if m.blob}
     contents: dict[str, bytes] = {}
 
@@ -268,6 +293,7 @@ def _cached_graphs(
         found = cache.get("graphs", key, _Graphs)
         if found is not None:
             _replay(diag, found[2])
+            note_python2(found[1])
             return list(found[0]), list(found[1])
     before, incomplete = len(diag.warnings), git.incomplete
     envs, states = load_graphs(git, sha, migrations, diag)
@@ -364,7 +390,14 @@ def run(
         findings, hidden = apply_policy(detectors.run(context), cfg.policy)
         progress("composing the report")
         report = _compose(cfg, git, context, findings, diag)
-        return dataclasses.replace(report, suppressed=hidden) if hidden else report
+        if hidden:
+            report = dataclasses.replace(report, suppressed=hidden)
+        # Sources clean what they read; this catches the rest (a revision id written as
+        # "\udc8f" in a migration's string literal, a path from the command line), so that
+        # the store and every renderer get valid Unicode. Then the one redaction pass:
+        # every string a renderer sees, whichever source it came from (an API's echo, a
+        # commit message, a URL in a warning).
+        return map_text(clean_tree(report), redact)
     finally:
         git.close()
 

@@ -20,6 +20,14 @@ class ChangeKind(StrEnum):
     PARSE_ERROR = "parse-error"
 
 
+class SourceDialect(StrEnum):
+    """The Python a migration file was written for, as far as reading it tells."""
+
+    PYTHON3 = "python3"
+    # Does not parse under Python 3 but does under a Python 2 grammar: it ran under Python 2.
+    PYTHON2 = "python2"
+
+
 @dataclass(frozen=True)
 class ParseError:
     """Why a migration file does not parse, and where."""
@@ -44,9 +52,12 @@ class MigrationFile:
     ``unresolved`` names the fields whose value was not a literal and could not be resolved
     statically (``"down_revision"``, ``"branch_labels"``, ``"depends_on"``; ``"revision"``
     when it is present but not literal). ``revision`` is ``None`` when the file has no
-    literal revision or does not parse. ``ast_fingerprint`` hashes the AST without
-    docstrings and with imports sorted; ``body_fingerprint`` the same without the metadata
-    assignments, so that a change of code can be told from a change of metadata.
+    literal revision or does not parse. ``ast_fingerprint`` hashes the AST without what
+    formatters change (docstrings, import order, string prefixes: ``sources.alembic_files``
+    lists it); ``body_fingerprint`` the same without the metadata assignments, so that a
+    change of code can be told from a change of metadata.
+    ``dialect`` is ``PYTHON2`` for Python 2 source, which is read (metadata and fingerprints)
+    from its translation to Python 3 syntax.
     """
 
     path: str
@@ -66,6 +77,7 @@ class MigrationFile:
     blob: str | None = None
     warnings: tuple[str, ...] = ()
     body_fingerprint: str | None = None
+    dialect: SourceDialect = SourceDialect.PYTHON3
 
     @property
     def parses(self) -> bool:

@@ -30,7 +30,9 @@ from typing import Any, TypeVar, cast
 from forensics.errors import Diagnostics
 from forensics.model.migrations import MigrationFile
 
-FORMAT = 1
+# Bumped when cached values keep their shape but change meaning (how fingerprints are made),
+# so that entries written by an older version are rebuilt rather than compared.
+FORMAT = 2
 DEFAULT_DIR = ".forensics-cache"
 _FILE_NAMESPACES = frozenset({"log", "history", "blobs"})
 _KEEP_FILES = 8
@@ -372,6 +374,9 @@ class MiningCache:
                 raise ValueError("not a JSON object")
         except ValueError:
             self._corrupt(path, "not valid JSON")
+            return None
+        except RecursionError:  # the interpreter's recursion limit bounds the nesting
+            self._corrupt(path, "nested too deeply")
             return None
         if doc.get("format") != FORMAT:
             return None

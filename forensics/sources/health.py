@@ -7,7 +7,8 @@ import json
 
 from forensics.errors import redact
 from forensics.model.report import HealthCheck
-from forensics.sources.http import get
+from forensics.model.text import clean, decode
+from forensics.sources.http import RedirectRefused, get
 
 SUMMARY_LENGTH = 200
 _READ_LIMIT = 64 * 1024
@@ -16,13 +17,13 @@ _READ_LIMIT = 64 * 1024
 def summarize(body: bytes) -> str:
     """``status: healthy`` when the body is JSON with a ``status`` field, otherwise the
     start of the text on one line."""
-    text = body.decode("utf-8", errors="replace")
+    text = decode(body)
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
         data = None
     if isinstance(data, dict) and isinstance(data.get("status"), str | int | float | bool):
-        return redact(f"status: {data['status']}")[:SUMMARY_LENGTH]
+        return redact(f"status: {clean(str(data['status']))}")[:SUMMARY_LENGTH]
     flat = " ".join(text.split())
     if len(flat) > SUMMARY_LENGTH:
         flat = flat[: SUMMARY_LENGTH - 1] + "…"
@@ -40,6 +41,9 @@ def check(url: str, timeout: float = 5.0) -> HealthCheck:
             timeout,
             limit=_READ_LIMIT,
         )
+    except RedirectRefused as exc:
+        error = f"redirected to another origin ({exc.target}); not followed"
+        return HealthCheck(url=shown, ok=False, error=error[:SUMMARY_LENGTH])
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         return HealthCheck(url=shown, ok=False, error=redact(f"{reason}")[:SUMMARY_LENGTH])

@@ -56,6 +56,35 @@ def test_reads_the_list_deploys_shape(tmp_path: Path) -> None:
     )
 
 
+def test_escaped_lone_surrogates_become_replacement_characters(tmp_path: Path) -> None:
+    """Saved API output as real teams' scripts write it: an escaped lone surrogate and
+    double-encoded UTF-8 in a message, a surrogate in the id and the status."""
+    text = json.dumps(
+        [
+            {
+                "deploy": deploy(
+                    1,
+                    "update_failed\udc8f",
+                    id="dep-\ud800x",
+                    commit={
+                        "id": "abc1234",
+                        "message": "fix: guard \u00f0\u0178\u0161\u00a8 \udc8f",
+                    },
+                ),
+                "cursor": "c1",
+            }
+        ]
+    )
+    assert "\\udc8f" in text
+    diag = Diagnostics()
+    (got,) = render.read_file(write(tmp_path, text), diag)
+    assert got.message == "fix: guard \u00f0\u0178\u0161\u00a8 \ufffd"
+    assert got.id == "dep-\ufffdx" and got.status == "update_failed\ufffd"
+    assert got.category is DeployCategory.UNKNOWN and len(diag.warnings) == 1
+    for value in (got.message, got.id, got.status, *diag.warnings):
+        value.encode("utf-8")
+
+
 def test_plain_list_with_offsets_missing_finish_and_in_progress(tmp_path: Path) -> None:
     running = deploy(3, "build_in_progress", createdAt="2025-11-16T11:00:00+02:00")
     del running["finishedAt"]
@@ -129,7 +158,9 @@ def test_partly_bad_file_gives_partial_result_and_a_warning(tmp_path: Path) -> N
     assert "skipped 2 of 3" in diag.warnings[0] and "record 2: it has no id" in diag.warnings[0]
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.recursive(
         st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
@@ -155,7 +186,9 @@ def test_arbitrary_json_never_crashes(tmp_path: Path, data: object) -> None:
         assert "\n" not in exc.message
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.text(max_size=200))
 def test_arbitrary_text_never_crashes(tmp_path: Path, text: str) -> None:
     path = tmp_path / "fuzz.json"
