@@ -127,6 +127,11 @@ DeploysOption = typer.Option(
     help="Deploy source, repeatable: render:FILE, render-api:ID, github:FILE, "
     "github-api:OWNER/REPO[@ENV], csv:FILE, jsonl:FILE, tags:PATTERN.",
 )
+DeployLogsOption = typer.Option(
+    [],
+    "--deploy-logs",
+    help="Deploy logs, repeatable: dir:PATH (<deploy-id>.log files) or render-logs:SERVICE_ID.",
+)
 ProdOption = typer.Option([], "--prod-revision", help="Revision production is at (repeatable).")
 DbOption = typer.Option(None, "--db-url", help="Production database URL (read-only probe).")
 HealthOption = typer.Option(None, "--health-url", help="Health endpoint to GET once.")
@@ -161,6 +166,7 @@ def _config(
     cache_dir: Path | None,
     no_cache: bool,
     default_span: str | None = None,
+    deploy_logs: list[str] | None = None,
 ) -> AnalyzeConfig:
     now = datetime.now(UTC)
     end = parse_when(until, now, "--until") if until else None
@@ -175,6 +181,7 @@ def _config(
         until=end,
         migrations=tuple(migrations),
         deploys=tuple(deploys),
+        deploy_logs=tuple(deploy_logs or ()),
         prod_revisions=tuple(prod_revision),
         db_url=db_url,
         health_url=health_url,
@@ -232,6 +239,7 @@ def analyze(
     until: str | None = UntilOption,
     migrations: list[str] = MigrationsOption,
     deploys: list[str] = DeploysOption,
+    deploy_logs: list[str] = DeployLogsOption,
     prod_revision: list[str] = ProdOption,
     db_url: str | None = DbOption,
     health_url: str | None = HealthOption,
@@ -259,6 +267,7 @@ def analyze(
         all_commits,
         cache_dir,
         no_cache,
+        deploy_logs=deploy_logs,
     )
     report = _analyse(cfg)
     name = stem or f"incident-{report.until:%Y%m%d-%H%M}"
@@ -273,6 +282,7 @@ def audit(
     until: str | None = UntilOption,
     migrations: list[str] = MigrationsOption,
     deploys: list[str] = DeploysOption,
+    deploy_logs: list[str] = DeployLogsOption,
     prod_revision: list[str] = ProdOption,
     db_url: str | None = DbOption,
     health_url: str | None = HealthOption,
@@ -307,6 +317,7 @@ def audit(
         cache_dir,
         no_cache,
         default_span="7d",
+        deploy_logs=deploy_logs,
     )
     report = _analyse(cfg)
     audit_id = audit_id_for(report.until)

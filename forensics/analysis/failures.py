@@ -22,7 +22,7 @@ from functools import cache
 
 from forensics.errors import redact
 from forensics.model.deploys import DeployLog, FailureCause, FailureClass, FailureWindow, Suspect
-from forensics.model.migrations import ChangeKind, GraphHistory, MigrationChange
+from forensics.model.migrations import ChangeKind, GraphHistory, MigrationChange, MigrationFile
 
 F = FailureClass
 
@@ -321,6 +321,16 @@ def _names_file(change: MigrationChange, logged_path: str) -> bool:
     )
 
 
+_EDITS = (ChangeKind.ADDED, ChangeKind.CODE, ChangeKind.METADATA)
+
+
+def _points_at(migration: MigrationFile | None, revision: str) -> bool:
+    return migration is not None and revision in (
+        *migration.down_revisions,
+        *migration.depends_on,
+    )
+
+
 def _agreement(cause: FailureCause, changes: Sequence[MigrationChange]) -> str | None:
     """Why this commit's migration changes fit what the log says, or ``None``."""
     subject = cause.subject
@@ -338,12 +348,15 @@ def _agreement(cause: FailureCause, changes: Sequence[MigrationChange]) -> str |
                 return (
                     f"it changed the id of revision {subject}, which the deploy log cannot locate"
                 )
-            if after is not None and subject in (*after.down_revisions, *after.depends_on):
+            if _points_at(after, subject) and not _points_at(before, subject):
                 return (
                     f"it pointed {change.path} at revision {subject}, which the log cannot locate"
                 )
         elif klass is F.MIGRATION_IMPORT_ERROR and subject and _names_file(change, subject):
-            return f"it changed {change.path}, the file the deploy log says does not import"
+            if cause.signature == "python-syntax-error" and change.kind is ChangeKind.PARSE_ERROR:
+                return f"it left {change.path} unparsable; the deploy log says it does not import"
+            if cause.signature != "python-syntax-error" and change.kind in _EDITS:
+                return f"it changed {change.path}, the file the deploy log says does not import"
         elif klass is F.MULTIPLE_HEADS and change.kind in (ChangeKind.ADDED, ChangeKind.METADATA):
             return f"it added or rewired {change.path}, and the deploy log reports several heads"
         elif klass in (F.OBJECT_EXISTS, F.OBJECT_MISSING) and subject and after is not None:

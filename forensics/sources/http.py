@@ -22,6 +22,7 @@ from forensics.errors import InputError, redact, register_secret
 log = logging.getLogger("forensics.http")
 
 _MAX_BODY = 20 * 1024 * 1024
+_CHUNK = 256 * 1024
 _USER_AGENT = "forensics/0.1 (+migration incident reports)"
 
 
@@ -43,12 +44,20 @@ class JsonResponse:
     url: str
 
 
+Sink = Callable[[bytes], None]
+
+
 def get(
-    url: str, headers: Mapping[str, str], timeout: float, limit: int = _MAX_BODY
+    url: str,
+    headers: Mapping[str, str],
+    timeout: float,
+    limit: int = _MAX_BODY,
+    sink: Sink | None = None,
 ) -> RawResponse:
     """One GET. HTTP error statuses are returned, not raised; network failures raise
     ``OSError`` (``urllib.error.URLError`` and timeouts are ``OSError``); a URL that is not
-    one raises ``ValueError``."""
+    one raises ``ValueError``. With a ``sink``, a successful body is streamed into it in
+    chunks, whatever its size, and the returned body is empty."""
     # urllib.request and http.client (with ssl and email) load only when a request is made:
     # they cost a run that calls no API a sixtieth of a second.
     import http.client
@@ -58,7 +67,11 @@ def get(
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT, **headers})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
-            return RawResponse(answer.status, dict(answer.headers.items()), answer.read(limit))
+            if sink is None:
+                return RawResponse(answer.status, dict(answer.headers.items()), answer.read(limit))
+            while chunk := answer.read(_CHUNK):
+                sink(chunk)
+            return RawResponse(answer.status, dict(answer.headers.items()), b"")
     except urllib.error.HTTPError as exc:
         with exc:
             body = exc.read(limit) if exc.fp is not None else b""
@@ -127,12 +140,24 @@ class JsonClient:
         return (mine.scheme, mine.netloc) == (theirs.scheme, theirs.netloc)
 
     def get_json(self, url: str) -> JsonResponse:
+        return self._decode(self._get(url), url, redact(url))
+
+    def get_stream(self, url: str, make_sink: Callable[[], Sink]) -> None:
+        """Streams a text body (a log) into a fresh sink per attempt: a retried download
+        starts over."""
+        answer = self._get(url, make_sink)
+        if answer.status >= 400:
+            self._decode(answer, url, redact(url))
+
+    def _get(self, url: str, make_sink: Callable[[], Sink] | None = None) -> RawResponse:
+        """One GET with the retries: 429, 5xx and network errors are retried."""
         shown = redact(url)
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
             log.debug("GET %s (attempt %d)", shown, attempt)
             try:
-                answer = get(url, self.headers, self.timeout)
+                sink = make_sink() if make_sink is not None else None
+                answer = get(url, self.headers, self.timeout, sink=sink)
             except ValueError:
                 raise InputError(
                     f"{shown} is not a URL {self.what} can be read from: check the base URL"
@@ -154,7 +179,7 @@ class JsonClient:
                     )
                 self._wait(attempt, answer.headers, f"HTTP {answer.status}")
                 continue
-            return self._decode(answer, url, shown)
+            return answer
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait(self, attempt: int, headers: Mapping[str, str] | None, why: str) -> None:
