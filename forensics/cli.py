@@ -125,7 +125,8 @@ DeploysOption = typer.Option(
     [],
     "--deploys",
     help="Deploy source, repeatable: render:FILE, render-api:ID, github:FILE, "
-    "github-api:OWNER/REPO[@ENV], csv:FILE, jsonl:FILE, tags:PATTERN.",
+    "github-api:OWNER/REPO[@ENV], github-actions:OWNER/REPO[:WORKFLOW], github-actions:FILE, "
+    "csv:FILE, jsonl:FILE, tags:PATTERN.",
 )
 DeployLogsOption = typer.Option(
     [],

@@ -46,6 +46,7 @@ from forensics.sources.deploy_logs import load_logs
 from forensics.sources.deploys import load_deploys
 from forensics.sources.environments import discover_environments, migration_paths
 from forensics.sources.git import GitSource, TreeEntry
+from forensics.sources.github_actions import is_file
 from forensics.sources.health import check
 
 if TYPE_CHECKING:
@@ -284,9 +285,10 @@ def prepare(
         )
     progress("ranking suspects")
     windows = _suspects(git, deploys, history, points, commits)
-    if cfg.deploy_logs and windows:
+    log_specs = _log_specs(cfg)
+    if log_specs and windows:
         progress("reading deploy logs")
-        logs = load_logs(cfg.deploy_logs, _log_targets(windows, deploys), diag)
+        logs = load_logs(log_specs, _log_targets(windows, deploys), diag)
         windows = [
             dataclasses.replace(w, suspects=rerank(w, history))
             for w in window_causes(windows, logs)
@@ -338,6 +340,15 @@ def _suspects(
         suspects = rank_suspects(window, candidates, history, points)
         windows.append(dataclasses.replace(window, suspects=suspects))
     return windows
+
+
+def _log_specs(cfg: AnalyzeConfig) -> tuple[str, ...]:
+    """``--deploy-logs``, and the CI runs of ``--deploys github-actions:OWNER/REPO``, whose
+    failed jobs' logs are their deploys' logs."""
+    implied = tuple(
+        s for s in cfg.deploys if s.lower().startswith("github-actions:") and not is_file(s[15:])
+    )
+    return tuple(dict.fromkeys((*cfg.deploy_logs, *implied)))
 
 
 def _log_targets(windows: Sequence[FailureWindow], deploys: Sequence[Deploy]) -> list[Deploy]:

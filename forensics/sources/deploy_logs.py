@@ -1,9 +1,8 @@
 """Deploy logs: ``--deploy-logs dir:PATH`` and ``--deploy-logs render-logs:SERVICE_ID``.
 
 Logs are read only for the deploys asked for (the pipeline asks for the failed deploys of
-each failure window), and every log is bounded: it is streamed, its first ``HEAD_LINES``
-and last ``TAIL_LINES`` lines are kept (the error is nearly always at the end), each line at
-most ``MAX_LINE_BYTES``; undecodable bytes are replaced.
+each failure window), and every log is bounded (``logtext``). ``github-actions:OWNER/REPO``
+reads the failed jobs' logs of CI runs (``github_actions``).
 
 - ``dir:PATH``: one file per deploy id, ``PATH/<deploy-id>.log`` or ``.txt``. A deploy
   without a file simply has no log.
@@ -20,89 +19,22 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from forensics.errors import Diagnostics, InputError, UsageError
 from forensics.model.deploys import Deploy, DeployLog
-from forensics.sources import render
+from forensics.sources import github_actions, render
 from forensics.sources.http import JsonClient
+from forensics.sources.logtext import MAX_LINE_BYTES, LineCollector, read_file
 from forensics.sources.records import text_field
 
-HEAD_LINES = 200
-TAIL_LINES = 3000
-MAX_LINE_BYTES = 8192
 RENDER_PAGE = 100
 RENDER_MAX_LINES = 5000
 # A deploy with no end time: its logs are looked for this long after it started.
 OPEN_DEPLOY_SPAN = timedelta(hours=1)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$")
-_CHUNK = 256 * 1024
-
-
-class LineCollector:
-    """Takes a log's bytes in chunks and keeps its head and tail lines, bounded."""
-
-    def __init__(self) -> None:
-        self.head: list[str] = []
-        self.tail: deque[str] = deque(maxlen=TAIL_LINES)
-        self.dropped = 0
-        self._partial = bytearray()
-        self._overlong = False
-
-    def feed(self, chunk: bytes) -> None:
-        start = 0
-        while True:
-            end = chunk.find(b"\n", start)
-            if end < 0:
-                self._extend(chunk[start:])
-                return
-            self._extend(chunk[start:end])
-            self._line()
-            start = end + 1
-
-    def _extend(self, data: bytes) -> None:
-        room = MAX_LINE_BYTES - len(self._partial)
-        if len(data) > room:
-            self._overlong = True
-            data = data[: max(room, 0)]
-        self._partial += data
-
-    def _line(self) -> None:
-        text = bytes(self._partial).decode("utf-8", errors="replace").rstrip("\r")
-        if self._overlong:
-            text += " …"
-        self._partial.clear()
-        self._overlong = False
-        self.add(text)
-
-    def add(self, text: str) -> None:
-        if len(self.head) < HEAD_LINES:
-            self.head.append(text)
-            return
-        if len(self.tail) == self.tail.maxlen:
-            self.dropped += 1
-        self.tail.append(text)
-
-    def finish(self, deploy: str, source: str) -> DeployLog:
-        if self._partial or self._overlong:
-            self._line()
-        lines = list(self.head)
-        if self.dropped:
-            lines.append(f"[… {self.dropped} lines of this log were left out …]")
-        lines += self.tail
-        return DeployLog(deploy, tuple(lines), source, truncated=self.dropped > 0)
-
-
-def read_file(path: Path, deploy: str, source: str) -> DeployLog:
-    """One log file, streamed and bounded."""
-    collector = LineCollector()
-    with path.open("rb") as stream:
-        while chunk := stream.read(_CHUNK):
-            collector.feed(chunk)
-    return collector.finish(deploy, source)
 
 
 def from_dir(folder: str, deploys: Sequence[Deploy], diag: Diagnostics) -> dict[str, DeployLog]:
@@ -237,16 +169,18 @@ def from_render(
     return logs
 
 
-LogReader = Callable[[str, Sequence[Deploy], Diagnostics], dict[str, DeployLog]]
+Env = Mapping[str, str] | None
+LogReader = Callable[[str, Sequence[Deploy], Diagnostics, Env], dict[str, DeployLog]]
 
 READERS: dict[str, LogReader] = {
-    "dir": from_dir,
-    "render-logs": lambda arg, deploys, diag: from_render(arg, deploys, diag),
+    "dir": lambda arg, deploys, diag, _env: from_dir(arg, deploys, diag),
+    "render-logs": from_render,
+    "github-actions": github_actions.fetch_logs,
 }
 
 
 def load_logs(
-    specs: Sequence[str], deploys: Sequence[Deploy], diag: Diagnostics
+    specs: Sequence[str], deploys: Sequence[Deploy], diag: Diagnostics, env: Env = None
 ) -> dict[str, DeployLog]:
     """The logs of ``deploys`` from every ``--deploy-logs`` source; the first source that
     has a deploy's log wins."""
@@ -256,10 +190,10 @@ def load_logs(
         reader = READERS.get(prefix.strip().lower())
         if not colon or reader is None:
             raise UsageError(
-                f"--deploy-logs {spec!r} has no known source prefix: use dir:PATH or "
-                "render-logs:SERVICE_ID"
+                f"--deploy-logs {spec!r} has no known source prefix: use dir:PATH, "
+                "render-logs:SERVICE_ID or github-actions:OWNER/REPO"
             )
         wanted = [d for d in deploys if d.id not in logs]
-        for ident, log in reader(argument, wanted, diag).items():
+        for ident, log in reader(argument, wanted, diag, env).items():
             logs.setdefault(ident, log)
     return logs

@@ -11,15 +11,8 @@ import pytest
 
 from forensics.errors import Diagnostics, ForensicsError, InputError, UsageError
 from forensics.model.deploys import Deploy, DeployCategory
-from forensics.sources.deploy_logs import (
-    HEAD_LINES,
-    MAX_LINE_BYTES,
-    RENDER_MAX_LINES,
-    TAIL_LINES,
-    from_dir,
-    from_render,
-    load_logs,
-)
+from forensics.sources.deploy_logs import RENDER_MAX_LINES, from_dir, from_render, load_logs
+from forensics.sources.logtext import HEAD_LINES, MAX_LINE_BYTES, TAIL_LINES
 from tests.sources.apiserver import Api, Reply
 
 T0 = datetime(2025, 11, 14, 9, 0, tzinfo=UTC)
