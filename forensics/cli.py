@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -23,7 +24,8 @@ import typer
 from forensics import pipeline
 from forensics.analysis.graph_history import events_between
 from forensics.config import AnalyzeConfig, parse_when
-from forensics.errors import Diagnostics, ForensicsError, UsageError, redact
+from forensics.errors import Diagnostics, ForensicsError, InputError, UsageError, redact
+from forensics.model.deploys import Deploy
 from forensics.model.findings import Severity
 from forensics.model.report import Report
 from forensics.pipeline import load_graphs, load_history
@@ -356,6 +358,95 @@ def guard(
     )
     sys.stdout.write(format_result(result))
     raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def watch(
+    repo: Path = RepoOption,
+    rev: str = RevOption,
+    deploys: list[str] = DeploysOption,
+    deploy: str | None = typer.Option(None, "--deploy", help="The deploy id (default: newest)."),
+    interval: float = typer.Option(15.0, "--interval", help="Seconds between polls."),
+    timeout: float = typer.Option(1800.0, "--timeout", help="Seconds before giving up."),
+    deploy_logs: list[str] = DeployLogsOption,
+    migrations: list[str] = MigrationsOption,
+    prod_revision: list[str] = ProdOption,
+    db_url: str | None = DbOption,
+    health_url: str | None = HealthOption,
+    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif"),
+    out: Path = OutOption,
+    stem: str | None = StemOption,
+) -> None:
+    """Follow a deploy until it is live (exit 0) or failed (exit 1, incident report written)."""
+    from forensics.watch import Outcome, follow
+
+    formats = parse_formats(format)
+    diag = Diagnostics()
+    say = _StatusPrinter()
+    git = GitSource(repo, diag)
+    try:
+        with say.spinner("waiting for the deploy") as update:
+
+            def changed(found: Deploy, before: str | None) -> None:
+                commit = (found.commit_ref or "?")[:8]
+                move = f"{before} → {found.status}" if before else found.status
+                say.line(f"deploy {found.id} of {commit}: {move}")
+                update(f"deploy {found.id}: {found.status}")
+
+            result = follow(deploys, git, rev, deploy, interval, timeout, changed, diag)
+    finally:
+        git.close()
+    if result.outcome is Outcome.LIVE:
+        say.line(f"deploy {result.deploy.id} is live")
+        return
+    if result.outcome is Outcome.TIMED_OUT:
+        raise InputError(
+            f"deploy {result.deploy.id} is still {result.deploy.status} after "
+            f"{result.waited:.0f}s: run watch again, or raise --timeout"
+        )
+    if result.outcome is Outcome.CANCELED:
+        raise InputError(f"deploy {result.deploy.id} was canceled: nothing to report")
+    say.line(f"deploy {result.deploy.id} failed ({result.deploy.status}); writing the report")
+    cfg = _config(
+        repo,
+        rev,
+        None,
+        None,
+        migrations,
+        deploys,
+        prod_revision,
+        db_url,
+        health_url,
+        False,
+        None,
+        False,
+        deploy_logs=deploy_logs,
+    )
+    report = _analyse(cfg)
+    name = stem or f"incident-{report.until:%Y%m%d-%H%M}"
+    for path in _write(report, formats, out, name):
+        print(path)
+    raise typer.Exit(1)
+
+
+class _StatusPrinter:
+    """Status lines on standard error, and a spinner while waiting when that is a terminal."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True, highlight=False)
+
+    def line(self, text: str) -> None:
+        self.console.print(text, markup=False)
+
+    @contextlib.contextmanager
+    def spinner(self, text: str) -> Iterator[Callable[[str], None]]:
+        if not self.console.is_terminal:
+            yield lambda _text: None
+            return
+        with self.console.status(text, spinner="dots") as status:
+            yield lambda update: status.update(update)
 
 
 @app.command()
