@@ -22,7 +22,13 @@ from functools import cache
 
 from forensics.errors import redact
 from forensics.model.deploys import DeployLog, FailureCause, FailureClass, FailureWindow, Suspect
-from forensics.model.migrations import ChangeKind, GraphHistory, MigrationChange, MigrationFile
+from forensics.model.migrations import (
+    ChangeKind,
+    GraphEvent,
+    GraphHistory,
+    MigrationChange,
+    MigrationFile,
+)
 
 F = FailureClass
 
@@ -86,6 +92,13 @@ SIGNATURES: tuple[Signature, ...] = (
         r"Requested revision (?P<subject>\S+) overlaps with other requested revisions",
         "the database records two revisions of which one descends from the other; the "
         "alembic_version table and the graph disagree",
+        SPECIFIC,
+    ),
+    Signature(
+        "alembic-no-revision-id",
+        F.MIGRATION_IMPORT_ERROR,
+        r"Could not determine revision id from filename (?P<subject>\S+?)\.? Be sure",
+        "a migration file declares no `revision`, so Alembic cannot load the graph",
         SPECIFIC,
     ),
     # Python: a migration (or env.py) that does not import
@@ -182,8 +195,8 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature(
         "health-check-failed",
         F.HEALTH_CHECK_FAILED,
-        r"(?i)health ?checks? (?:failed|failing|timed out)|no open ports detected"
-        r"|Port scan timeout|Readiness probe failed|Liveness probe failed|Error R10",
+        r"(?i)health ?checks? (?:failed|failing|timed out)|Port scan timeout"
+        r"|Readiness probe failed|Liveness probe failed|Error R10",
         "the new version started but never answered its health check, so the platform kept "
         "the previous one",
     ),
@@ -312,16 +325,17 @@ SCORE_LOG_AGREES = 1.2
 NOT_MIGRATION_FACTOR = 0.5
 
 
-def _names_file(change: MigrationChange, logged_path: str) -> bool:
+def _names_file(path: str, logged_path: str) -> bool:
+    """Whether the path a log names (absolute on the deploy host, or a bare file name) is
+    the repository's ``path``."""
     logged = logged_path.replace("\\", "/")
-    return (
-        logged.endswith("/" + change.path)
-        or logged == change.path
-        or (logged.rsplit("/", 1)[-1] == change.path.rsplit("/", 1)[-1])
+    return logged.rsplit("/", 1)[-1] == path.rsplit("/", 1)[-1] and (
+        "/" not in logged or logged.endswith("/" + path) or logged == path
     )
 
 
 _EDITS = (ChangeKind.ADDED, ChangeKind.CODE, ChangeKind.METADATA)
+_UNLOADABLE = ("parse-error", "missing-revision", "duplicate-revision")
 
 
 def _points_at(migration: MigrationFile | None, revision: str) -> bool:
@@ -331,10 +345,29 @@ def _points_at(migration: MigrationFile | None, revision: str) -> bool:
     )
 
 
-def _agreement(cause: FailureCause, changes: Sequence[MigrationChange]) -> str | None:
-    """Why this commit's migration changes fit what the log says, or ``None``."""
+def _agreement(
+    cause: FailureCause, changes: Sequence[MigrationChange], opened: Sequence[GraphEvent]
+) -> str | None:
+    """Why this commit fits what the log says, or ``None``. ``changes`` are the commit's
+    migration changes; ``opened`` the graph problems it opened."""
     subject = cause.subject
     klass = cause.failure_class
+    if klass is F.MULTIPLE_HEADS:
+        if any(e.kind == "multiple-heads" for e in opened):
+            return "it left the graph with several heads, as the deploy log reports"
+        return None
+    if klass is F.MIGRATION_IMPORT_ERROR and subject:
+        for event in opened:
+            if event.kind in _UNLOADABLE and event.path and _names_file(event.path, subject):
+                return (
+                    f"it left {event.path} unloadable ({event.kind}), the file the deploy log "
+                    "says Alembic could not load"
+                )
+        if cause.signature == "python-import-error":
+            for change in changes:
+                if change.kind in _EDITS and _names_file(change.path, subject):
+                    return f"it changed {change.path}, the file the deploy log says does not import"
+        return None
     for change in changes:
         before, after = change.before, change.after
         if klass is F.UNKNOWN_REVISION and subject:
@@ -352,13 +385,6 @@ def _agreement(cause: FailureCause, changes: Sequence[MigrationChange]) -> str |
                 return (
                     f"it pointed {change.path} at revision {subject}, which the log cannot locate"
                 )
-        elif klass is F.MIGRATION_IMPORT_ERROR and subject and _names_file(change, subject):
-            if cause.signature == "python-syntax-error" and change.kind is ChangeKind.PARSE_ERROR:
-                return f"it left {change.path} unparsable; the deploy log says it does not import"
-            if cause.signature != "python-syntax-error" and change.kind in _EDITS:
-                return f"it changed {change.path}, the file the deploy log says does not import"
-        elif klass is F.MULTIPLE_HEADS and change.kind in (ChangeKind.ADDED, ChangeKind.METADATA):
-            return f"it added or rewired {change.path}, and the deploy log reports several heads"
         elif klass in (F.OBJECT_EXISTS, F.OBJECT_MISSING) and subject and after is not None:
             tables = after.tables
             names = {*tables.create, *tables.drop, *(n for pair in tables.rename for n in pair)}
@@ -388,13 +414,21 @@ def rerank(window: FailureWindow, history: GraphHistory) -> tuple[Suspect, ...]:
     for change in history.changes:
         for sha in dict.fromkeys((change.commit, *change.authors)):
             by_commit.setdefault(sha, []).append(change)
+    opened: dict[str, list[GraphEvent]] = {}
+    for event in history.events:
+        opened.setdefault(event.commit, []).append(event)
     causes = [c for c in window.causes if c.failure_class.migration_related]
     ranked = []
     for suspect in window.suspects:
         reasons = [
             reason
             for cause in causes
-            if (reason := _agreement(cause, by_commit.get(suspect.commit, ()))) is not None
+            if (
+                reason := _agreement(
+                    cause, by_commit.get(suspect.commit, ()), opened.get(suspect.commit, ())
+                )
+            )
+            is not None
         ]
         if reasons:
             unique = tuple(dict.fromkeys(reasons))

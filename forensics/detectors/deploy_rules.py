@@ -173,7 +173,7 @@ def _cause(window: FailureWindow, by_id: dict[str, Deploy]) -> Finding | None:
     firsts: dict[str, FailureCause] = {}
     for cause in causes:
         firsts.setdefault(cause.failure_class.value, cause)
-    leading = causes[0] if len(firsts) == 1 else firsts[window.class_counts[0][0].value]
+    leading = next((c for c in causes if c.failure_class.migration_related), causes[0])
     known = [c for c in causes if c.signature]
     elsewhere = all(c.failure_class.elsewhere for c in causes)
     detail = (
@@ -206,7 +206,7 @@ def _cause(window: FailureWindow, by_id: dict[str, Deploy]) -> Finding | None:
         severity=Severity.HIGH if window.open else Severity.LOW,
         confidence=Confidence.HIGH if known else Confidence.LOW,
         title=(
-            f"The failed deploys' logs say: {leading.failure_class.value}"
+            f"The failed deploys' logs say: {_class_phrase(window)}"
             + (" (probably not a migration incident)" if elsewhere else "")
         ),
         detail=detail.strip(),

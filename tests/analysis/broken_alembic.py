@@ -161,6 +161,13 @@ CASES: tuple[Case, ...] = (
         subject="b1_broken.py",
     ),
     Case(
+        "no-revision-variable",
+        "sqlite",
+        F.MIGRATION_IMPORT_ERROR,
+        {**BASE, "b1_norev.py": migration("b1", "a1").replace("revision = 'b1'\n", "")},
+        subject="b1_norev.py",
+    ),
+    Case(
         "import-error",
         "sqlite",
         F.MIGRATION_IMPORT_ERROR,

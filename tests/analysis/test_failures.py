@@ -10,18 +10,26 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from forensics.analysis.failures import SIGNATURES, classify, excerpt, rerank, window_causes
 from forensics.model.deploys import DeployLog, FailureCause, FailureClass, FailureWindow, Suspect
-from forensics.model.migrations import ChangeKind, GraphHistory, MigrationChange, MigrationFile
+from forensics.model.migrations import (
+    ChangeKind,
+    GraphEvent,
+    GraphHistory,
+    MigrationChange,
+    MigrationFile,
+)
 from tests.analysis.broken_alembic import CASES, Case, normalise, run_case
 
 FIXTURES = Path(__file__).parent / "failure_logs"
 UPDATE = os.environ.get("FORENSICS_UPDATE_GOLDEN") == "1"
 F = FailureClass
+T = datetime(2025, 11, 12, tzinfo=UTC)
 
 
 def _log(text: str, deploy: str = "dep-1") -> DeployLog:
@@ -245,14 +253,18 @@ def test_syntax_error_ranks_the_commit_that_broke_that_file_first() -> None:
         Suspect("other", 0.7, ("it edited migrations/versions/a1_base.py",)),
         Suspect("breaker", 0.5, ("it added the migration",)),
     )
+    broken = "migrations/versions/b1_broken.py"
     history = GraphHistory(
         changes=(
-            _change("breaker", "migrations/versions/b1_broken.py", ChangeKind.PARSE_ERROR, "b1"),
+            _change("breaker", broken, ChangeKind.PARSE_ERROR, "b1"),
+            _change("later", broken, ChangeKind.CODE, "b1"),
             _change("other", "migrations/versions/a1_base.py", ChangeKind.CODE, "a1"),
-        )
+        ),
+        events=(GraphEvent("parse-error", "FX105", "breaker", T, "does not parse", path=broken),),
     )
-    ranked = rerank(_window(cause, suspects=suspects), history)
-    assert ranked[0].commit == "breaker"
+    ranked = rerank(_window(cause, suspects=(*suspects, Suspect("later", 0.7, ("x",)))), history)
+    assert [s.commit for s in ranked] == ["breaker", "other", "later"]
+    assert "unloadable (parse-error)" in ranked[0].reasons[0]
 
 
 def test_out_of_memory_window_demotes_migration_suspects() -> None:
@@ -274,3 +286,21 @@ def test_agreeing_nothing_leaves_the_order_alone() -> None:
 def test_catalogue_ids_are_unique() -> None:
     ids = [s.id for s in SIGNATURES]
     assert len(ids) == len(set(ids))
+
+
+def test_multiple_heads_ranks_the_commit_that_made_the_second_head_first() -> None:
+    cause = classify(_log((FIXTURES / "multiple-heads.log").read_text(encoding="utf-8")))
+    suspects = (
+        Suspect("edit", 0.7, ("x",)),
+        Suspect("fork", 0.5, ("y",)),
+        Suspect("new", 0.5, ("z",)),
+    )
+    history = GraphHistory(
+        changes=(
+            _change("fork", "m/versions/b2.py", ChangeKind.ADDED, "b2"),
+            _change("new", "m/versions/c1.py", ChangeKind.ADDED, "c1"),
+        ),
+        events=(GraphEvent("multiple-heads", "FX101", "fork", T, "2 heads"),),
+    )
+    ranked = rerank(_window(cause, suspects=suspects), history)
+    assert [s.commit for s in ranked] == ["fork", "edit", "new"]
