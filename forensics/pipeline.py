@@ -345,9 +345,11 @@ def _suspects(
 def _log_specs(cfg: AnalyzeConfig) -> tuple[str, ...]:
     """``--deploy-logs``, and the CI runs of ``--deploys github-actions:OWNER/REPO``, whose
     failed jobs' logs are their deploys' logs."""
-    implied = tuple(
-        s for s in cfg.deploys if s.lower().startswith("github-actions:") and not is_file(s[15:])
-    )
+    implied = []
+    for spec in cfg.deploys:
+        prefix, _colon, argument = spec.partition(":")
+        if prefix.strip().lower() == "github-actions" and not is_file(argument):
+            implied.append(f"github-actions:{argument}")
     return tuple(dict.fromkeys((*cfg.deploy_logs, *implied)))
 
 

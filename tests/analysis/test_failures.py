@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forensics.analysis.failures import SIGNATURES, classify, excerpt, rerank, window_causes
 from forensics.model.deploys import DeployLog, FailureCause, FailureClass, FailureWindow, Suspect
@@ -304,3 +306,13 @@ def test_multiple_heads_ranks_the_commit_that_made_the_second_head_first() -> No
     )
     ranked = rerank(_window(cause, suspects=suspects), history)
     assert [s.commit for s in ranked] == ["fork", "edit", "new"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=300), max_size=30))
+def test_any_text_gets_a_class_and_a_line_from_the_log(lines: list[str]) -> None:
+    cause = classify(DeployLog("d", tuple(lines), "test"))
+    assert cause.failure_class in FailureClass
+    assert len(cause.line) <= 240
+    if cause.line_number is not None:
+        assert 1 <= cause.line_number <= len(lines)

@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forensics.errors import Diagnostics, ForensicsError, InputError, UsageError
 from forensics.model.deploys import Deploy, DeployCategory
 from forensics.sources.deploy_logs import RENDER_MAX_LINES, from_dir, from_render, load_logs
-from forensics.sources.logtext import HEAD_LINES, MAX_LINE_BYTES, TAIL_LINES
+from forensics.sources.logtext import HEAD_LINES, MAX_LINE_BYTES, TAIL_LINES, LineCollector
 from tests.sources.apiserver import Api, Reply
 
 T0 = datetime(2025, 11, 14, 9, 0, tzinfo=UTC)
@@ -180,3 +182,21 @@ def test_refused_key_is_one_line_without_the_key(api_server: Api) -> None:
             "srv-1", [_deploy("d")], Diagnostics(), env=_env(api_server, RENDER_OWNER_ID="o")
         )
     assert "RENDER_API_KEY" in info.value.message and KEY not in info.value.message
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=3000), max_size=20))
+def test_any_bytes_in_any_chunks_give_bounded_lines(chunks: list[bytes]) -> None:
+    collector = LineCollector()
+    for chunk in chunks:
+        collector.feed(chunk)
+    log = collector.finish("d", "test")
+    joined = b"".join(chunks)
+    assert len(log.lines) <= HEAD_LINES + 1 + TAIL_LINES
+    assert all(len(line) <= MAX_LINE_BYTES + 2 for line in log.lines)
+    if not log.truncated and joined and b"\r" not in joined:
+        expected = joined.decode("utf-8", errors="replace").split("\n")
+        if expected[-1] == "":
+            expected.pop()
+        if all(len(line.encode()) <= MAX_LINE_BYTES for line in expected):
+            assert list(log.lines) == expected
