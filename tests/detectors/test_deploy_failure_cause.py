@@ -109,3 +109,36 @@ def test_without_deploy_logs_nothing_changes(seed: Seed) -> None:
     ctx, findings = analyse(seed.repo.path, [f"render:{seed.deploys_file}"])
     assert not by_rule(findings, "FX404")
     assert all(s.score < SCORE_LOG_AGREES for s in ctx.failure_windows[0].suspects)
+
+
+def test_hostile_log_lines_are_escaped_and_redacted_in_every_format(
+    seed: Seed, tmp_path: Path
+) -> None:
+    from forensics import pipeline
+    from forensics.config import AnalyzeConfig
+    from forensics.render.html import render_html
+    from forensics.render.json import render_json
+    from forensics.render.markdown import render_markdown
+    from forensics.render.sarif import render_sarif
+    from tests.detectors.scenario import NOW
+
+    line = (
+        'psycopg.errors.DuplicateTable: relation "<script>alert(1)</script>|x" already exists '
+        "(postgresql://deploy:hunter2secret@db.internal/app)"
+    )
+    spec = _logs(tmp_path / "logs", {"dep-00": f"==> Deploying...\n{line}\n"})
+    cfg = AnalyzeConfig(
+        repo=seed.repo.path,
+        now=NOW,
+        deploys=(f"render:{seed.deploys_file}",),
+        deploy_logs=(spec,),
+        use_cache=False,
+    )
+    report = pipeline.run(cfg)
+    html, markdown = render_html(report), render_markdown(report)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>" not in markdown
+    for text in (html, markdown, render_json(report), render_sarif(report)):
+        assert "hunter2secret" not in text
+        assert "FX404" in text
