@@ -21,17 +21,25 @@ from typing import Any
 
 import typer
 
-from forensics import pipeline
-from forensics.analysis.graph_history import events_between
-from forensics.config import AnalyzeConfig, parse_when
+from forensics import __version__, api, pipeline
+from forensics.analysis.graph import PROBLEM_RULES
+from forensics.config import (
+    AnalyzeConfig,
+    Policy,
+    Settings,
+    hidden_by,
+    load_settings,
+    parse_when,
+    read_baseline,
+    write_baseline,
+)
+from forensics.detectors import all_rules
 from forensics.errors import Diagnostics, ForensicsError, InputError, UsageError, redact
 from forensics.model.deploys import Deploy
 from forensics.model.findings import Severity
 from forensics.model.report import Report
-from forensics.pipeline import load_graphs, load_history
 from forensics.render import OutputFormat, parse_formats
 from forensics.render.graph import dag_json, dag_mermaid, dag_text, history_json, history_text
-from forensics.sources.git import GitSource
 
 app = typer.Typer(
     name="forensics",
@@ -46,6 +54,27 @@ RevOption = typer.Option("HEAD", "--rev", help="The commit treated as 'now'.")
 MigrationsOption = typer.Option(
     [], "--migrations", help="A migrations folder (repeatable); replaces discovery."
 )
+ConfigOption = typer.Option(
+    None, "--config", help="TOML settings file (default: \\[tool.forensics] of pyproject.toml)."
+)
+FailOnOption = typer.Option(
+    None, "--fail-on", help="Exit 1 at: critical, high, medium, low, info or none."
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"forensics {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Reconstructs what happened to a service's database migrations."""
 
 
 class DagFormat(StrEnum):
@@ -69,21 +98,23 @@ def dag(
     rev: str = RevOption,
     migrations: list[str] = MigrationsOption,
     format: DagFormat = typer.Option(DagFormat.text, "--format", help="text, json or mermaid."),
+    fail_on: str | None = FailOnOption,
+    config: Path | None = ConfigOption,
 ) -> None:
     """Show the migration graph at --rev, with its heads, branches and problems."""
-    diag = Diagnostics()
-    git = GitSource(repo, diag)
-    try:
-        sha = git.resolve(rev)
-        _envs, states = load_graphs(git, sha, migrations, diag)
-    finally:
-        git.close()
+    settings = load_settings(repo, config)
+    threshold = _fail_on(fail_on, settings, "none")
+    policy = _policy(settings, None)
+    graph = api.dag(repo, rev=rev, migrations=migrations or settings.migrations)
+    sha, states = graph.rev, graph.states
     if format is DagFormat.json:
         _print_json(dag_json(sha, states))
     elif format is DagFormat.mermaid:
         sys.stdout.write(dag_mermaid(sha, states))
     else:
         sys.stdout.write(dag_text(sha, states))
+    problems = [p for state in states for p in state.problems]
+    _exit_at(threshold, [p.severity for p in problems if not hidden_by(policy, p.rule, p.path)])
 
 
 @app.command()
@@ -94,31 +125,28 @@ def history(
     until: str | None = typer.Option(None, "--until", help="ISO date/time or span."),
     migrations: list[str] = MigrationsOption,
     format: HistoryFormat = typer.Option(HistoryFormat.text, "--format", help="text or json."),
+    fail_on: str | None = FailOnOption,
+    config: Path | None = ConfigOption,
 ) -> None:
     """Show when the migration graph broke and which commit repaired it."""
-    now = datetime.now(UTC)
-    start = parse_when(since, now, "--since") if since else None
-    end = parse_when(until, now, "--until") if until else None
-    if start and end and end < start:
-        raise UsageError("--until is before --since: swap them or widen the window")
-    diag = Diagnostics()
-    git = GitSource(repo, diag)
-    try:
-        sha = git.resolve(rev)
-        envs, _states = load_graphs(git, sha, migrations, diag)
-        graph_history = load_history(git, sha, envs, diag)
-    finally:
-        git.close()
-    events = events_between(graph_history.events, start, end)
+    settings = load_settings(repo, config)
+    threshold = _fail_on(fail_on, settings, "none")
+    policy = _policy(settings, None)
+    found = api.history(
+        repo,
+        rev=rev,
+        migrations=migrations or settings.migrations,
+        since=since,
+        until=until,
+    )
+    sha = found.rev
+    events = [e for e in found.events if not hidden_by(policy, e.rule, e.path)]
+    severities = [PROBLEM_RULES[e.rule][2] for e in events if e.rule in PROBLEM_RULES]
     if format is HistoryFormat.json:
         _print_json(history_json(sha, events))
-        return
-    points = [
-        p
-        for p in graph_history.points
-        if (start is None or p.at >= start) and (end is None or p.at <= end)
-    ]
-    sys.stdout.write(history_text(sha, events, points))
+    else:
+        sys.stdout.write(history_text(sha, events, found.history.points))
+    _exit_at(threshold, severities)
 
 
 SinceOption = typer.Option(None, "--since", help="Start: ISO date/time (UTC) or span (90m, 7d).")
@@ -143,16 +171,48 @@ StemOption = typer.Option(None, "--stem", help="File name stem of the outputs.")
 AllOption = typer.Option(False, "--all-commits", help="Every commit, not only first-parent.")
 CacheOption = typer.Option(None, "--cache-dir", help="Mining cache folder.")
 NoCacheOption = typer.Option(False, "--no-cache", help="Neither read nor write the cache.")
+BaselineOption = typer.Option(
+    None, "--baseline", help="Hide the findings whose fingerprints this file lists."
+)
+WriteBaselineOption = typer.Option(
+    None, "--write-baseline", help="Write today's findings to this baseline file."
+)
 SEVERITY_CHOICES = "critical, high, medium, low, info or none"
 
 
-def _fail_on(text: str) -> Severity | None:
-    if text.strip().lower() == "none":
+def _fail_on(text: str | None, settings: Settings, default: str) -> Severity | None:
+    """The --fail-on threshold: the option, else the settings' ``fail-on``, else ``default``."""
+    chosen = text or settings.fail_on or default
+    if chosen.strip().lower() == "none":
         return None
     try:
-        return Severity.parse(text)  # type: ignore[return-value]
+        return Severity.parse(chosen)  # type: ignore[return-value]
     except ValueError:
-        raise UsageError(f"--fail-on {text!r}: use {SEVERITY_CHOICES}") from None
+        raise UsageError(f"--fail-on {chosen!r}: use {SEVERITY_CHOICES}") from None
+
+
+def _exit_at(threshold: Severity | None, severities: list[Severity]) -> None:
+    if threshold is not None and any(s >= threshold for s in severities):
+        raise typer.Exit(1)
+
+
+def _policy(settings: Settings, baseline: Path | None, writing: Path | None = None) -> Policy:
+    """What to hide: the settings' rules and paths, and the baseline (the option's file,
+    else the settings' one; none at all while a new baseline is being written)."""
+    known = {r.id for r in all_rules()}
+    unknown = sorted(set(settings.ignore) - known)
+    if unknown:
+        raise UsageError(
+            f"{settings.origin}: unknown rule {unknown[0]!r} in 'ignore'; "
+            "the rules are listed in the README"
+        )
+    source = None if writing else baseline or settings.baseline
+    return Policy(
+        ignore=frozenset(settings.ignore),
+        exclude=settings.exclude,
+        baseline=read_baseline(source) if source else frozenset(),
+        baseline_name=str(source) if source else None,
+    )
 
 
 def _config(
@@ -168,6 +228,8 @@ def _config(
     all_commits: bool,
     cache_dir: Path | None,
     no_cache: bool,
+    settings: Settings,
+    policy: Policy,
     default_span: str | None = None,
     deploy_logs: list[str] | None = None,
 ) -> AnalyzeConfig:
@@ -182,8 +244,8 @@ def _config(
         rev=rev,
         since=start,
         until=end,
-        migrations=tuple(migrations),
-        deploys=tuple(deploys),
+        migrations=tuple(migrations) or settings.migrations,
+        deploys=tuple(deploys) or settings.deploys,
         deploy_logs=tuple(deploy_logs or ()),
         prod_revisions=tuple(prod_revision),
         db_url=db_url,
@@ -191,6 +253,7 @@ def _config(
         all_commits=all_commits,
         cache_dir=cache_dir,
         use_cache=not no_cache,
+        policy=policy,
     )
 
 
@@ -227,7 +290,15 @@ def _write(report: Report, formats: list[OutputFormat], out: Path, stem: str) ->
     return written
 
 
-def _finish(report: Report, written: list[Path], fail_on: Severity | None) -> None:
+def _finish(
+    report: Report, written: list[Path], fail_on: Severity | None, baseline: Path | None
+) -> None:
+    log = logging.getLogger("forensics")
+    if baseline is not None:
+        write_baseline(baseline, report.findings)
+        log.info("baseline of %d findings written to %s", len(report.findings), baseline)
+    for why, count in report.suppressed:
+        log.info("%d findings hidden (%s)", count, why)
     for path in written:
         print(path)
     if fail_on is not None and any(f.severity >= fail_on for f in report.findings):
@@ -249,14 +320,19 @@ def analyze(
     format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif"),
     out: Path = OutOption,
     stem: str | None = StemOption,
-    fail_on: str = typer.Option("none", "--fail-on", help=f"Exit 1 at: {SEVERITY_CHOICES}."),
+    fail_on: str | None = FailOnOption,
     all_commits: bool = AllOption,
     cache_dir: Path | None = CacheOption,
     no_cache: bool = NoCacheOption,
+    config: Path | None = ConfigOption,
+    baseline: Path | None = BaselineOption,
+    write_baseline_to: Path | None = WriteBaselineOption,
 ) -> None:
     """Write an incident report on what happened to the migrations in the window."""
     formats = parse_formats(format)
-    threshold = _fail_on(fail_on)
+    settings = load_settings(repo, config)
+    threshold = _fail_on(fail_on, settings, "none")
+    policy = _policy(settings, baseline, write_baseline_to)
     cfg = _config(
         repo,
         rev,
@@ -270,11 +346,13 @@ def analyze(
         all_commits,
         cache_dir,
         no_cache,
+        settings,
+        policy,
         deploy_logs=deploy_logs,
     )
     report = _analyse(cfg)
     name = stem or f"incident-{report.until:%Y%m%d-%H%M}"
-    _finish(report, _write(report, formats, out, name), threshold)
+    _finish(report, _write(report, formats, out, name), threshold, write_baseline_to)
 
 
 @app.command()
@@ -295,17 +373,22 @@ def audit(
     store: str = typer.Option(
         "reports/forensics.db", "--store", help="Findings store URL or SQLite path."
     ),
-    fail_on: str = typer.Option("high", "--fail-on", help=f"Exit 1 at: {SEVERITY_CHOICES}."),
+    fail_on: str | None = FailOnOption,
     all_commits: bool = AllOption,
     cache_dir: Path | None = CacheOption,
     no_cache: bool = NoCacheOption,
+    config: Path | None = ConfigOption,
+    baseline: Path | None = BaselineOption,
+    write_baseline_to: Path | None = WriteBaselineOption,
 ) -> None:
     """The weekly audit: the last 7 days, compared with the previous audit in the store."""
     # SQLAlchemy and Alembic load only for the command that needs them.
     from forensics.store import FindingsStore, audit_id_for
 
     formats = parse_formats(format)
-    threshold = _fail_on(fail_on)
+    settings = load_settings(repo, config)
+    threshold = _fail_on(fail_on, settings, "high")
+    policy = _policy(settings, baseline, write_baseline_to)
     cfg = _config(
         repo,
         rev,
@@ -319,6 +402,8 @@ def audit(
         all_commits,
         cache_dir,
         no_cache,
+        settings,
+        policy,
         default_span="7d",
         deploy_logs=deploy_logs,
     )
@@ -329,7 +414,7 @@ def audit(
             str(Path(repo).resolve()), audit_id, report.rev, cfg.now, report.findings
         )
     report = dataclasses.replace(report, audit=diff, title="Weekly migration audit")
-    _finish(report, _write(report, formats, out, stem or audit_id), threshold)
+    _finish(report, _write(report, formats, out, stem or audit_id), threshold, write_baseline_to)
 
 
 @app.command()
@@ -376,11 +461,16 @@ def watch(
     format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif"),
     out: Path = OutOption,
     stem: str | None = StemOption,
+    config: Path | None = ConfigOption,
 ) -> None:
     """Follow a deploy until it is live (exit 0) or failed (exit 1, incident report written)."""
+    from forensics.sources.git import GitSource
     from forensics.watch import Outcome, follow
 
     formats = parse_formats(format)
+    settings = load_settings(repo, config)
+    policy = _policy(settings, None)
+    deploys = deploys or list(settings.deploys)
     diag = Diagnostics()
     say = _StatusPrinter()
     git = GitSource(repo, diag)
@@ -420,6 +510,8 @@ def watch(
         False,
         None,
         False,
+        settings,
+        policy,
         deploy_logs=deploy_logs,
     )
     report = _analyse(cfg)

@@ -26,7 +26,7 @@ from forensics.analysis.graph import build_state
 from forensics.analysis.graph_history import events_between, walk
 from forensics.analysis.remediation import remediations
 from forensics.analysis.windows import candidate_range, failure_windows, rank_suspects
-from forensics.config import AnalyzeConfig
+from forensics.config import AnalyzeConfig, apply_policy
 from forensics.detectors.base import Context
 from forensics.errors import Diagnostics, InputError
 from forensics.model.commits import CommitRecord
@@ -209,9 +209,10 @@ def run(
     try:
         context = prepare(cfg, git, diag, progress)
         progress("running the rules")
-        findings = detectors.run(context)
+        findings, hidden = apply_policy(detectors.run(context), cfg.policy)
         progress("composing the report")
-        return _compose(cfg, git, context, findings, diag)
+        report = _compose(cfg, git, context, findings, diag)
+        return dataclasses.replace(report, suppressed=hidden) if hidden else report
     finally:
         git.close()
 

@@ -146,6 +146,8 @@ class Report:
     warnings: tuple[str, ...] = ()
     audit: AuditDiff | None = None
     rules: tuple[RuleInfo, ...] = ()
+    # Findings hidden by the team's settings: (reason, count), e.g. ("baseline", 3).
+    suppressed: tuple[tuple[str, int], ...] = ()
 
     def commit(self, sha: str) -> CommitRecord | None:
         return self._commits.get(sha)

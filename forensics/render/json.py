@@ -216,6 +216,7 @@ def report_json(report: Report) -> dict[str, Any]:
     doc["remediations"] = [_remediation(r) for r in report.remediations]
     doc["files_examined"] = list(report.files_examined)
     doc["warnings"] = list(report.warnings)
+    doc["suppressed"] = dict(report.suppressed)
     return doc
 
 
