@@ -161,7 +161,8 @@ DeploysOption = typer.Option(
 DeployLogsOption = typer.Option(
     [],
     "--deploy-logs",
-    help="Deploy logs, repeatable: dir:PATH (<deploy-id>.log files) or render-logs:SERVICE_ID.",
+    help="Deploy logs, repeatable: dir:PATH (<deploy-id>.log files), render-logs:SERVICE_ID "
+    "or github-actions:OWNER/REPO (failed jobs' logs; implied by --deploys github-actions:).",
 )
 ProdOption = typer.Option([], "--prod-revision", help="Revision production is at (repeatable).")
 DbOption = typer.Option(None, "--db-url", help="Production database URL (read-only probe).")
