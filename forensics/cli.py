@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
 import os
 import sys
@@ -34,12 +33,15 @@ from forensics.config import (
     write_baseline,
 )
 from forensics.detectors import all_rules
-from forensics.errors import Diagnostics, ForensicsError, InputError, UsageError, redact
+from forensics.errors import Diagnostics, ForensicsError, InputError, UsageError, describe_bug
 from forensics.model.deploys import Deploy
 from forensics.model.findings import Severity
 from forensics.model.report import Report
+from forensics.model.text import for_terminal
+from forensics.output import check_stem, write_reports
 from forensics.render import OutputFormat, parse_formats
 from forensics.render.graph import dag_json, dag_mermaid, dag_text, history_json, history_text
+from forensics.render.json import dumps
 
 app = typer.Typer(
     name="forensics",
@@ -88,8 +90,18 @@ class HistoryFormat(StrEnum):
     json = "json"
 
 
+def _print(text: str) -> None:
+    """Standard output: everything printed passes through ``for_terminal``."""
+    sys.stdout.write(for_terminal(text))
+
+
 def _print_json(document: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    _print(dumps(document))
+
+
+def _complain(message: str) -> None:
+    """One line on standard error."""
+    print(for_terminal(message, one_line=True), file=sys.stderr)
 
 
 @app.command()
@@ -110,9 +122,9 @@ def dag(
     if format is DagFormat.json:
         _print_json(dag_json(sha, states))
     elif format is DagFormat.mermaid:
-        sys.stdout.write(dag_mermaid(sha, states))
+        _print(dag_mermaid(sha, states))
     else:
-        sys.stdout.write(dag_text(sha, states))
+        _print(dag_text(sha, states))
     problems = [p for state in states for p in state.problems]
     _exit_at(threshold, [p.severity for p in problems if not hidden_by(policy, p.rule, p.path)])
 
@@ -145,7 +157,7 @@ def history(
     if format is HistoryFormat.json:
         _print_json(history_json(sha, events))
     else:
-        sys.stdout.write(history_text(sha, events, found.history.points))
+        _print(history_text(sha, events, found.history.points))
     _exit_at(threshold, severities)
 
 
@@ -270,38 +282,38 @@ def _analyse(cfg: AnalyzeConfig) -> Report:
         return pipeline.run(cfg, Diagnostics(), progress=lambda step: status.update(step))
 
 
-def _write(report: Report, formats: list[OutputFormat], out: Path, stem: str) -> list[Path]:
-    """Each format to ``out/stem.suffix``, or the single format to standard output."""
-    if str(out) == "-":
-        if len(formats) != 1:
-            raise UsageError("--out - prints one format: pass a single --format (e.g. json)")
-        sys.stdout.write(formats[0].render(report))
-        return []
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for fmt in formats:
-            target = out / f"{stem}{fmt.suffix}"
-            target.write_text(fmt.render(report), encoding="utf-8")
-            written.append(target)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot write to {out}: {exc.strerror}; pass --out with a writable folder"
-        ) from None
-    return written
+def _check_out(formats: list[OutputFormat], out: Path, stem: str | None) -> None:
+    """The output options, checked before the analysis spends any time."""
+    if str(out) == "-" and len(formats) != 1:
+        raise UsageError("--out - prints one format: pass a single --format (e.g. json)")
+    if stem is not None:
+        check_stem(stem)
 
 
 def _finish(
-    report: Report, written: list[Path], fail_on: Severity | None, baseline: Path | None
+    report: Report,
+    formats: list[OutputFormat],
+    out: Path,
+    stem: str,
+    fail_on: Severity | None,
+    baseline: Path | None,
 ) -> None:
+    """The baseline when asked, each format to ``out/stem.suffix`` (or the single format to
+    standard output), the paths written on standard output, then the exit code."""
     log = logging.getLogger("forensics")
     if baseline is not None:
         write_baseline(baseline, report.findings)
         log.info("baseline of %d findings written to %s", len(report.findings), baseline)
     for why, count in report.suppressed:
         log.info("%d findings hidden (%s)", count, why)
-    for path in written:
-        print(path)
+    if str(out) == "-":
+        _print(formats[0].render(report))
+    else:
+        written, failed = write_reports(report, formats, out, stem)
+        for path in written:
+            _print(f"{path}\n")
+        if failed is not None:
+            raise ForensicsError(failed)
     if fail_on is not None and any(f.severity >= fail_on for f in report.findings):
         raise typer.Exit(1)
 
@@ -334,6 +346,7 @@ def analyze(
     settings = load_settings(repo, config)
     threshold = _fail_on(fail_on, settings, "none")
     policy = _policy(settings, baseline, write_baseline_to)
+    _check_out(formats, out, stem)
     cfg = _config(
         repo,
         rev,
@@ -352,8 +365,8 @@ def analyze(
         deploy_logs=deploy_logs,
     )
     report = _analyse(cfg)
-    name = stem or f"incident-{report.until:%Y%m%d-%H%M}"
-    _finish(report, _write(report, formats, out, name), threshold, write_baseline_to)
+    name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
+    _finish(report, formats, out, name, threshold, write_baseline_to)
 
 
 @app.command()
@@ -390,6 +403,7 @@ def audit(
     settings = load_settings(repo, config)
     threshold = _fail_on(fail_on, settings, "high")
     policy = _policy(settings, baseline, write_baseline_to)
+    _check_out(formats, out, stem)
     cfg = _config(
         repo,
         rev,
@@ -415,7 +429,8 @@ def audit(
             str(Path(repo).resolve()), audit_id, report.rev, cfg.now, report.findings
         )
     report = dataclasses.replace(report, audit=diff, title="Weekly migration audit")
-    _finish(report, _write(report, formats, out, stem or audit_id), threshold, write_baseline_to)
+    name = audit_id if stem is None else stem
+    _finish(report, formats, out, name, threshold, write_baseline_to)
 
 
 @app.command()
@@ -442,7 +457,7 @@ def guard(
     result = run_guard(
         repo, base, rev, staged, deploys, lock, strict, write_lock, force, Diagnostics()
     )
-    sys.stdout.write(format_result(result))
+    _print(format_result(result))
     raise typer.Exit(result.exit_code)
 
 
@@ -469,6 +484,7 @@ def watch(
     from forensics.watch import Outcome, follow
 
     formats = parse_formats(format)
+    _check_out(formats, out, stem)
     settings = load_settings(repo, config)
     policy = _policy(settings, None)
     deploys = deploys or list(settings.deploys)
@@ -516,9 +532,8 @@ def watch(
         deploy_logs=deploy_logs,
     )
     report = _analyse(cfg)
-    name = stem or f"incident-{report.until:%Y%m%d-%H%M}"
-    for path in _write(report, formats, out, name):
-        print(path)
+    name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
+    _finish(report, formats, out, name, None, None)
     raise typer.Exit(1)
 
 
@@ -531,7 +546,8 @@ class _StatusPrinter:
         self.console = Console(stderr=True, highlight=False)
 
     def line(self, text: str) -> None:
-        self.console.print(text, markup=False)
+        # Deploy ids and statuses come from the provider: one plain line, no control codes.
+        self.console.print(for_terminal(text, one_line=True), markup=False)
 
     @contextlib.contextmanager
     def spinner(self, text: str) -> Iterator[Callable[[str], None]]:
@@ -550,12 +566,20 @@ def demo(
     from forensics.demo import run_demo
 
     for path in run_demo(out):
-        print(path)
+        _print(f"{path}\n")
+
+
+class _TerminalFormatter(logging.Formatter):
+    """Log lines name paths, revisions and messages of the analysed repository: each record
+    is one line through ``for_terminal``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return for_terminal(super().format(record), one_line=True)
 
 
 def _configure_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.setFormatter(_TerminalFormatter("%(levelname)s: %(message)s"))
     logger = logging.getLogger("forensics")
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
@@ -568,20 +592,19 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=argv, prog_name="forensics", standalone_mode=False)
     except ForensicsError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        _complain(f"error: {exc.message}")
         sys.exit(exc.exit_code)
     except typer.TyperException as exc:  # bad options and arguments
         if exc.format_message():  # empty after the help text of a bare `forensics`
-            print(f"error: {exc.format_message()}", file=sys.stderr)
+            _complain(f"error: {exc.format_message()}")
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # a bug of ours: one line, never a traceback
-        message = redact(str(exc).splitlines()[0]) if str(exc) else ""
-        print(f"internal error: {type(exc).__name__}: {message}", file=sys.stderr)
+    except Exception as exc:  # a bug of ours: one line that names it, never a traceback
+        _complain(f"internal error: {describe_bug(exc)}")
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
 

@@ -23,9 +23,10 @@ from pathlib import Path
 
 from forensics import pipeline
 from forensics.config import AnalyzeConfig
-from forensics.errors import Diagnostics, log
+from forensics.errors import Diagnostics, ForensicsError, log
 from forensics.gitbuild import RepoBuilder
 from forensics.model.report import Report
+from forensics.output import write_reports
 from forensics.render import parse_formats
 from forensics.sources.git import GitSource
 
@@ -638,10 +639,7 @@ def run_demo(out: Path) -> list[Path]:
     scenario = build_demo_repo(root)
     log.info("demo repository: %s", scenario.repo)
     report = demo_report(scenario)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for fmt in parse_formats(",".join(DEMO_FORMATS)):
-        target = out / f"incident{fmt.suffix}"
-        target.write_text(fmt.render(report), encoding="utf-8")
-        written.append(target)
+    written, failed = write_reports(report, parse_formats(",".join(DEMO_FORMATS)), out, "incident")
+    if failed is not None:
+        raise ForensicsError(failed)
     return written

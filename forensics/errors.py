@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 from dataclasses import dataclass, field
 
 log = logging.getLogger("forensics")
@@ -70,3 +71,17 @@ def redact(text: str) -> str:
     for secret in _secrets:
         text = text.replace(secret, "***")
     return text
+
+
+def describe_bug(exc: BaseException) -> str:
+    """An unexpected exception on one line: its type, the first line of its message, and
+    the function of ours that raised it (``KeyError: 'x' in forensics.render.html.render_html
+    line 40``), with credentials removed."""
+    lines = str(exc).strip().splitlines()
+    text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    place = ""
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        module = frame.f_globals.get("__name__", "")
+        if module == "forensics" or module.startswith("forensics."):
+            place = f" in {module}.{frame.f_code.co_name} line {line}"
+    return redact(text + place)

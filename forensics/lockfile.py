@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forensics.errors import InputError
+from forensics.output import write_atomic
 
 HEADER = "# forensics.lock/1"
 FINGERPRINT_LENGTH = 32
@@ -112,7 +113,8 @@ def parse_lock(text: str, name: str = "the lock file", *, conflicts_ok: bool = F
     """The entries of a lock file's text. Raises ``InputError`` on conflict markers (unless
     ``conflicts_ok``: then both sides' entries are kept and the checksum is not checked),
     on a missing header, a line that is not an entry, or a checksum that does not match."""
-    lines = text.splitlines()
+    # Split on newlines only: a path may hold U+2028 or a form feed, which splitlines() breaks.
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
     markers = [i + 1 for i, line in enumerate(lines) if line.startswith(_MARKERS)]
     if markers and not conflicts_ok:
         raise InputError(
@@ -204,7 +206,7 @@ def write_lock(path: Path, entries: Iterable[LockEntry], *, force: bool = False)
         return update
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(format_lock(entries), encoding="utf-8")
+        write_atomic(path, format_lock(entries))
     except OSError as exc:
         raise InputError(
             f"cannot write lock file {path} ({exc.strerror}): check the path"

@@ -28,7 +28,7 @@ from forensics.analysis.remediation import remediations
 from forensics.analysis.windows import candidate_range, failure_windows, rank_suspects
 from forensics.config import AnalyzeConfig, apply_policy
 from forensics.detectors.base import Context
-from forensics.errors import Diagnostics, InputError
+from forensics.errors import Diagnostics, InputError, log
 from forensics.model.commits import CommitRecord
 from forensics.model.deploys import AppliedMigration, Deploy, FailureWindow
 from forensics.model.findings import Finding, Severity
@@ -38,8 +38,10 @@ from forensics.model.migrations import (
     GraphHistory,
     GraphState,
     MigrationFile,
+    SourceDialect,
 )
 from forensics.model.report import EnvironmentSummary, Report, RuleInfo
+from forensics.model.text import clean_tree
 from forensics.sources.alembic_files import ConstantResolver, read_migration
 from forensics.sources.cache import MiningCache, cache_key
 from forensics.sources.deploy_logs import load_logs
@@ -106,8 +108,27 @@ def load_graphs(
             for warning in migration.warnings:
                 diag.warn(f"{entry.path}: {warning}")
             parsed.append(migration)
+        # One line per environment: real projects carry dozens of stale headers.
+        mismatched = sum(1 for m in parsed if m.docstring_mismatches)
+        if mismatched:
+            diag.warn(
+                f"environment {env.name}: {mismatched} migration file(s) have a docstring "
+                "header (Revision ID, Revises) that disagrees with the code, which Alembic "
+                "follows; the JSON lists them (environments[].docstring_mismatches)"
+            )
         states.append(build_state(env, parsed))
+    note_python2(states)
     return envs, states
+
+
+def note_python2(states: Sequence[GraphState]) -> None:
+    """Says once per environment how many of its migrations are Python 2 source: they ran
+    under Python 2, so they are read as such and are not unparseable."""
+    for state in states:
+        count = sum(m.dialect is SourceDialect.PYTHON2 for m in state.migrations)
+        if count:
+            noun = "migration is" if count == 1 else "migrations are"
+            log.info("environment %s: %d %s Python 2 source", state.environment.name, count, noun)
 
 
 def load_history(
@@ -161,6 +182,7 @@ def _cached_graphs(
     if cache is not None and cache.enabled:
         found = cache.get("graphs", key, tuple[tuple[Environment, ...], tuple[GraphState, ...]])
         if found is not None:
+            note_python2(found[1])
             return list(found[0]), list(found[1])
     envs, states = load_graphs(git, sha, migrations, diag)
     if cache is not None and not diag.warnings:
@@ -212,7 +234,12 @@ def run(
         findings, hidden = apply_policy(detectors.run(context), cfg.policy)
         progress("composing the report")
         report = _compose(cfg, git, context, findings, diag)
-        return dataclasses.replace(report, suppressed=hidden) if hidden else report
+        if hidden:
+            report = dataclasses.replace(report, suppressed=hidden)
+        # Sources clean what they read; this catches the rest (a revision id written as
+        # "\udc8f" in a migration's string literal, a path from the command line), so that
+        # the store and every renderer get valid Unicode.
+        return clean_tree(report)
     finally:
         git.close()
 
@@ -271,7 +298,7 @@ def prepare(
         entries = git.tree(commit, [path])
         return entries[0].blob if entries else None
 
-    points = application_points(states, applied, deploys, blob_at, commit_time)
+    points = application_points(states, applied, deploys, blob_at, commit_time, history.changes)
     production = dataclasses.replace(
         production,
         applied=tuple(sorted(applied)),
@@ -474,4 +501,9 @@ def _summary(
         heads=state.heads,
         bases=state.bases,
         chain=nodes,
+        docstring_mismatches=tuple(
+            (m.path, detail)
+            for m in sorted(state.migrations, key=lambda m: m.path)
+            for detail in m.docstring_mismatches
+        ),
     )

@@ -177,3 +177,84 @@ def test_nothing_is_imported_and_no_checkout_clone_works(
     )
     assert dag["environments"][0]["heads"] == ["t1"]
     assert not marker.exists()
+
+
+def test_src_layout_with_two_lineages_is_two_environments(
+    git_repo: Callable[..., RepoBuilder], make_migration: Callable[..., str], run: Run
+) -> None:
+    repo = git_repo()
+    db = "src/app/server/database"
+    versions = f"{db}/_migrations/versions"
+    files: dict[str, str | bytes] = {
+        f"{db}/alembic.ini": "[alembic]\nscript_location = app:server:database:_migrations\n",
+        "src/app/__init__.py": "",
+        "src/app/server/__init__.py": "",
+        f"{db}/__init__.py": "",
+        # version_locations is chosen in Python from the database URL, at run time.
+        f"{db}/_migrations/env.py": "from alembic import context\n",
+    }
+    for engine in ("postgresql", "sqlite"):
+        files[f"{versions}/{engine}/0001_init.py"] = make_migration("0001", None)
+        files[f"{versions}/{engine}/0002_users.py"] = make_migration("0002", "0001")
+    repo.commit("two engines", at(0), files=files)
+    repo.commit(
+        "sqlite needs one more",
+        at(1),
+        files={f"{versions}/sqlite/0003_fts.py": make_migration("0003", "0002")},
+    )
+    code, out, err = run("dag", "--repo", str(repo.path), "--format", "json")
+    assert code == 0 and err == ""
+    envs = {e["name"]: e for e in json.loads(out)["environments"]}
+    assert sorted(envs) == [f"{versions}/postgresql", f"{versions}/sqlite"]
+    assert envs[f"{versions}/postgresql"]["heads"] == ["0002"]
+    assert envs[f"{versions}/sqlite"]["heads"] == ["0003"]
+    assert all(e["problems"] == [] and e["bases"] == ["0001"] for e in envs.values())
+    code, out, err = run("history", "--repo", str(repo.path), "--format", "json")
+    assert code == 0 and json.loads(out)["graph_events"] == []
+
+
+def test_flask_migrate_and_templated_ini_are_found_without_warnings(
+    git_repo: Callable[..., RepoBuilder], make_migration: Callable[..., str], run: Run
+) -> None:
+    repo = git_repo()
+    repo.commit(
+        "two services",
+        at(0),
+        files={
+            "web/app.py": "",
+            "web/migrations/alembic.ini": "[alembic]\n\n[loggers]\nkeys = root\n",
+            "web/migrations/env.py": "from flask import current_app\n",
+            "web/migrations/versions/w1.py": make_migration("w1", None),
+            "worker/alembic.ini": "[alembic]\nscript_location = {alembic_dir}\n",
+            "worker/alembic/env.py": "",
+            "worker/alembic/versions/k1.py": make_migration("k1", None),
+        },
+    )
+    code, out, err = run("dag", "--repo", str(repo.path), "--format", "json")
+    assert code == 0 and err == ""
+    envs = {e["name"]: e["heads"] for e in json.loads(out)["environments"]}
+    assert envs == {"web/migrations": ["w1"], "worker/alembic": ["k1"]}
+
+
+def test_docstring_mismatches_are_one_line_per_environment_and_listed_in_json(
+    git_repo: Callable[..., RepoBuilder], make_migration: Callable[..., str], run: Run
+) -> None:
+    repo = git_repo()
+    files: dict[str, str | bytes] = {"migrations/env.py": ""}
+    files["migrations/versions/a.py"] = make_migration("a", None).replace(
+        "Revises: ", "Revises: None"
+    )
+    previous = "a"
+    for i in range(1, 6):
+        # Hand-edited parents whose header still names the old one.
+        text = make_migration(f"m{i}", previous).replace(f"Revises: {previous}", "Revises: stale")
+        files[f"migrations/versions/m{i}.py"] = text
+        previous = f"m{i}"
+    repo.commit("setup", at(0), files=files)
+    code, out, err = run("dag", "--repo", str(repo.path), "--format", "json")
+    assert code == 0
+    assert err.count("\n") == 1 and "5 migration file(s)" in err and "None" not in err
+    (env,) = json.loads(out)["environments"]
+    listed = env["docstring_mismatches"]
+    assert [m["path"] for m in listed] == [f"migrations/versions/m{i}.py" for i in range(1, 6)]
+    assert listed[0]["detail"] == "docstring says Revises stale but down_revision is a"

@@ -60,6 +60,22 @@ def test_round_trip_keeps_every_entry() -> None:
     assert "db/versions/b2 email.py" in {e.path for e in parsed.entries}
 
 
+def test_paths_with_line_separators_survive_the_round_trip(tmp_path: Path) -> None:
+    """Only newline ends a line: a path holding U+2028, NEL or a form feed is read back as
+    written, so locking twice needs no --force. A CRLF checkout of the file still reads."""
+    odd = [
+        entry("db/versions/a1\u2028users.py", A1),
+        entry("db/versions/b2\x85\x0c\x1cemail.py", B2),
+    ]
+    lock = tmp_path / "forensics.lock"
+    write_lock(lock, odd)
+    assert set(read_lock(lock).entries) == set(odd)
+    again = write_lock(lock, odd)
+    assert not again.needs_force and again.unchanged == 2
+    crlf = lock.read_text(encoding="utf-8").replace("\n", "\r\n")
+    assert set(parse_lock(crlf).entries) == set(odd)
+
+
 def test_reformat_does_not_disturb_the_fingerprint() -> None:
     assert A1_REFORMATTED != A1
     assert entry("p.py", A1_REFORMATTED) == entry("p.py", A1)

@@ -13,7 +13,10 @@ def classify(before: MigrationFile | None, after: MigrationFile | None) -> Chang
     """``added``, ``deleted``, ``parse-error`` (the new version does not parse),
     ``metadata`` (the graph is rewired: revision, down_revision, depends_on or branch_labels
     changed), ``code`` (upgrade, downgrade or other module code changed) or ``cosmetic``
-    (formatting, comments, docstrings, quote style, import order).
+    (what black, ruff format, isort and pyupgrade's ``u''`` removal change: layout,
+    comments, docstrings, quote style, string prefixes, imports' order; the semantic
+    fingerprint of ``sources.alembic_files`` says exactly what). Python 2 source compares by
+    its Python 3 translation, so a faithful port is cosmetic.
 
     Metadata wins over code when both changed, because rewiring is what breaks the graph.
     """

@@ -46,12 +46,35 @@ def _point(applied: Sequence[AppliedMigration], finding: Finding) -> AppliedMigr
 
 
 def _alembic_prefix(state: GraphState | None) -> list[str]:
-    """Alembic runs from the folder of ``alembic.ini``; the model knows the script location,
-    and ``alembic init`` puts the ini file in the folder above it."""
+    """The folder the migration tool runs from. Alembic reads its ini from there; when no ini
+    names the environment, ``alembic init`` put it in the folder above the script location.
+    Flask-Migrate runs from the application's folder, the one that holds the migrations
+    folder (its ini, inside the migrations folder, has no script location of its own)."""
     if state is None:
         return []
-    folder = posixpath.dirname(state.environment.script_location.rstrip("/"))
+    env = state.environment
+    if env.config is not None and not env.flask:
+        folder = posixpath.dirname(env.config)
+    else:
+        folder = posixpath.dirname(env.script_location.rstrip("/"))
     return [f"cd {quote(folder)}"] if folder else []
+
+
+def _tool(state: GraphState | None, command: str) -> str:
+    """One migration command as it is called from that folder: ``flask db`` for
+    Flask-Migrate (``-d`` unless the folder has its default name ``migrations``), else
+    ``alembic`` with the ini's name and section when they are not the defaults."""
+    env = state.environment if state is not None else None
+    if env is not None and env.flask:
+        name = posixpath.basename(env.script_location.rstrip("/"))
+        directory = "" if name == "migrations" else f" -d {quote(name)}"
+        return f"flask db {command}{directory}"
+    options = ""
+    if env is not None and env.config is not None:
+        ini = posixpath.basename(env.config)
+        options += f" -c {quote(ini)}" if ini != "alembic.ini" else ""
+        options += f" -n {quote(env.section)}" if env.section != "alembic" else ""
+    return f"alembic{options} {command}"
 
 
 def _restore(point: AppliedMigration, finding: Finding, check: RestoreCheck | None) -> Remediation:
@@ -171,7 +194,10 @@ def _forward(finding: Finding, state: GraphState | None) -> Remediation | None:
         warnings = (f"The graph has several heads ({', '.join(heads)}); merge them first.",)
     return Remediation(
         title="Carry the intended change forward in a new migration",
-        commands=(*_alembic_prefix(state), f"alembic revision -m {quote(message)} --head {head}"),
+        commands=(
+            *_alembic_prefix(state),
+            f"{_tool(state, 'revision')} -m {quote(message)} --head {head}",
+        ),
         why=(
             f"A new revision on head {head} runs in production on the next deploy, which an "
             f"edit to the applied {finding.revision} never does. Move the wanted part of the "
@@ -208,10 +234,10 @@ def _rerun(
         title=f"Re-run {finding.revision} in production (dangerous, not recommended)",
         commands=(
             *_alembic_prefix(state),
-            f"alembic stamp --purge {' '.join(parents)}",
-            "alembic upgrade head",
+            f"{_tool(state, 'stamp')} --purge {' '.join(parents)}",
+            f"{_tool(state, 'upgrade')} head",
         ),
-        why="What the hand-written report offered as its dangerous option, stated exactly.",
+        why="The usual manual fix (stamp production back, upgrade again), with its real effect.",
         risks=tuple(risks),
     )
 
@@ -222,7 +248,10 @@ def _merge(finding: Finding, state: GraphState | None) -> Remediation | None:
     heads = " ".join(state.heads)
     return Remediation(
         title=f"Merge the {len(state.heads)} heads",
-        commands=(*_alembic_prefix(state), f"alembic merge -m {quote('merge heads')} {heads}"),
+        commands=(
+            *_alembic_prefix(state),
+            f"{_tool(state, 'merge')} -m {quote('merge heads')} {heads}",
+        ),
         why=(
             f"`alembic upgrade head` fails while the graph has several heads ({heads}); a "
             "merge revision joins them without changing either branch."

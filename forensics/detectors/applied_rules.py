@@ -5,13 +5,16 @@ An applied migration is one production's revisions descend from (``ctx.productio
 its application point (``ctx.applied``) is the first successful deploy or release tag whose
 tree holds its file. Only first-parent changes after that point count; without such a point
 every change since the file was added counts, with lower confidence, and the finding says so.
+Renames are followed; a revision is removed (FX203) only when no file of its environment
+declares it any more and a deploy or tag before the deletion held it (or production's
+database or ``--prod-revision`` descends from it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from forensics.analysis.applied import edited_after
+from forensics.analysis.applied import edited_after, follow_renames
 from forensics.detectors.base import Context, Rule
 from forensics.model.deploys import AppliedMigration
 from forensics.model.findings import ChangeRef, Confidence, Finding, Severity
@@ -42,7 +45,7 @@ RULES: tuple[Rule, ...] = (
         "FX203",
         "applied-migration-removed",
         Severity.HIGH,
-        "An applied migration's file was deleted or renamed away",
+        "An applied migration's file was deleted, and no file declares its revision any more",
         "Production's database went through this migration. Without its file, Alembic "
         "cannot place production in the graph, and a downgrade through it is impossible.",
     ),
@@ -214,38 +217,54 @@ def _rewired(ctx: Context, point: AppliedMigration, changes: list[MigrationChang
     )
 
 
-def _removed(ctx: Context, applied: set[str]) -> Iterator[Finding]:
-    present = {rev: m.path for state in ctx.states for rev, m in state.by_revision().items()}
-    for change in ctx.history.changes:
-        if change.kind is not ChangeKind.DELETED or change.revision not in applied:
-            continue
-        commits, refs, merges = _evidence([change])
-        moved = present.get(change.revision)
-        if moved is not None and moved != change.path:
-            severity, what = Severity.MEDIUM, f"it now lives in {moved}"
-        elif moved is None:
-            severity, what = Severity.HIGH, "no file in the tree declares the revision any more"
-        else:
-            continue  # deleted, then put back in the same place
-        yield Finding(
-            rule="FX203",
-            name="applied-migration-removed",
-            severity=severity,
-            confidence=Confidence.HIGH,
-            title=f"Applied migration {change.revision} was removed from {change.path}",
-            detail=(
-                f"Production has applied revision {change.revision}, but commit "
-                f"{_short(change.commit)} removed {change.path}: {what}."
-            ),
-            revision=change.revision,
-            path=change.path,
-            commits=commits,
-            changes=refs,
-            merges=merges,
-            start=change.at,
-            end=change.at,
-            environment=change.environment,
+def _removed(ctx: Context, point: AppliedMigration) -> Finding | None:
+    deletions = [
+        c
+        for c in ctx.history.changes
+        if c.kind is ChangeKind.DELETED and c.revision == point.revision and c.path == point.path
+    ]
+    if not deletions:
+        return None
+    change = deletions[-1]
+    commits, refs, merges = _evidence([change])
+    if point.evidence == "none":
+        held = (
+            f"Production's revisions (from: {ctx.production.source}) descend from "
+            f"{point.revision}, but no deploy or release tag shows when it was applied."
         )
+    else:
+        held = _applied_when(ctx, point)
+    added = [
+        c.revision
+        for c in ctx.history.changes
+        if c.commit == change.commit
+        and c.kind is ChangeKind.ADDED
+        and c.environment == point.environment
+        and c.revision
+    ]
+    # A squash deletes many revisions and adds their replacement in one commit: name it.
+    also = f" The same commit added {', '.join(added)}." if added else ""
+    return Finding(
+        rule="FX203",
+        name="applied-migration-removed",
+        severity=Severity.HIGH,
+        confidence=_confidence(ctx, point),
+        title=f"Applied migration {point.revision} was removed from {point.path}",
+        detail=(
+            f"{held} Commit {_short(change.commit)} then deleted {point.path}, and no file of "
+            f"the environment declares revision {point.revision} any more.{also}"
+        ),
+        revision=point.revision,
+        path=point.path,
+        commits=commits,
+        changes=refs,
+        merges=merges,
+        deploys=(point.since_deploy,) if point.since_deploy else (),
+        start=change.at,
+        end=change.at,
+        environment=point.environment,
+        facts=(("applied with", point.since_deploy or ctx.production.source),),
+    )
 
 
 def _missing(ctx: Context) -> Iterator[Finding]:
@@ -287,18 +306,17 @@ def _missing(ctx: Context) -> Iterator[Finding]:
 
 
 def detect(ctx: Context) -> Iterator[Finding]:
+    history = follow_renames(ctx.history.changes)
     for point in ctx.applied:
         changes = [
-            c
-            for c in ctx.history.changes
-            if c.kind is not ChangeKind.DELETED and edited_after(c, point)
+            c for c in history if c.kind is not ChangeKind.DELETED and edited_after(c, point)
         ]
-        if not changes:
-            continue
-        yield _modified(ctx, point, changes)
-        rewires = [c for c in changes if c.kind is ChangeKind.METADATA]
-        if rewires:
-            yield _rewired(ctx, point, rewires)
-    applied = set(ctx.production.applied) | {a.revision for a in ctx.applied}
-    yield from _removed(ctx, applied)
+        if changes:
+            yield _modified(ctx, point, changes)
+            rewires = [c for c in changes if c.kind is ChangeKind.METADATA]
+            if rewires:
+                yield _rewired(ctx, point, rewires)
+        removed = _removed(ctx, point) if point.removed else None
+        if removed is not None:
+            yield removed
     yield from _missing(ctx)

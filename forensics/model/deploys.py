@@ -169,6 +169,9 @@ class AppliedMigration:
     blob at that point, which is what production ran. ``since_at`` is the time of that
     deploy (or tag); ``since_commit_at`` the commit time of ``since_commit``, which is what
     orders later edits on the first-parent chain against the application point.
+    ``earlier_paths`` are the other paths the file had (renames are followed); ``removed``
+    is set when no file of its environment declares the revision any more, and ``path`` is
+    then the last path it had.
     """
 
     revision: str
@@ -180,3 +183,5 @@ class AppliedMigration:
     since_at: datetime | None = None
     content_blob: str | None = None
     since_commit_at: datetime | None = None
+    earlier_paths: tuple[str, ...] = ()
+    removed: bool = False

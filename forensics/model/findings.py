@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 
+from forensics.model.text import clean
+
 
 class _Labelled(IntEnum):
     @property
@@ -76,7 +78,8 @@ class Finding:
     def fingerprint(self) -> str:
         """Stable across runs: rule, revision, path and commits, nothing time-dependent."""
         parts = [self.rule, self.revision or "", self.path or "", *sorted(self.commits)]
-        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+        # clean(): a finding and its cleaned copy have the same fingerprint.
+        return hashlib.sha256(clean("\x1f".join(parts)).encode()).hexdigest()[:16]
 
     @property
     def rank(self) -> tuple[int, int]:

@@ -20,6 +20,14 @@ class ChangeKind(StrEnum):
     PARSE_ERROR = "parse-error"
 
 
+class SourceDialect(StrEnum):
+    """The Python a migration file was written for, as far as reading it tells."""
+
+    PYTHON3 = "python3"
+    # Does not parse under Python 3 but does under a Python 2 grammar: it ran under Python 2.
+    PYTHON2 = "python2"
+
+
 @dataclass(frozen=True)
 class ParseError:
     """Why a migration file does not parse, and where."""
@@ -44,9 +52,12 @@ class MigrationFile:
     ``unresolved`` names the fields whose value was not a literal and could not be resolved
     statically (``"down_revision"``, ``"branch_labels"``, ``"depends_on"``; ``"revision"``
     when it is present but not literal). ``revision`` is ``None`` when the file has no
-    literal revision or does not parse. ``ast_fingerprint`` hashes the AST without
-    docstrings and with imports sorted; ``body_fingerprint`` the same without the metadata
-    assignments, so that a change of code can be told from a change of metadata.
+    literal revision or does not parse. ``ast_fingerprint`` hashes the AST without what
+    formatters change (docstrings, import order, string prefixes: ``sources.alembic_files``
+    lists it); ``body_fingerprint`` the same without the metadata assignments, so that a
+    change of code can be told from a change of metadata.
+    ``dialect`` is ``PYTHON2`` for Python 2 source, which is read (metadata and fingerprints)
+    from its translation to Python 3 syntax.
     """
 
     path: str
@@ -66,19 +77,52 @@ class MigrationFile:
     blob: str | None = None
     warnings: tuple[str, ...] = ()
     body_fingerprint: str | None = None
+    dialect: SourceDialect = SourceDialect.PYTHON3
 
     @property
     def parses(self) -> bool:
         return self.parse_error is None
 
+    @property
+    def docstring_mismatches(self) -> tuple[str, ...]:
+        """Where the docstring header (``Revision ID:``, ``Revises:``) disagrees with the
+        code. Alembic reads only the code; the header is what people read."""
+        found = []
+        if self.revision and self.doc_revision and self.doc_revision != self.revision:
+            found.append(
+                f"docstring says Revision ID {self.doc_revision} but revision is {self.revision}"
+            )
+        if (
+            self.revision
+            and self.doc_revises is not None
+            and "down_revision" not in self.unresolved
+            and set(self.doc_revises) != set(self.down_revisions)
+        ):
+            said = ", ".join(self.doc_revises) or "nothing"
+            found.append(
+                f"docstring says Revises {said} but down_revision is "
+                f"{', '.join(self.down_revisions) or 'None'}"
+            )
+        return tuple(found)
+
 
 @dataclass(frozen=True)
 class Environment:
-    """An Alembic environment: where its scripts live and which folders hold versions."""
+    """An Alembic environment: where its scripts live and which folders hold versions.
+
+    ``config`` is the ini file that configures it (``None`` when only ``env.py`` was found)
+    and ``section`` its section there. ``flask`` marks a Flask-Migrate layout: the ini sits
+    in the migrations folder with an empty ``[alembic]`` section, the extension sets
+    ``script_location`` at run time, and commands run as ``flask db`` from the folder that
+    holds the migrations folder.
+    """
 
     name: str
     script_location: str
     versions_dirs: tuple[str, ...]
+    config: str | None = None
+    section: str = "alembic"
+    flask: bool = False
 
     def owns(self, path: str) -> bool:
         """Whether ``path`` is a migration file of this environment: a ``.py`` file (not

@@ -76,7 +76,9 @@ class ChainNode:
 
 @dataclass(frozen=True)
 class EnvironmentSummary:
-    """One Alembic environment as the report shows it: its heads, bases and chain."""
+    """One Alembic environment as the report shows it: its heads, bases and chain.
+    ``docstring_mismatches`` holds (path, detail) for each file whose docstring header
+    disagrees with its code."""
 
     name: str
     versions_dirs: tuple[str, ...]
@@ -84,6 +86,7 @@ class EnvironmentSummary:
     heads: tuple[str, ...]
     bases: tuple[str, ...]
     chain: tuple[ChainNode, ...] = ()
+    docstring_mismatches: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

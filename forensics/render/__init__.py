@@ -1,7 +1,11 @@
 """Renderers of the final ``Report``: the output formats and how to choose them.
 
 Each format maps to a function ``Report -> str`` and to a file suffix. Renderers see only
-the model (import-linter enforces it), never sources or analysis.
+the model (import-linter enforces it), never sources or analysis. Every output encodes as
+UTF-8 whatever the report holds: JSON and SARIF are made valid as whole documents
+(``render.json.dumps``, which also escapes control characters), and for Markdown and HTML
+``OutputFormat.render`` first passes every string of the report through
+``without_controls``, before the values are escaped for the format.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from enum import Enum
 
 from forensics.errors import UsageError
 from forensics.model.report import Report
+from forensics.model.text import map_text, without_controls
 from forensics.render.html import render_html
 from forensics.render.json import render_json
 from forensics.render.markdown import render_markdown
@@ -20,18 +25,19 @@ Renderer = Callable[[Report], str]
 
 
 class OutputFormat(Enum):
-    MD = ("md", ".md", render_markdown)
-    HTML = ("html", ".html", render_html)
-    JSON = ("json", ".json", render_json)
-    SARIF = ("sarif", ".sarif", render_sarif)
+    MD = ("md", ".md", render_markdown, True)
+    HTML = ("html", ".html", render_html, True)
+    JSON = ("json", ".json", render_json, False)
+    SARIF = ("sarif", ".sarif", render_sarif, False)
 
-    def __init__(self, label: str, suffix: str, renderer: Renderer) -> None:
+    def __init__(self, label: str, suffix: str, renderer: Renderer, for_people: bool) -> None:
         self.label = label
         self.suffix = suffix
         self.renderer = renderer
+        self.for_people = for_people
 
     def render(self, report: Report) -> str:
-        return self.renderer(report)
+        return self.renderer(map_text(report, without_controls) if self.for_people else report)
 
 
 def parse_formats(text: str) -> list[OutputFormat]:

@@ -1,8 +1,8 @@
 """Output of ``forensics dag`` and ``forensics history``: text, JSON and Mermaid.
 
 Takes model objects only. Paths, messages and details come from the analysed repository and
-are untrusted: control characters are removed from text output and Mermaid labels are
-entity-escaped.
+are untrusted: every value on a line of text output goes through ``for_terminal`` (no
+escape sequence, control character or line break) and Mermaid labels are entity-escaped.
 """
 
 from __future__ import annotations
@@ -12,13 +12,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from forensics.model.migrations import GraphEvent, GraphState, HistoryPoint, MigrationFile
+from forensics.model.text import for_terminal
 from forensics.render.json import event_json, iso
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _clean(text: str | None) -> str:
-    return _CONTROL.sub("?", text or "").replace("\n", " ")
+    return for_terminal(text or "", one_line=True)
+
+
+def _list(values: Sequence[str]) -> str:
+    return ", ".join(map(_clean, values)) or "-"
 
 
 def _short(sha: str | None) -> str:
@@ -46,7 +49,7 @@ def dag_text(rev: str, states: Sequence[GraphState]) -> str:
             "",
             f"Environment {_clean(env.name)} "
             f"(versions: {', '.join(map(_clean, env.versions_dirs))})",
-            f"  heads: {', '.join(state.heads) or '-'}    bases: {', '.join(state.bases) or '-'}",
+            f"  heads: {_list(state.heads)}    bases: {_list(state.bases)}",
         ]
         for m in reversed(_revisions(state)):
             marks = []
@@ -110,6 +113,11 @@ def dag_json(rev: str, states: Sequence[GraphState]) -> dict[str, Any]:
                         "detail": p.detail,
                     }
                     for p in state.problems
+                ],
+                "docstring_mismatches": [
+                    {"path": m.path, "detail": detail}
+                    for m in sorted(state.migrations, key=lambda m: m.path)
+                    for detail in m.docstring_mismatches
                 ],
             }
             for state in states
@@ -185,7 +193,7 @@ def history_text(rev: str, events: Sequence[GraphEvent], points: Sequence[Histor
         lines.append(f"    {_clean(e.detail)}")
     lines += ["", f"Graph after each of {len(points)} commits that touched a versions folder:"]
     for p in points:
-        heads = "; ".join(f"{_clean(env)}: {', '.join(h) or '-'}" for env, h in p.heads)
+        heads = "; ".join(f"{_clean(env)}: {_list(h)}" for env, h in p.heads)
         status = ", ".join(sorted({f"{x.rule} {x.kind}" for x in p.problems})) or "ok"
         lines.append(f"  {iso(p.at)} {_short(p.commit)}  heads {heads}  [{status}]")
     return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ import markdown as md
 from markupsafe import Markup
 
 from forensics.model.report import Report
+from forensics.model.text import without_controls
 from forensics.render import charts, templating, view
 
 
@@ -43,4 +44,4 @@ def render_html(report: Report) -> str:
     timeline = Markup(charts.timeline_svg(report))
     chains = {c.name: Markup(charts.chain_svg(c.summary)) for c in v.chains}
     page = _environment().get_template("html.j2").render(v=v, timeline=timeline, chains=chains)
-    return page.strip() + "\n"
+    return without_controls(page.strip()) + "\n"

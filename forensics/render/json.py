@@ -8,6 +8,7 @@ with ``Z``; commit ids are full SHAs. Output is stable: indent 2, a trailing new
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,8 +23,20 @@ from forensics.model.report import (
     Remediation,
     Report,
 )
+from forensics.model.text import clean
 
 SCHEMA = "forensics.report/1"
+# DEL, C1 controls, line separators and bidirectional overrides, which JSON leaves raw:
+# they can only stand inside strings, where a \u escape means the same character, and a
+# terminal or a JavaScript reader that shows the document is then not fooled by them.
+_ESCAPED = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def dumps(document: object) -> str:
+    """A JSON document as forensics writes it: indent 2, a trailing newline, valid UTF-8
+    (a lone surrogate as U+FFFD) and no raw control character."""
+    text = clean(json.dumps(document, indent=2, ensure_ascii=False))
+    return _ESCAPED.sub(lambda m: f"\\u{ord(m[0]):04x}", text) + "\n"
 
 
 def iso(when: datetime | None) -> str | None:
@@ -50,6 +63,9 @@ def _environment(e: EnvironmentSummary) -> dict[str, Any]:
         "heads": list(e.heads),
         "bases": list(e.bases),
         "chain": [_node(n) for n in e.chain],
+        "docstring_mismatches": [
+            {"path": path, "detail": detail} for path, detail in e.docstring_mismatches
+        ],
     }
 
 
@@ -221,4 +237,4 @@ def report_json(report: Report) -> dict[str, Any]:
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(report_json(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps(report_json(report))

@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from forensics.model.report import Report
+from forensics.model.text import without_controls
 from forensics.render import templating, view
 
 _PUNCTUATION = re.compile(r"([\\`*_\[\]|~])")
@@ -76,4 +77,4 @@ def _environment() -> jinja2.Environment:
 
 def render_markdown(report: Report) -> str:
     text = _environment().get_template("report.md.j2").render(v=view.build(report))
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return without_controls(re.sub(r"\n{3,}", "\n\n", text).strip()) + "\n"

@@ -9,12 +9,12 @@ code scanning wants every result to have a location.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from forensics import __version__
 from forensics.model.findings import Finding, Severity
 from forensics.model.report import Report, RuleInfo
+from forensics.render.json import dumps
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -111,4 +111,4 @@ def sarif_log(report: Report) -> dict[str, Any]:
 
 
 def render_sarif(report: Report) -> str:
-    return json.dumps(sarif_log(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps(sarif_log(report))

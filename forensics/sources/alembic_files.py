@@ -9,27 +9,86 @@ let ``analysis.changes.classify`` tell cosmetic edits from code and metadata edi
 from __future__ import annotations
 
 import ast
+import builtins
+import functools
 import hashlib
 import posixpath
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from forensics.model.migrations import MigrationFile, ParseError, TableOps
+from forensics.model.migrations import MigrationFile, ParseError, SourceDialect, TableOps
+
+if TYPE_CHECKING:
+    from fissix.refactor import RefactoringTool
 
 METADATA_FIELDS = ("revision", "down_revision", "branch_labels", "depends_on")
 _HEADER = re.compile(r"^\s*(Revision ID|Revises)\s*:[ \t]*(.*?)\s*$", re.MULTILINE)
 _MAX_HOPS = 8  # re-exports followed before giving up (also stops import loops)
+_TOO_NESTED = "too many nested parentheses"  # CPython's message beyond 200 levels
+_PYTHON2_MAX_CHARS = 512 * 1024
+_INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
 
 
-def _parse(text: str, path: str) -> ast.Module:
-    """``ast.parse`` whose every failure is a ``SyntaxError`` (null bytes, deep nesting)."""
+def _parse(text: str, path: str) -> tuple[ast.Module, SourceDialect]:
+    """The module's tree and the Python it is written in. Every failure is a
+    ``SyntaxError``, deep nesting included: the interpreter rejects such a file too.
+
+    A file that Python 3 rejects but a Python 2 grammar accepts is Python 2 source (it ran
+    under Python 2) and is read from its translation to Python 3 syntax."""
     try:
-        return ast.parse(text, filename=path)
-    except SyntaxError:
-        raise
-    except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
-        raise SyntaxError(str(exc) or type(exc).__name__) from None
+        return ast.parse(text, filename=path), SourceDialect.PYTHON3
+    except SyntaxError as exc:
+        error = exc
+    except ValueError as exc:  # null bytes
+        raise SyntaxError(str(exc)) from None
+    except (RecursionError, MemoryError, OverflowError) as exc:
+        # CPython's own parser gives up on deep nesting: so would `alembic upgrade`.
+        why = type(exc).__name__
+        raise SyntaxError(f"nested too deeply for the Python parser ({why})") from None
+    # Python 2's parser overflowed its stack at less than half of Python 3's 200 levels of
+    # brackets, so such a file is not Python 2 source either. fissix reads some 10,000
+    # tokens a second: past a size no real migration reaches, it is not tried.
+    tried = error.msg != _TOO_NESTED and len(text) <= _PYTHON2_MAX_CHARS
+    translated = _from_python2(text, path) if tried else None
+    if translated is None:
+        raise error
+    return translated, SourceDialect.PYTHON2
+
+
+# The 2to3 fixers that turn Python 2 syntax into Python 3 syntax with the same meaning (print
+# and exec statements, `except E, e`, `raise E, v`, backticks, `<>`, 0777 and 10L literals,
+# tuple parameters, u'' and ur'' strings); none of the library renames.
+_PYTHON2_FIXERS = tuple(
+    f"fissix.fixes.fix_{name}"
+    for name in (
+        "print", "exec", "except", "raise", "repr", "ne", "numliterals", "tuple_params",
+        "unicode",
+    )
+)  # fmt: skip
+
+
+@functools.cache
+def _python2_tool() -> RefactoringTool:
+    # Imported on first need: fissix loads its grammar tables, and Python 2 files are rare.
+    from fissix.refactor import RefactoringTool
+
+    return RefactoringTool(list(_PYTHON2_FIXERS))
+
+
+def _from_python2(text: str, path: str) -> ast.Module | None:
+    """The tree of ``text`` read with fissix's Python 2 grammar and translated, or ``None``
+    when it is not Python 2 source either."""
+    # Python 2 took a tab to the next multiple of 8 columns; Python 3 refuses to guess.
+    text = _INDENT.sub(lambda m: m.group(0).expandtabs(8), text.rstrip("\n") + "\n")
+    try:
+        translated = str(_python2_tool().refactor_string(text, path))
+        return ast.parse(translated, filename=path)
+    # fissix is a third-party parser fed untrusted text: whatever it raises (its parse and
+    # token errors, deep recursion) means "not readable as Python 2", never a stopped run.
+    except Exception:
+        return None
 
 
 def _decode(data: bytes) -> tuple[str, bool]:
@@ -131,7 +190,7 @@ class ConstantResolver:
             module: _Module | None = None
             if data is not None:
                 try:
-                    tree = _parse(_decode(data)[0], path)
+                    tree, _dialect = _parse(_decode(data)[0], path)
                 except SyntaxError:
                     tree = None
                 if tree is not None:
@@ -221,32 +280,188 @@ class _Scope:
         return (self.text(node),)
 
 
-def _strip_docstrings(tree: ast.AST) -> None:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and _string(body[0].value) is not None:
-                node.body = body[1:] or [ast.Pass()]
+# -- the semantic fingerprint ---------------------------------------------------------------
+# What black, ruff format, isort and pyupgrade change and nothing else does not count: layout,
+# parentheses, trailing commas, comments and quote style (absent from the AST), docstrings,
+# the `u` string prefix (the AST keeps it as `kind`), the order, grouping and repetition of
+# imports, `from __future__` imports of what Python 3 always does, `class C(object)`, and
+# type annotations with the `typing`/`collections.abc` imports only they use (pyupgrade's and
+# ruff's `Union[str, None]` -> `str | None` on Alembic's own template) as long as every name
+# an annotation uses is still bound: an import removed from under an annotation is code.
+# pyupgrade's printf-style and `.format` rewrites (to `.format` or f-strings) DO count as
+# code: `'%s' % x` and `'{}'.format(x)` call different methods (`__str__` against
+# `__format__`, which differ for enum members with a mixed-in type, for example), and a
+# mistaken "cosmetic" hides an edit of an applied migration, while a mistaken "code" only
+# costs a reader a look.
+_PYTHON3_FUTURES = frozenset(
+    {
+        "nested_scopes", "generators", "division", "absolute_import", "with_statement",
+        "print_function", "unicode_literals", "generator_stop",
+    }
+)  # fmt: skip
+_SCOPES = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+_TYPING = frozenset({"typing", "typing_extensions", "collections.abc"})
+_BUILTINS = frozenset(dir(builtins))
+
+
+class _Text(str):
+    """Output of the canonical form, told apart from string values still to be written."""
+
+    __slots__ = ()
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and _string(stmt.value) is not None
+
+
+def _single_imports(stmts: Iterable[ast.stmt]) -> list[ast.stmt]:
+    """Import statements split into one per name, sorted, without repeats, without no-op
+    ``__future__`` imports: how isort groups and orders them does not count."""
+    found: dict[str, ast.stmt] = {}
+    for stmt in stmts:
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                single: ast.stmt = ast.Import(names=[alias])
+                found.setdefault(_canonical(single), single)
+        elif isinstance(stmt, ast.ImportFrom):
+            for alias in stmt.names:
+                if stmt.module == "__future__" and alias.name in _PYTHON3_FUTURES:
+                    continue
+                single = ast.ImportFrom(module=stmt.module, names=[alias], level=stmt.level)
+                found.setdefault(_canonical(single), single)
+    return [found[key] for key in sorted(found)]
+
+
+def _statements(stmts: list[ast.stmt]) -> list[ast.stmt]:
+    """``stmts`` with each run of consecutive imports in canonical order."""
+    result: list[ast.stmt] = []
+    run: list[ast.stmt] = []
+    for stmt in [*stmts, None]:
+        if isinstance(stmt, ast.Import | ast.ImportFrom):
+            run.append(stmt)
+            continue
+        result.extend(_single_imports(run))
+        run = []
+        if stmt is not None:
+            result.append(stmt)
+    return result
+
+
+def _is_annotation(node: ast.AST, name: str) -> bool:
+    return (name == "annotation" and isinstance(node, ast.AnnAssign | ast.arg)) or (
+        name == "returns" and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    )
+
+
+def _fields(node: ast.AST, annotations: bool = True) -> list[tuple[str, object]]:
+    """The fields of ``node`` that count, normalised. Empty and absent fields are left out,
+    so that fields added by later Pythons (``type_params``) do not change the result."""
+    fields: list[tuple[str, object]] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(node, ast.Constant) and name == "kind":
+            continue
+        if not annotations and _is_annotation(node, name):
+            continue
+        if name in ("body", "orelse", "finalbody") and isinstance(value, list):
+            if isinstance(node, _SCOPES) and value and _is_docstring(value[0]):
+                value = value[1:] or [ast.Pass()]
+            value = _statements(value)
+        elif isinstance(node, ast.ClassDef) and name == "bases":
+            value = [b for b in node.bases if not (isinstance(b, ast.Name) and b.id == "object")]
+        if value is not None and value != []:
+            fields.append((name, value))
+    return fields
+
+
+def _canonical(node: ast.AST, annotations: bool = True) -> str:
+    """A text form of ``node`` (like ``ast.dump``, normalised as above; without type
+    annotations unless ``annotations``), built without recursion: an ordinary migration can
+    nest deeper than Python's recursion limit (an ``if/elif`` chain of 250 branches, a sum of
+    1,000 terms)."""
+    out: list[str] = []
+    stack: list[object] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Text):
+            out.append(item)
+        elif isinstance(item, ast.AST):
+            out.append(type(item).__name__ + "(")
+            stack.append(_Text(")"))
+            for i, (name, value) in reversed(list(enumerate(_fields(item, annotations)))):
+                stack.append(value)
+                stack.append(_Text(f"{', ' if i else ''}{name}="))
+        elif isinstance(item, list):
+            out.append("[")
+            stack.append(_Text("]"))
+            for i, element in reversed(list(enumerate(item))):
+                stack.append(element)
+                if i:
+                    stack.append(_Text(", "))
+        else:
+            out.append(repr(item))
+    return "".join(out)
+
+
+def _names(tree: ast.Module) -> tuple[set[str], bool]:
+    """The names read outside type annotations, and whether every name an annotation reads
+    is bound (by the module or as a builtin)."""
+    in_annotations: set[str] = set()
+    elsewhere: set[str] = set()
+    bound: set[str] = set(_BUILTINS)
+    complete = True
+    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+    while stack:
+        node, annotation = stack.pop()
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                (in_annotations if annotation else elsewhere).add(node.id)
+            else:
+                bound.add(node.id)
+        elif isinstance(node, ast.alias):
+            complete = complete and node.name != "*"
+            bound.add(node.asname or node.name.split(".")[0])
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        for name, value in ast.iter_fields(node):
+            inside = annotation or _is_annotation(node, name)
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, ast.AST):
+                    stack.append((child, inside))
+    return elsewhere, complete and in_annotations <= bound
+
+
+def _typing_only(stmt: ast.stmt, elsewhere: set[str]) -> bool:
+    """A single-name import from the typing modules whose name nothing but annotations read."""
+    if isinstance(stmt, ast.ImportFrom) and stmt.module in _TYPING and not stmt.level:
+        alias = stmt.names[0]
+        return (alias.asname or alias.name) not in elsewhere
+    if isinstance(stmt, ast.Import) and stmt.names[0].name in _TYPING:
+        alias = stmt.names[0]
+        return (alias.asname or alias.name.split(".")[0]) not in elsewhere
+    return False
 
 
 def _fingerprints(tree: ast.Module) -> tuple[str, str]:
-    """Two hashes of the AST without docstrings, with top-level imports (and their names)
-    sorted, so that formatting, comments, quote style and import order do not count: the
-    whole module, and the module without its metadata assignments (the code)."""
-    _strip_docstrings(tree)
-    imports: list[str] = []
+    """Two hashes of the canonical form: of the whole module, and of the module without its
+    metadata assignments (the code). Top-level imports count wherever they stand."""
+    body = tree.body[1:] if tree.body and _is_docstring(tree.body[0]) else tree.body
+    elsewhere, annotations_bound = _names(tree)
+    keep = not annotations_bound
+    imports = [
+        _canonical(s) for s in _single_imports(body) if keep or not _typing_only(s, elsewhere)
+    ]
     code: list[str] = []
     everything: list[str] = []
-    for stmt in tree.body:
+    for stmt in body:
         if isinstance(stmt, ast.Import | ast.ImportFrom):
-            stmt.names = sorted(stmt.names, key=lambda a: (a.name, a.asname or ""))
-            imports.append(ast.dump(stmt))
             continue
-        dumped = ast.dump(stmt)
-        everything.append(dumped)
+        text = _canonical(stmt, annotations=keep)
+        everything.append(text)
         if _assigned_name(stmt) not in METADATA_FIELDS:
-            code.append(dumped)
-    imports.sort()
+            code.append(text)
     return _sha("\n".join(imports + everything)), _sha("\n".join(imports + code))
 
 
@@ -276,7 +491,8 @@ def _header(doc: str | None) -> tuple[str | None, tuple[str, ...] | None]:
         if key == "Revision ID" and revision is None:
             revision = value if value and value != "None" else None
         elif key == "Revises" and revises is None:
-            revises = tuple(v for v in re.split(r"[\s,]+", value) if v)
+            # "Revises: None" (Alembic's template for a base) names no parent.
+            revises = tuple(v for v in re.split(r"[\s,]+", value) if v and v != "None")
     return revision, revises
 
 
@@ -331,7 +547,7 @@ def read_migration(
         warnings.append("not valid UTF-8: read with replacement characters")
     fingerprint = text_fingerprint(data)
     try:
-        tree = _parse(text, path)
+        tree, dialect = _parse(text, path)
     except SyntaxError as exc:
         # The header still tells which revision the broken file is, so that the graph
         # can keep it in place instead of reporting its children as orphans.
@@ -373,15 +589,10 @@ def read_migration(
     if "revision" in resolved and revision is None:
         unresolved.insert(0, "revision")
 
+    # A header that disagrees with the code is not a warning of the file: callers summarise
+    # them per environment (MigrationFile.docstring_mismatches).
     doc_revision, doc_revises = _header(doc)
     down = resolved.get("down_revision", ())
-    if revision and doc_revision and doc_revision != revision:
-        warnings.append(f"docstring says Revision ID {doc_revision} but revision is {revision}")
-    if doc_revises is not None and "down_revision" in resolved and set(doc_revises) != set(down):
-        said = ", ".join(doc_revises) or "nothing"
-        warnings.append(
-            f"docstring says Revises {said} but down_revision is {', '.join(down) or 'None'}"
-        )
 
     message = doc.strip().splitlines()[0].strip() if doc and doc.strip() else None
     tables = _tables(tree, scope)
@@ -403,4 +614,5 @@ def read_migration(
         body_fingerprint=body_fingerprint,
         blob=blob,
         warnings=tuple(warnings),
+        dialect=dialect,
     )

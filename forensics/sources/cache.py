@@ -30,7 +30,9 @@ from typing import Any, TypeVar, cast
 from forensics.errors import Diagnostics
 from forensics.model.migrations import MigrationFile
 
-FORMAT = 1
+# Bumped when cached values keep their shape but change meaning (how fingerprints are made),
+# so that entries written by an older version are rebuilt rather than compared.
+FORMAT = 2
 DEFAULT_DIR = ".forensics-cache"
 _FILE_NAMESPACES = frozenset({"log", "history"})
 _KEEP_FILES = 8

@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from forensics.errors import InputError, redact, register_secret
+from forensics.model.text import clean
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
 CONNECT_TIMEOUT = 10
@@ -103,7 +104,7 @@ def probe(db_url: str, version_table: str = "alembic_version") -> DatabaseState:
         with engine.connect() as conn:
             _read_only(conn)
             inspector = sa.inspect(conn)
-            tables = tuple(sorted(inspector.get_table_names()))
+            tables = tuple(sorted(clean(t) for t in inspector.get_table_names()))
             present = tables if not schema else tuple(inspector.get_table_names(schema=schema))
             if table not in present:
                 raise InputError(
@@ -120,5 +121,6 @@ def probe(db_url: str, version_table: str = "alembic_version") -> DatabaseState:
         ) from None
     finally:
         engine.dispose()
-    revisions = tuple(sorted({str(r).strip() for r in rows if r is not None and str(r).strip()}))
+    found = (clean(str(r)).strip() for r in rows if r is not None)
+    revisions = tuple(sorted({r for r in found if r}))
     return DatabaseState(revisions=revisions, tables=tables, url_redacted=shown)

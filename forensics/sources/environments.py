@@ -3,14 +3,25 @@
 Sources, in order: ``--migrations DIR`` overrides (exclusively, when given); every ``.ini``
 file with a ``script_location`` (each section is an environment; ``%(here)s`` and
 ``package:path`` forms, ``version_locations``); then any ``env.py`` beside a ``versions/``
-folder not already covered. Version folders nest; a versions folder whose subfolders hold
-independent lineages (each with its own base, no cross references) becomes one environment
-per subfolder.
+folder not already covered. These are resolved as Alembic would at run time:
+
+- ``package:sub:path`` (any number of colons) names a folder inside the package, wherever
+  the package lives in the tree (``src/`` layouts included);
+- a templated ``script_location`` (``{alembic_dir}``, filled in by the application) is the
+  ``alembic/`` folder beside the ini;
+- Flask-Migrate's ini inside the migrations folder, with an empty ``[alembic]`` section, is
+  that folder.
+
+Version folders nest; a versions folder whose subfolders hold independent lineages (each with
+its own base, no reference into another) becomes one environment per subfolder, whatever the
+ini says (the application picks one at run time, so the same revision ids may repeat across
+them).
 """
 
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -48,19 +59,33 @@ def _dirs(paths: Iterable[str]) -> set[str]:
 class _Tree:
     def __init__(self, files: Sequence[TreeEntry]) -> None:
         self.paths = sorted(f.path for f in files)
+        self.files = set(self.paths)
         self.dirs = _dirs(self.paths)
 
     def exists(self, folder: str) -> bool:
         return folder == "" or folder in self.dirs
 
-    def package_dir(self, package: str) -> str | None:
-        """The folder of a dotted package name; ones with ``__init__.py``, then the
-        shortest, win."""
+    def package_path(self, package: str, sub: str, near: str) -> str | None:
+        """``sub`` inside the folder of a dotted package name, wherever the package lives.
+        Folders where ``sub`` exists win, then those holding ``near`` (the ini's folder),
+        then packages with ``__init__.py``, then the shortest."""
         wanted = package.strip().replace(".", "/")
-        found = [d for d in self.dirs if d == wanted or d.endswith("/" + wanted)]
-        init = set(self.paths)
-        found.sort(key=lambda d: (f"{d}/__init__.py" not in init, d.count("/"), d))
-        return found[0] if found else None
+        found = []
+        for folder in self.dirs:
+            if folder == wanted or folder.endswith("/" + wanted):
+                path = _norm(posixpath.join(folder, sub))
+                if path is not None:
+                    found.append((folder, path))
+        found.sort(
+            key=lambda f: (
+                not self.exists(f[1]),
+                not (near == f[0] or near.startswith(f[0] + "/")),
+                f"{f[0]}/__init__.py" not in self.files,
+                f[0].count("/"),
+                f[0],
+            )
+        )
+        return found[0][1] if found else None
 
 
 def _substitute(value: str, here: str) -> str | None:
@@ -69,14 +94,22 @@ def _substitute(value: str, here: str) -> str | None:
     return None if "%(" in value else value
 
 
+def _templated(value: str) -> bool:
+    """Filled in by the application at run time (``{alembic_dir}``, ``%(name)s``)."""
+    return re.search(r"\{[^{}]*\}|%\((?!here\))", value) is not None
+
+
 def _script_location(value: str, here: str, tree: _Tree) -> str | None:
+    if _templated(value):
+        beside = posixpath.join(here, "alembic")
+        return beside if tree.exists(beside) else None
     text = _substitute(value.strip(), here)
     if text is None:
         return None
     if ":" in text and not re.match(r"^[A-Za-z]:[\\/]", text):
-        package, _, sub = text.partition(":")
-        folder = tree.package_dir(package)
-        return None if folder is None else _norm(posixpath.join(folder, sub))
+        # Alembic reads every token after the package as one more folder.
+        package, *parts = text.split(":")
+        return tree.package_path(package, posixpath.join("", *parts), here)
     return _norm(posixpath.join(here, text))
 
 
@@ -88,14 +121,16 @@ def _version_locations(section: configparser.SectionProxy, here: str) -> list[st
     pieces = raw.split(separator) if separator else re.split(r"[\s,]+", raw)
     found = []
     for piece in pieces:
-        text = _substitute(piece.strip(), here) if piece.strip() else None
+        text = None if _templated(piece) else _substitute(piece.strip(), here)
         folder = _norm(posixpath.join(here, text)) if text else None
         if folder is not None:
             found.append(folder)
     return found
 
 
-def _from_ini(path: str, data: bytes, tree: _Tree, diag: Diagnostics) -> list[Environment]:
+def _from_ini(
+    path: str, data: bytes, tree: _Tree, read: Reader, diag: Diagnostics
+) -> list[Environment]:
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         parser.read_string(data.decode("utf-8", errors="replace"), source=path)
@@ -108,6 +143,19 @@ def _from_ini(path: str, data: bytes, tree: _Tree, diag: Diagnostics) -> list[En
         section = parser[name]
         value = section.get("script_location")
         if not value:
+            env_py = posixpath.join(here, "env.py")
+            if name == "alembic" and env_py in tree.files:
+                # The application sets script_location to the ini's folder at run time;
+                # Flask-Migrate's env.py says so by importing flask.
+                envs.append(
+                    Environment(
+                        name=here or ".",
+                        script_location=here,
+                        versions_dirs=(posixpath.join(here, "versions"),),
+                        config=path,
+                        flask=b"flask" in (read(env_py) or b""),
+                    )
+                )
             continue
         location = _script_location(value, here, tree)
         if location is None or not tree.exists(location):
@@ -119,7 +167,13 @@ def _from_ini(path: str, data: bytes, tree: _Tree, diag: Diagnostics) -> list[En
         versions = _version_locations(section, here) or [posixpath.join(location, "versions")]
         label = location or "."
         envs.append(
-            Environment(name=label, script_location=location, versions_dirs=tuple(versions))
+            Environment(
+                name=label,
+                script_location=location,
+                versions_dirs=tuple(versions),
+                config=path,
+                section=name,
+            )
         )
     return envs
 
@@ -138,10 +192,13 @@ def _from_override(folder: str, tree: _Tree) -> Environment:
     return Environment(name=norm or ".", script_location=parent, versions_dirs=(norm,))
 
 
-def _lineages(env: Environment, tree: _Tree, read: Reader) -> list[Environment]:
-    """Split a single versions folder whose subfolders hold independent lineages."""
-    if len(env.versions_dirs) != 1:
-        return [env]
+def _groups(env: Environment, tree: _Tree) -> tuple[dict[str, list[str]], bool]:
+    """The candidate lineages of ``env``, folder -> its migration files, and whether they
+    must repeat revision ids to count as separate: the subfolders of a single versions
+    folder (not when files sit directly in it), or the several folders the ini lists."""
+    if len(env.versions_dirs) > 1:
+        parts = [dataclasses.replace(env, versions_dirs=(d,)) for d in env.versions_dirs]
+        return {part.versions_dirs[0]: list(filter(part.owns, tree.paths)) for part in parts}, True
     root = env.versions_dirs[0].rstrip("/")
     prefix = root + "/" if root else ""
     groups: dict[str, list[str]] = {}
@@ -150,13 +207,21 @@ def _lineages(env: Environment, tree: _Tree, read: Reader) -> list[Environment]:
             continue
         rest = path[len(prefix) :]
         if "/" not in rest:
-            return [env]  # migrations directly in the folder: one lineage with nesting
-        groups.setdefault(rest.split("/", 1)[0], []).append(path)
+            return {}, False  # migrations directly in the folder: one lineage with nesting
+        groups.setdefault(prefix + rest.split("/", 1)[0], []).append(path)
+    return groups, False
+
+
+def _lineages(env: Environment, tree: _Tree, read: Reader) -> list[Environment]:
+    """One environment per independent lineage of ``env``: each group has its own base and
+    names no revision that only another group declares. The same ids may repeat across
+    groups (one lineage per database engine, chosen at run time)."""
+    groups, must_repeat = _groups(env, tree)
     if len(groups) < 2:
         return [env]
     revisions: dict[str, set[str]] = {}
     references: dict[str, set[str]] = {}
-    for sub, paths in groups.items():
+    for folder, paths in groups.items():
         revs: set[str] = set()
         refs: set[str] = set()
         has_base = False
@@ -173,18 +238,17 @@ def _lineages(env: Environment, tree: _Tree, read: Reader) -> list[Environment]:
             refs.update(migration.down_revisions, migration.depends_on)
         if not has_base:
             return [env]
-        revisions[sub], references[sub] = revs, refs
-    for sub in groups:
-        others = set().union(*(revisions[o] for o in groups if o != sub))
-        if references[sub] & others:
+        revisions[folder], references[folder] = revs, refs - revs
+    repeated = False
+    for folder in groups:
+        others = set().union(*(revisions[o] for o in groups if o != folder))
+        if references[folder] & others:
             return [env]
+        repeated = repeated or bool(revisions[folder] & others)
+    if must_repeat and not repeated:
+        return [env]
     return [
-        Environment(
-            name=f"{prefix}{sub}",
-            script_location=env.script_location,
-            versions_dirs=(f"{prefix}{sub}",),
-        )
-        for sub in sorted(groups)
+        dataclasses.replace(env, name=folder, versions_dirs=(folder,)) for folder in sorted(groups)
     ]
 
 
@@ -215,8 +279,10 @@ def discover_environments(
         for path in tree.paths:
             if path.endswith(".ini"):
                 data = read(path)
-                if data is not None and b"script_location" in data:
-                    found.extend(_from_ini(path, data, tree, diag))
+                if data is not None and (
+                    b"script_location" in data or posixpath.basename(path) == "alembic.ini"
+                ):
+                    found.extend(_from_ini(path, data, tree, read, diag))
         for path in tree.paths:
             if posixpath.basename(path) != "env.py":
                 continue
@@ -227,15 +293,13 @@ def discover_environments(
     environments: list[Environment] = []
     seen: set[tuple[str, ...]] = set()
     for env in found:
-        if env.versions_dirs in seen:
-            continue
-        seen.add(env.versions_dirs)
-        environments.extend(_lineages(env, tree, read))
+        for part in _lineages(env, tree, read) if env.versions_dirs not in seen else []:
+            if part.versions_dirs not in seen:
+                seen.add(part.versions_dirs)
+                environments.append(part)
     names = [e.name for e in environments]
     return [
-        Environment(f"{e.name} #{i + 1}", e.script_location, e.versions_dirs)
-        if names.count(e.name) > 1
-        else e
+        dataclasses.replace(e, name=f"{e.name} #{i + 1}") if names.count(e.name) > 1 else e
         for i, e in enumerate(environments)
     ]
 

@@ -25,6 +25,7 @@ import git as gitpython
 
 from forensics.errors import Diagnostics, InputError
 from forensics.model.commits import ChangeStatus, CommitRecord, DiffStat, FileChange, Person
+from forensics.model.text import decode
 from forensics.sources.cache import MiningCache, cache_key
 
 # Record and field separators carry a per-process nonce: commit messages are untrusted and
@@ -59,7 +60,7 @@ class TagInfo:
 
 def _text(data: bytes) -> str:
     """Untrusted bytes: decoded with replacement, never rejected."""
-    return data.decode("utf-8", errors="replace")
+    return decode(data)
 
 
 def _utc(stamp: str) -> datetime:

@@ -7,6 +7,7 @@ import json
 
 from forensics.errors import redact
 from forensics.model.report import HealthCheck
+from forensics.model.text import clean, decode
 from forensics.sources.http import get
 
 SUMMARY_LENGTH = 200
@@ -16,13 +17,13 @@ _READ_LIMIT = 64 * 1024
 def summarize(body: bytes) -> str:
     """``status: healthy`` when the body is JSON with a ``status`` field, otherwise the
     start of the text on one line."""
-    text = body.decode("utf-8", errors="replace")
+    text = decode(body)
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
         data = None
     if isinstance(data, dict) and isinstance(data.get("status"), str | int | float | bool):
-        return redact(f"status: {data['status']}")[:SUMMARY_LENGTH]
+        return redact(f"status: {clean(str(data['status']))}")[:SUMMARY_LENGTH]
     flat = " ".join(text.split())
     if len(flat) > SUMMARY_LENGTH:
         flat = flat[: SUMMARY_LENGTH - 1] + "…"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from forensics.errors import Diagnostics, InputError
 from forensics.model.deploys import Deploy, DeployCategory
+from forensics.model.text import clean
 
 C = DeployCategory
 
@@ -168,13 +169,14 @@ def parse_time(value: object, field: str) -> datetime | None:
 
 
 def text_field(record: Mapping[str, object], *keys: str) -> str | None:
-    """The first of ``keys`` that holds a usable scalar, as stripped text."""
+    """The first of ``keys`` that holds a usable scalar, as stripped, valid text (JSON may
+    carry escaped lone surrogates: ``json.loads`` accepts ``"\\udc8f"``)."""
     for key in keys:
         value = record.get(key)
         if isinstance(value, bool) or value is None:
             continue
         if isinstance(value, str | int | float):
-            text = str(value).strip()
+            text = clean(str(value)).strip()
             if text:
                 return text
     return None

@@ -90,7 +90,8 @@ def read_jsonl(path: str, diag: Diagnostics) -> list[Deploy]:
     """``jsonl:FILE``: one JSON object per line; blank lines are ignored."""
     spec, origin = f"jsonl:{path}", f"deploy file {path}"
     records: list[tuple[str, object]] = []
-    for number, line in enumerate(read_text(path, spec).splitlines(), 1):
+    # Lines end at "\n" alone: splitlines() would also cut inside a string at U+2028.
+    for number, line in enumerate(read_text(path, spec).split("\n"), 1):
         if not line.strip():
             continue
         try:

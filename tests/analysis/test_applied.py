@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from forensics.analysis.applied import (
     application_points,
     applied_set,
     edited_after,
+    follow_renames,
     heads_of,
     point_as_of,
     production_revisions,
@@ -194,3 +196,118 @@ def test_point_as_of_and_heads() -> None:
     assert point_as_of(history, "other", None) is None
     assert heads_of(history.points[1]) == ("b", "q")
     assert heads_of(None) == ()
+
+
+def _change(
+    commit: str,
+    hours: int,
+    kind: ChangeKind,
+    path: str,
+    revision: str,
+    *,
+    old_path: str | None = None,
+    blobs: tuple[str | None, str | None] = (None, None),
+    before: MigrationFile | None = None,
+    after: MigrationFile | None = None,
+) -> MigrationChange:
+    return MigrationChange(
+        commit=commit,
+        at=T0 + timedelta(hours=hours),
+        path=path,
+        kind=kind,
+        revision=revision,
+        old_blob=blobs[0],
+        new_blob=blobs[1],
+        old_path=old_path,
+        environment=ENV.name,
+        before=before,
+        after=after,
+    )
+
+
+def test_removed_revisions_need_a_deploy_between_their_addition_and_deletion() -> None:
+    # "gone" was added at c1, held by deploy d1 (c2), deleted at c3; "brief" was added and
+    # deleted between deploys; "moved" was renamed, so it is not removed.
+    state = build_state(ENV, [mig("a"), MigrationFile("alembic/versions/0001_moved.py", "moved")])
+    changes = [
+        _change("c1", 1, ChangeKind.ADDED, "alembic/versions/gone.py", "gone"),
+        _change("c1", 1, ChangeKind.ADDED, "alembic/versions/moved.py", "moved"),
+        _change("c3", 3, ChangeKind.DELETED, "alembic/versions/gone.py", "gone"),
+        _change("c4", 4, ChangeKind.ADDED, "alembic/versions/brief.py", "brief"),
+        _change("c5", 5, ChangeKind.DELETED, "alembic/versions/brief.py", "brief"),
+        _change("c5", 5, ChangeKind.DELETED, "alembic/versions/moved.py", "moved"),
+        _change(
+            "c5",
+            5,
+            ChangeKind.ADDED,
+            "alembic/versions/0001_moved.py",
+            "moved",
+            old_path="alembic/versions/moved.py",
+        ),
+    ]
+    times = {f"c{i}": T0 + timedelta(hours=i) for i in range(1, 7)}
+    trees = {
+        "c2": {"alembic/versions/gone.py", "alembic/versions/moved.py"},
+        "c6": {"alembic/versions/0001_moved.py", "alembic/versions/brief.py"},
+    }
+    asked: list[tuple[str, str]] = []
+
+    def exists(commit: str, path: str) -> str | None:
+        asked.append((commit, path))
+        return f"blob:{commit}:{path}" if path in trees.get(commit, set()) else None
+
+    deploys = [dep("d1", DeployCategory.LIVE, 120, "c2"), dep("d2", DeployCategory.LIVE, 360, "c6")]
+    points = {
+        p.revision: p
+        for p in application_points([state], {"a", "moved"}, deploys, exists, times.get, changes)
+    }
+    assert sorted(points) == ["a", "gone", "moved"]
+    assert points["gone"].removed and points["gone"].since_deploy == "d1"
+    assert points["gone"].content_blob == "blob:c2:alembic/versions/gone.py"
+    # The rename is followed back to the path deploy d1 held.
+    assert not points["moved"].removed and points["moved"].since_deploy == "d1"
+    assert points["moved"].earlier_paths == ("alembic/versions/moved.py",)
+    # Deploy d2 (c6, after the deletion of "brief") is never asked about "brief".
+    assert ("c6", "alembic/versions/brief.py") not in asked
+    # Without deploys, a removed revision counts only when production descends from it.
+    bare = application_points([state], {"a", "gone"}, [], exists, times.get, changes)
+    assert [(p.revision, p.removed, p.evidence) for p in bare] == [
+        ("a", False, "none"),
+        ("gone", True, "none"),
+    ]
+
+
+def test_follow_renames_and_edits_under_earlier_paths() -> None:
+    old = mig("a")
+    edited = MigrationFile(
+        "alembic/versions/0001_a.py", "a", text_fingerprint="t2", body_fingerprint="new"
+    )
+    pure = [
+        _change("c2", 2, ChangeKind.DELETED, old.path, "a", blobs=("b1", None), before=old),
+        _change(
+            "c2",
+            2,
+            ChangeKind.ADDED,
+            "alembic/versions/0001_a.py",
+            "a",
+            old_path=old.path,
+            blobs=("b1", "b1"),
+            after=old,
+        ),
+    ]
+    point = AppliedMigration(
+        "a",
+        "alembic/versions/0001_a.py",
+        ENV.name,
+        "deploy",
+        since_commit="c1",
+        since_commit_at=T0,
+        earlier_paths=(old.path,),
+    )
+    followed = follow_renames(pure)
+    assert followed[1].kind is ChangeKind.ADDED and not edited_after(followed[1], point)
+    changed = [pure[0], dataclasses.replace(pure[1], new_blob="b2", after=edited)]
+    assert follow_renames(changed)[1].kind is ChangeKind.CODE
+    assert edited_after(follow_renames(changed)[1], point)
+    # An edit under the old path, after the application point, counts too.
+    assert edited_after(_change("c1b", 1, ChangeKind.CODE, old.path, "a"), point)

@@ -6,17 +6,25 @@ import os
 import shlex
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from forensics.analysis.graph import build_state
 from forensics.analysis.remediation import remediations
 from forensics.demo import DemoScenario, build_demo_repo
+from forensics.errors import Diagnostics
+from forensics.gitbuild import RepoBuilder
 from forensics.model.deploys import AppliedMigration
 from forensics.model.findings import Confidence, Finding, Severity
+from forensics.model.migrations import Environment
 from forensics.model.report import Remediation
+from forensics.pipeline import load_graphs
 from forensics.sources.alembic_files import read_migration
+from forensics.sources.git import GitSource
 from tests.analysis.demo_states import ENV, commit_records, state_at
+from tests.conftest import migration
 
 GIT_ENV = {
     "GIT_CONFIG_GLOBAL": os.devnull,
@@ -274,3 +282,97 @@ def test_paths_and_messages_are_shell_quoted(demo: DemoScenario) -> None:
         restore.commands[0] == f"git restore --source {demo.applied_commit} -- {shlex.quote(odd)}"
     )
     assert shlex.split(restore.commands[0])[-1] == odd
+
+
+def _two_heads(version: Path) -> None:
+    """A base and two children of it: two heads that need a merge."""
+    for rev, down in (("b0", None), ("h1", "b0"), ("h2", "b0")):
+        (version / f"{rev}.py").write_text(migration(rev, down))
+
+
+def _merge_options(repo: RepoBuilder) -> Remediation:
+    git_source = GitSource(repo.path)
+    try:
+        _envs, states = load_graphs(git_source, "HEAD", (), Diagnostics())
+    finally:
+        git_source.close()
+    (state,) = states
+    finding = Finding(
+        "FX101",
+        "multiple-heads",
+        Severity.HIGH,
+        Confidence.HIGH,
+        "t",
+        "d",
+        environment=state.environment.name,
+    )
+    (merge,) = remediations([finding], {}, [], [state])
+    return merge
+
+
+def test_flask_migrate_commands_run_as_flask_db_from_the_application_folder(
+    git_repo: Callable[..., RepoBuilder],
+) -> None:
+    repo = git_repo()
+    web = repo.path / "web"
+    web.mkdir()
+    (web / "app.py").write_text(
+        "from flask import Flask\nfrom flask_migrate import Migrate\n"
+        "from flask_sqlalchemy import SQLAlchemy\n\n"
+        "app = Flask(__name__)\napp.config['SQLALCHEMY_DATABASE_URI'] = 'sqlite:///app.db'\n"
+        "db = SQLAlchemy(app)\nmigrate = Migrate(app, db)\n"
+    )
+    # The layout as Flask-Migrate itself writes it: the ini inside migrations/.
+    _run(web, ("flask db init",))
+    assert "script_location" not in (web / "migrations" / "alembic.ini").read_text()
+    _two_heads(web / "migrations" / "versions")
+    repo.commit("flask app", "2025-11-01T09:00:00+00:00")
+    merge = _merge_options(repo)
+    assert merge.commands == ("cd web", "flask db merge -m 'merge heads' h1 h2")
+    _run(repo.path, merge.commands)
+    _run(web, ("flask db heads > heads.txt",))
+    assert len((web / "heads.txt").read_text().split()) == 2  # "<merge rev> (head)"
+
+
+def test_alembic_commands_run_from_the_folder_of_the_ini(
+    git_repo: Callable[..., RepoBuilder],
+) -> None:
+    repo = git_repo()
+    # `alembic init` run at the root: the ini at the root, the scripts two levels down.
+    _run(repo.path, ("alembic init db/migrations",))
+    _two_heads(repo.path / "db" / "migrations" / "versions")
+    repo.commit("alembic", "2025-11-01T09:00:00+00:00")
+    merge = _merge_options(repo)
+    assert merge.commands == ("alembic merge -m 'merge heads' h1 h2",)
+    _run(repo.path, merge.commands)
+    assert len(list((repo.path / "db" / "migrations" / "versions").glob("*.py"))) == 4
+
+
+def test_commands_name_the_ini_section_and_migrations_folder_when_not_the_defaults() -> None:
+    files = [migration(rev, down) for rev, down in (("b0", None), ("h1", "b0"), ("h2", "b0"))]
+    parsed = [read_migration(f"v/{i}.py", text.encode()) for i, text in enumerate(files)]
+    cases = [
+        (
+            Environment("db/main", "db/main", ("db/main/versions",), "etc/db.ini", "main"),
+            ("cd etc", "alembic -c db.ini -n main merge -m 'merge heads' h1 h2"),
+        ),
+        (
+            Environment("app/db_migrations", "app/db_migrations", ("v",), "x", flask=True),
+            ("cd app", "flask db merge -d db_migrations -m 'merge heads' h1 h2"),
+        ),
+        # Found through env.py alone: `alembic init` put the ini in the folder above.
+        (Environment("svc/alembic", "svc/alembic", ("v",)), ("cd svc", "alembic merge")),
+    ]
+    for env, expected in cases:
+        finding = Finding(
+            "FX101",
+            "multiple-heads",
+            Severity.HIGH,
+            Confidence.HIGH,
+            "t",
+            "d",
+            environment=env.name,
+        )
+        (merge,) = remediations([finding], {}, [], [build_state(env, parsed)])
+        assert merge.commands[0] == expected[0]
+        assert merge.commands[1].startswith(expected[1])

@@ -204,3 +204,113 @@ def test_tags_reformat_then_real_change(git_repo: Callable[..., RepoBuilder]) ->
     (cosmetic,) = by_rule(findings, "FX201")
     assert cosmetic.severity is Severity.LOW and [c.kind for c in cosmetic.changes] == ["cosmetic"]
     assert "cosmetic only" in cosmetic.detail
+
+
+def _versions(name: str) -> str:
+    return f"alembic/versions/{name}"
+
+
+@pytest.mark.rule("FX203", fires=False)
+@pytest.mark.rule("FX201", fires=False)
+def test_renames_before_and_after_a_release_are_not_removals(
+    git_repo: Callable[..., RepoBuilder],
+) -> None:
+    repo = git_repo()
+    repo.commit(
+        "schema",
+        T0,
+        files={
+            "alembic/env.py": "\n",
+            _versions("a.py"): migration("a1", None),
+            _versions("b.py"): migration("b1", "a1"),
+        },
+    )
+    # Renamed before any release: the file that got released is the new one.
+    repo.move(_versions("a.py"), _versions("0001_a1_init.py"))
+    repo.commit("name migrations after their revision", T0 + timedelta(hours=1))
+    repo.tag("v1.0", message="release", at=T0 + timedelta(hours=2))
+    # Renamed after the release: Alembic finds it by revision id, nothing was removed.
+    repo.move(_versions("b.py"), _versions("0002_b1_users.py"))
+    repo.commit("rename the second one too", T0 + timedelta(hours=3))
+    ctx, findings = analyse(repo.path, ["tags:v*"])
+    assert not by_rule(findings, "FX203") and not by_rule(findings, "FX201")
+    b1 = next(a for a in ctx.applied if a.revision == "b1")
+    # The rename is followed back to the released path.
+    assert b1.evidence == "tag" and b1.since_deploy == "tag:v1.0"
+    assert b1.path == _versions("0002_b1_users.py") and b1.earlier_paths == (_versions("b.py"),)
+
+
+@pytest.mark.rule("FX201", fires=True)
+def test_an_edit_that_comes_with_a_rename_is_an_edit(git_repo: Callable[..., RepoBuilder]) -> None:
+    repo = git_repo()
+    repo.commit(
+        "schema", T0, files={"alembic/env.py": "\n", _versions("a.py"): migration("a1", None)}
+    )
+    repo.tag("v1.0", message="release", at=T0 + timedelta(hours=1))
+    repo.delete(_versions("a.py"))
+    renamed = repo.commit(
+        "rename and change",
+        T0 + timedelta(hours=2),
+        files={_versions("0001_a1.py"): migration("a1", None, body="    op.execute('x')")},
+    )
+    _ctx, findings = analyse(repo.path, ["tags:v*"])
+    (modified,) = by_rule(findings, "FX201")
+    assert [(c.commit, c.kind) for c in modified.changes] == [(renamed, "code")]
+    assert modified.severity is Severity.HIGH and not by_rule(findings, "FX203")
+
+
+@pytest.mark.rule("FX203", fires=True)
+def test_a_squash_after_a_release_removes_every_released_migration(
+    git_repo: Callable[..., RepoBuilder],
+) -> None:
+    repo = git_repo()
+    released = [f"r{i:02d}" for i in range(1, 13)]
+    files: dict[str, str | bytes] = {"alembic/env.py": "\n"}
+    for i, rev in enumerate(released):
+        files[_versions(f"{rev}.py")] = migration(rev, released[i - 1] if i else None)
+    repo.commit("twelve migrations", T0, files=files)
+    repo.tag("v1.0", message="release", at=T0 + timedelta(hours=1))
+    # Added after the release and deleted by the squash: never released, so never applied.
+    repo.commit(
+        "one more",
+        T0 + timedelta(hours=2),
+        files={_versions("r13.py"): migration("r13", "r12")},
+    )
+    for rev in [*released, "r13"]:
+        repo.delete(_versions(f"{rev}.py"))
+    squash = repo.commit(
+        "squash migrations",
+        T0 + timedelta(hours=3),
+        files={_versions("s1.py"): migration("s1", None)},
+    )
+    repo.tag("v2.0", message="release", at=T0 + timedelta(hours=4))
+    ctx, findings = analyse(repo.path, ["tags:v*"])
+    # Production's heads (at v2.0) descend from none of the squashed revisions.
+    assert ctx.production.revisions == ("s1",)
+    removed = by_rule(findings, "FX203")
+    assert sorted(f.revision for f in removed) == released
+    for finding in removed:
+        assert finding.commits == (squash,) and finding.deploys == ("tag:v1.0",)
+        assert "release tag tag:v1.0" in finding.detail and finding.severity is Severity.HIGH
+        assert finding.detail.endswith("The same commit added s1.")
+
+
+@pytest.mark.rule("FX203", fires=False)
+def test_a_migration_deleted_before_any_deploy_held_it_is_no_removal(
+    git_repo: Callable[..., RepoBuilder], tmp_path: Path
+) -> None:
+    repo = git_repo()
+    live = repo.commit(
+        "schema", T0, files={"alembic/env.py": "\n", _versions("a.py"): migration("a1", None)}
+    )
+    repo.commit(
+        "try something",
+        T0 + timedelta(hours=1),
+        files={_versions("b.py"): migration("b1", "a1")},
+    )
+    repo.delete(_versions("b.py"))
+    repo.commit("drop the experiment", T0 + timedelta(hours=2))
+    deploys = tmp_path / "d.csv"
+    deploys.write_text(f"id,commit,status,created_at\nd1,{live},live,2025-11-16T08:10:00Z\n")
+    _ctx, findings = analyse(repo.path, [f"csv:{deploys}"])
+    assert not by_rule(findings, "FX203")

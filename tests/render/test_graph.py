@@ -51,6 +51,7 @@ def test_dag_json_keys_exactly() -> None:
         "heads",
         "bases",
         "problems",
+        "docstring_mismatches",
     ]
     assert env["revision_count"] == 4 and env["heads"] == ["m"] and env["bases"] == ["a"]
     assert list(env["revisions"]["b"]) == [

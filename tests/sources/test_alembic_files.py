@@ -7,6 +7,7 @@ from collections.abc import Callable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from forensics.model.migrations import SourceDialect
 from forensics.sources.alembic_files import ConstantResolver, read_migration, text_fingerprint
 
 
@@ -133,7 +134,18 @@ def test_docstring_header_cross_check(make_migration: Callable[..., str]) -> Non
     text = make_migration("real", "parent").replace("Revision ID: real", "Revision ID: other")
     m = read_migration("v/real.py", text.encode())
     assert m.revision == "real" and m.doc_revision == "other"
-    assert any("Revision ID other" in w for w in m.warnings)
+    assert m.docstring_mismatches == ("docstring says Revision ID other but revision is real",)
+    # Not a warning of the file: the pipeline sums them up per environment.
+    assert m.warnings == ()
+    moved = read_migration(
+        "v/m.py", make_migration("m", "new").replace("Revises: new", "Revises: old").encode()
+    )
+    assert moved.docstring_mismatches == ("docstring says Revises old but down_revision is new",)
+    # Alembic's template writes "Revises: None" for a base: no parent, no mismatch.
+    base = read_migration(
+        "v/b.py", make_migration("b", None).replace("Revises: ", "Revises: None").encode()
+    )
+    assert base.doc_revises == () and base.docstring_mismatches == ()
 
 
 def test_fingerprints() -> None:
@@ -189,3 +201,113 @@ def test_never_raises_on_arbitrary_bytes(data: bytes) -> None:
 )
 def test_never_raises_on_near_python(parts: list[str]) -> None:
     read_migration("db/versions/n.py", "".join(parts).encode(), constants=_resolver({}))
+
+
+PYTHON2 = '''# -*- coding: utf-8 -*-
+"""add gadget
+
+Revision ID: 4b5c6d7e8f90
+Revises: 1a2b3c4d5e6f
+Create Date: 2013-06-14 16:02:09.120000
+
+"""
+
+# revision identifiers, used by Alembic.
+revision = '4b5c6d7e8f90'
+down_revision = u'1a2b3c4d5e6f'
+branch_labels = (u'legacy',)
+depends_on = None
+
+from alembic import op
+import sqlalchemy as sa
+
+
+def upgrade():
+    op.create_table(u'gadget', sa.Column(u'id', sa.Integer(), primary_key=True))
+    op.rename_table('widget', u'old_widget')
+    try:
+        op.execute(ur"UPDATE gadget SET path = 'C:\\tmp' WHERE id <> 0")
+    except Exception, e:
+        print >>sys.stderr, 'skipped', e
+    print 'done'
+
+
+def downgrade():
+    op.drop_table(u'gadget')
+'''
+
+
+def test_python2_source_is_read_from_its_python2_tree() -> None:
+    m = read_migration("db/versions/4b5c6d7e8f90_add_gadget.py", PYTHON2.encode())
+    assert m.parses and m.parse_error is None and m.dialect is SourceDialect.PYTHON2
+    assert m.revision == "4b5c6d7e8f90" and m.down_revisions == ("1a2b3c4d5e6f",)
+    assert m.branch_labels == ("legacy",) and m.depends_on == () and m.unresolved == ()
+    assert m.message == "add gadget" and m.revision_line == 11
+    assert m.tables.create == ("gadget",) and m.tables.drop == ()
+    assert m.tables.rename == (("widget", "old_widget"),)
+    assert m.ast_fingerprint and m.body_fingerprint and m.warnings == ()
+    python3 = read_migration("v/r.py", b"revision = 'r'\nprint('done')\n")
+    assert python3.dialect is SourceDialect.PYTHON3
+    # Tabs and spaces mixed in one block, exec statements, backticks, old octal and long
+    # literals: all Python 2, all read.
+    older = (
+        "revision = 'o'\ndef upgrade():\n    if op:\n\top.execute('SELECT 1')\n"
+        "    exec 'x = 1'\n    mode = 0777 + 10L\n    print `mode`\n"
+    )
+    o = read_migration("v/o.py", older.encode())
+    assert o.parses and o.revision == "o" and o.dialect is SourceDialect.PYTHON2
+
+
+def test_python2_and_python3_both_reject_it_is_a_parse_error() -> None:
+    cases = {
+        "syntax": PYTHON2.replace("def upgrade():", "def upgrade(:"),
+        "python 3.12 only": "revision = 'r'\ntype Alias = int\nprint 'x'\n",
+        "unclosed": PYTHON2 + "\nop.execute((\n",
+    }
+    for name, text in cases.items():
+        m = read_migration("v/bad.py", text.encode())
+        assert not m.parses and m.dialect is SourceDialect.PYTHON3, name
+        assert m.revision is None and m.ast_fingerprint is None, name
+    # Python 2 source past any real migration's size is not tried as Python 2.
+    huge = PYTHON2 + "op.execute(u'UPDATE t SET x = 1')\n" * 20_000
+    assert len(huge) > 512 * 1024
+    assert not read_migration("v/huge.py", huge.encode()).parses
+    syntax = read_migration("v/bad.py", cases["syntax"].encode())
+    assert syntax.parse_error is not None and syntax.parse_error.line == 20
+    assert syntax.doc_revision == "4b5c6d7e8f90"
+
+
+def test_nesting_the_python_parser_rejects_is_a_parse_error_not_a_crash() -> None:
+    for name, expression in {
+        "sum of 10,000 terms": "+".join(["1"] * 10_000),
+        "100,000 unary minus": "-" * 100_000 + "1",
+        "5,000 calls": "f" + "()" * 5_000,
+    }.items():
+        m = read_migration("v/deep.py", f"revision = 'd'\nx = {expression}\n".encode())
+        assert not m.parses and m.parse_error is not None, name
+        assert "nested too deeply for the Python parser" in m.parse_error.message, name
+
+
+def test_nesting_deeper_than_the_recursion_limit_is_read() -> None:
+    arms = "".join(f"    elif x == {i}:\n        pass\n" for i in range(1, 250))
+    files = {
+        "elif chain": f"def upgrade():\n    x = 0\n    if x == 0:\n        pass\n{arms}",
+        "sum of 1,000 terms": "x = " + "+".join(["1"] * 1000) + "\n",
+        "1,000 unary minus": "x = " + "-" * 1000 + "1\n",
+        "2,000 lambdas": "x = " + "lambda: " * 2000 + "1\n",
+    }
+    for name, text in files.items():
+        m = read_migration("v/deep.py", f"revision = 'd'\ndown_revision = None\n{text}".encode())
+        assert m.parses and m.revision == "d" and m.body_fingerprint, name
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(["(", "[", "-", "not ", "lambda: ", "f(", "a.", "1+", "{1:", "x if y else "]),
+    st.integers(min_value=1, max_value=5_000),
+)
+def test_never_raises_on_deep_nesting(opener: str, depth: int) -> None:
+    closer = {"(": ")", "[": "]", "f(": ")", "{1:": "}"}.get(opener, "")
+    text = f"revision = 'n'\nx = {opener * depth}1{closer * depth}\n"
+    m = read_migration("v/n.py", text.encode())
+    assert m.parses == (m.parse_error is None)

@@ -29,6 +29,7 @@ from forensics.model.migrations import (
     TableOps,
 )
 from forensics.sources.cache import (
+    FORMAT,
     CacheFormatError,
     MiningCache,
     cache_key,
@@ -167,7 +168,7 @@ def test_a_corrupt_log_file_is_rebuilt_from_git(
     diag = Diagnostics()
     assert GitSource(repo.path, diag, cache=MiningCache(folder, diag)).log("HEAD") == fresh
     assert any("corrupt" in w for w in diag.warnings)
-    assert json.loads(entry.read_text())["format"] == 1  # rewritten as JSON
+    assert json.loads(entry.read_text())["format"] == FORMAT  # rewritten as JSON
 
 
 def test_old_log_files_are_pruned(tmp_path: Path) -> None:

@@ -46,7 +46,9 @@ def test_ini_here_and_default_versions(
         },
     )
     envs, git = _discover(repo)
-    assert envs == [Environment("backend/db", "backend/db", ("backend/db/versions",))]
+    assert envs == [
+        Environment("backend/db", "backend/db", ("backend/db/versions",), "backend/alembic.ini")
+    ]
     paths = [e.path for e in migration_paths(envs[0], git.tree("HEAD"))]
     assert paths == ["backend/db/versions/a.py"]
 
@@ -161,3 +163,153 @@ def test_independent_lineages_split(
         "m/versions/sqlite/s1.py",
         "m/versions/sqlite/s2.py",
     ]
+
+
+def _two_engines(make_migration: Callable[..., str], root: str) -> dict[str, str | bytes]:
+    """One lineage per database engine, the same revision ids in both (sqlite has one more)."""
+    files: dict[str, str | bytes] = {}
+    for engine in ("postgresql", "sqlite"):
+        files[f"{root}/{engine}/r1_init.py"] = make_migration("r1", None)
+        files[f"{root}/{engine}/r2_users.py"] = make_migration("r2", "r1")
+    files[f"{root}/sqlite/r3_fts.py"] = make_migration("r3", "r2")
+    return files
+
+
+def test_src_layout_package_path_with_colons_and_two_lineages(
+    git_repo: Callable[..., RepoBuilder], make_migration: Callable[..., str]
+) -> None:
+    repo = git_repo()
+    db = "src/app/server/database"
+    files = _two_engines(make_migration, f"{db}/_migrations/versions")
+    files.update(
+        {
+            f"{db}/alembic.ini": "[alembic]\nscript_location = app:server:database:_migrations\n",
+            "src/app/__init__.py": "",
+            "src/app/server/__init__.py": "",
+            f"{db}/__init__.py": "",
+            f"{db}/_migrations/env.py": "",
+            # Another folder named like the package, which must not be taken for it.
+            "tests/app/conftest.py": "",
+        }
+    )
+    _commit(repo, files)
+    diag = Diagnostics()
+    envs, git = _discover(repo, diag=diag)
+    versions = f"{db}/_migrations/versions"
+    assert [(e.name, e.script_location, e.versions_dirs, e.config) for e in envs] == [
+        (
+            f"{versions}/{engine}",
+            f"{db}/_migrations",
+            (f"{versions}/{engine}",),
+            f"{db}/alembic.ini",
+        )
+        for engine in ("postgresql", "sqlite")
+    ]
+    assert len(migration_paths(envs[1], git.tree("HEAD"))) == 3
+    assert diag.warnings == []
+
+
+def test_ini_listing_lineages_that_repeat_ids_is_split_and_plugins_are_not(
+    git_repo: Callable[..., RepoBuilder], make_migration: Callable[..., str]
+) -> None:
+    repo = git_repo()
+    files = _two_engines(make_migration, "db/versions")
+    files.update(
+        {
+            "alembic.ini": "[alembic]\nscript_location = db\n"
+            "version_locations = %(here)s/db/versions/postgresql %(here)s/db/versions/sqlite\n",
+            "db/env.py": "",
+        }
+    )
+    _commit(repo, files)
+    envs, _git = _discover(repo)
+    assert [e.versions_dirs for e in envs] == [
+        ("db/versions/postgresql",),
+        ("db/versions/sqlite",),
+    ]
+    # Two independent folders without a repeated id are one environment with two bases, as
+    # Alembic loads them.
+    other = git_repo("other")
+    other.commit(
+        "setup",
+        AT,
+        files={
+            "alembic.ini": "[alembic]\nscript_location = db\n"
+            "version_locations = %(here)s/db/one %(here)s/db/two\n",
+            "db/env.py": "",
+            "db/one/a.py": make_migration("a", None, branch_labels="('one',)"),
+            "db/two/b.py": make_migration("b", None, branch_labels="('two',)"),
+        },
+    )
+    envs, _git = _discover(other)
+    assert [e.versions_dirs for e in envs] == [("db/one", "db/two")]
+
+
+def test_flask_migrate_layout(
+    git_repo: Callable[..., RepoBuilder], make_migration: Callable[..., str]
+) -> None:
+    repo = git_repo()
+    _commit(
+        repo,
+        {
+            "pkg/app.py": "",
+            "pkg/migrations/alembic.ini": "# A generic, single database configuration.\n\n"
+            "[alembic]\n# template used to generate migration files\n"
+            "# file_template = %%(rev)s_%%(slug)s\n\n[loggers]\nkeys = root\n",
+            "pkg/migrations/env.py": "from flask import current_app\n",
+            "pkg/migrations/versions/a.py": make_migration("a", None),
+            # The same shape without Flask: the application sets the location itself.
+            "svc/db/alembic.ini": "[alembic]\n",
+            "svc/db/env.py": "from alembic import context\n",
+            "svc/db/versions/b.py": make_migration("b", None),
+        },
+    )
+    diag = Diagnostics()
+    envs, _git = _discover(repo, diag=diag)
+    assert envs == [
+        Environment(
+            "pkg/migrations",
+            "pkg/migrations",
+            ("pkg/migrations/versions",),
+            "pkg/migrations/alembic.ini",
+            flask=True,
+        ),
+        Environment("svc/db", "svc/db", ("svc/db/versions",), "svc/db/alembic.ini"),
+    ]
+    assert diag.warnings == []
+
+
+def test_templated_script_location_is_the_alembic_folder_beside_the_ini(
+    git_repo: Callable[..., RepoBuilder], make_migration: Callable[..., str]
+) -> None:
+    repo = git_repo()
+    _commit(
+        repo,
+        {
+            "service/alembic.ini": "[alembic]\nscript_location = {alembic_dir}\n"
+            "sqlalchemy.url = {db_url}\n",
+            "service/alembic/env.py": "",
+            "service/alembic/versions/a.py": make_migration("a", None),
+        },
+    )
+    diag = Diagnostics()
+    envs, _git = _discover(repo, diag=diag)
+    assert [(e.name, e.versions_dirs, e.config) for e in envs] == [
+        ("service/alembic", ("service/alembic/versions",), "service/alembic.ini")
+    ]
+    assert diag.warnings == []
+    # Without an alembic/ folder beside it, the ini is still reported.
+    bare = git_repo("bare")
+    bare.commit(
+        "setup",
+        AT,
+        files={
+            "alembic.ini": "[alembic]\nscript_location = {alembic_dir}\n",
+            "db/env.py": "",
+            "db/versions/a.py": make_migration("a", None),
+        },
+    )
+    diag = Diagnostics()
+    envs, _git = _discover(bare, diag=diag)
+    assert [e.name for e in envs] == ["db"]
+    assert len(diag.warnings) == 1 and "{alembic_dir}" in diag.warnings[0]

@@ -21,6 +21,13 @@ def test_text_body_is_truncated_on_one_line(api_server: Api) -> None:
     assert result.ok and "\n" not in result.summary and len(result.summary) <= 200
 
 
+def test_bodies_become_valid_text(api_server: Api) -> None:
+    api_server.on("/health", Reply(200, b'{"status": "up \\udc8f"}'))
+    assert check(f"{api_server.url}/health").summary == "status: up \ufffd"
+    api_server.on("/plain", Reply(200, b"ok \xff\xfe"))
+    assert check(f"{api_server.url}/plain").summary == "ok \ufffd\ufffd"
+
+
 def test_error_status_is_reported(api_server: Api) -> None:
     api_server.on("/health", Reply(503, {"status": "degraded"}))
     result = check(f"{api_server.url}/health")

@@ -56,6 +56,35 @@ def test_reads_the_list_deploys_shape(tmp_path: Path) -> None:
     )
 
 
+def test_escaped_lone_surrogates_become_replacement_characters(tmp_path: Path) -> None:
+    """Saved API output as real teams' scripts write it: an escaped lone surrogate and
+    double-encoded UTF-8 in a message, a surrogate in the id and the status."""
+    text = json.dumps(
+        [
+            {
+                "deploy": deploy(
+                    1,
+                    "update_failed\udc8f",
+                    id="dep-\ud800x",
+                    commit={
+                        "id": "abc1234",
+                        "message": "fix: guard \u00f0\u0178\u0161\u00a8 \udc8f",
+                    },
+                ),
+                "cursor": "c1",
+            }
+        ]
+    )
+    assert "\\udc8f" in text
+    diag = Diagnostics()
+    (got,) = render.read_file(write(tmp_path, text), diag)
+    assert got.message == "fix: guard \u00f0\u0178\u0161\u00a8 \ufffd"
+    assert got.id == "dep-\ufffdx" and got.status == "update_failed\ufffd"
+    assert got.category is DeployCategory.UNKNOWN and len(diag.warnings) == 1
+    for value in (got.message, got.id, got.status, *diag.warnings):
+        value.encode("utf-8")
+
+
 def test_plain_list_with_offsets_missing_finish_and_in_progress(tmp_path: Path) -> None:
     running = deploy(3, "build_in_progress", createdAt="2025-11-16T11:00:00+02:00")
     del running["finishedAt"]

@@ -48,6 +48,24 @@ def test_jsonl_skips_blank_lines(tmp_path: Path) -> None:
     assert got[1].created_at.isoformat() == "2025-11-16T11:00:00+00:00"
 
 
+def test_jsonl_lines_end_at_newline_only(tmp_path: Path) -> None:
+    """U+2028, U+0085 and a form feed are text inside a JSON string, not line ends; CRLF
+    files still read; an escaped lone surrogate comes out as U+FFFD."""
+    path = tmp_path / "d.jsonl"
+    service = "web\u2028api\x85x\x0cy"
+    rows = [
+        {"id": "a", "status": "live", "created_at": "2025-11-16T09:00:00Z", "service": service},
+        {"id": "b\udc8f", "status": "failed", "created_at": "2025-11-16T10:00:00Z"},
+    ]
+    path.write_bytes(
+        "\r\n".join(json.dumps(r, ensure_ascii=False) for r in rows[:1]).encode()
+        + b"\r\n"
+        + json.dumps(rows[1]).encode()
+    )
+    got = tabular.read_jsonl(str(path), Diagnostics())
+    assert [(d.id, d.service) for d in got] == [("a", service), ("b\ufffd", None)]
+
+
 @pytest.mark.parametrize(
     ("reader", "content", "needle"),
     [
