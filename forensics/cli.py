@@ -33,10 +33,17 @@ from forensics.config import (
     write_baseline,
 )
 from forensics.detectors import all_rules
-from forensics.errors import Diagnostics, ForensicsError, InputError, UsageError, describe_bug
+from forensics.errors import (
+    Diagnostics,
+    ForensicsError,
+    InputError,
+    RedactingFilter,
+    UsageError,
+    describe_bug,
+)
 from forensics.model.deploys import Deploy
 from forensics.model.findings import Severity
-from forensics.model.report import Report
+from forensics.model.report import AuditDiff, Report
 from forensics.model.text import for_terminal
 from forensics.output import check_stem, write_reports
 from forensics.render import OutputFormat, parse_formats
@@ -290,30 +297,27 @@ def _check_out(formats: list[OutputFormat], out: Path, stem: str | None) -> None
         check_stem(stem)
 
 
-def _finish(
-    report: Report,
-    formats: list[OutputFormat],
-    out: Path,
-    stem: str,
-    fail_on: Severity | None,
-    baseline: Path | None,
-) -> None:
-    """The baseline when asked, each format to ``out/stem.suffix`` (or the single format to
-    standard output), the paths written on standard output, then the exit code."""
+def _write(report: Report, formats: list[OutputFormat], out: Path, stem: str) -> None:
+    """Each format to ``out/stem.suffix`` (or the single format to standard output), the
+    paths written on standard output; a one-line error when a report could not be written."""
+    if str(out) == "-":
+        _print(formats[0].render(report))
+        return
+    written, failed = write_reports(report, formats, out, stem)
+    for path in written:
+        _print(f"{path}\n")
+    if failed is not None:
+        raise ForensicsError(failed)
+
+
+def _finish(report: Report, fail_on: Severity | None, baseline: Path | None) -> None:
+    """The baseline when asked, what the settings hid, then the exit code."""
     log = logging.getLogger("forensics")
     if baseline is not None:
         write_baseline(baseline, report.findings)
         log.info("baseline of %d findings written to %s", len(report.findings), baseline)
     for why, count in report.suppressed:
         log.info("%d findings hidden (%s)", count, why)
-    if str(out) == "-":
-        _print(formats[0].render(report))
-    else:
-        written, failed = write_reports(report, formats, out, stem)
-        for path in written:
-            _print(f"{path}\n")
-        if failed is not None:
-            raise ForensicsError(failed)
     if fail_on is not None and any(f.severity >= fail_on for f in report.findings):
         raise typer.Exit(1)
 
@@ -366,7 +370,8 @@ def analyze(
     )
     report = _analyse(cfg)
     name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
-    _finish(report, formats, out, name, threshold, write_baseline_to)
+    _write(report, formats, out, name)
+    _finish(report, threshold, write_baseline_to)
 
 
 @app.command()
@@ -424,13 +429,19 @@ def audit(
     )
     report = _analyse(cfg)
     audit_id = audit_id_for(report.until)
+
+    def publish(diff: AuditDiff) -> None:
+        nonlocal report
+        report = dataclasses.replace(report, audit=diff, title="Weekly migration audit")
+        _write(report, formats, out, audit_id if stem is None else stem)
+
+    # The reports are written before the store commits: an audit that could not be
+    # reported is not stored, and the next run sees its findings as new again.
     with FindingsStore.open(store) as findings_store:
-        diff = findings_store.record_audit(
-            str(Path(repo).resolve()), audit_id, report.rev, cfg.now, report.findings
+        findings_store.record_audit(
+            str(Path(repo).resolve()), audit_id, report.rev, cfg.now, report.findings, publish
         )
-    report = dataclasses.replace(report, audit=diff, title="Weekly migration audit")
-    name = audit_id if stem is None else stem
-    _finish(report, formats, out, name, threshold, write_baseline_to)
+    _finish(report, threshold, write_baseline_to)
 
 
 @app.command()
@@ -533,7 +544,7 @@ def watch(
     )
     report = _analyse(cfg)
     name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
-    _finish(report, formats, out, name, None, None)
+    _write(report, formats, out, name)
     raise typer.Exit(1)
 
 
@@ -580,10 +591,19 @@ class _TerminalFormatter(logging.Formatter):
 def _configure_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_TerminalFormatter("%(levelname)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
     logger = logging.getLogger("forensics")
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
     logger.propagate = False
+
+
+_INTERRUPTED = 130
+
+
+def _interrupted() -> None:
+    print("error: interrupted", file=sys.stderr)
+    sys.exit(_INTERRUPTED)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -601,11 +621,13 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        print("error: interrupted", file=sys.stderr)
-        sys.exit(130)
+        _interrupted()
     except Exception as exc:  # a bug of ours: one line that names it, never a traceback
         _complain(f"internal error: {describe_bug(exc)}")
         sys.exit(2)
+    if code == _INTERRUPTED:
+        # typer turns Ctrl-C into a silent exit code 130 (no command of ours uses it).
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -20,7 +20,12 @@ def parse_when(text: str, now: datetime, option: str = "--since") -> datetime:
     ``90m``, ``36h``, ``7d``, ``2w``."""
     span = _SPAN.match(text)
     if span:
-        return now - timedelta(**{_UNITS[span.group(2)]: int(span.group(1))})
+        try:
+            return _bounded(
+                now - timedelta(**{_UNITS[span.group(2)]: int(span.group(1))}), text, option
+            )
+        except OverflowError:
+            raise _outside(text, option) from None
     value = text.strip()
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
@@ -33,7 +38,29 @@ def parse_when(text: str, now: datetime, option: str = "--since") -> datetime:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return _bounded(parsed.astimezone(UTC), text, option)
+    except OverflowError:  # an offset that pushes year 1 or 9999 over the edge
+        raise _outside(text, option) from None
+
+
+# Git has no commit before the epoch, and the window is widened by days and weeks in places:
+# times outside these bounds are mistakes, said so, not errors from datetime arithmetic.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _bounded(when: datetime, text: str, option: str) -> datetime:
+    if not EARLIEST <= when <= LATEST:
+        raise _outside(text, option)
+    return when
+
+
+def _outside(text: str, option: str) -> UsageError:
+    return UsageError(
+        f"{option} {text!r} is outside {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}: use a date "
+        "in that range or a shorter span"
+    )
 
 
 def to_utc(value: datetime) -> datetime:

@@ -49,28 +49,73 @@ class Diagnostics:
             log.warning(message)
 
 
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<cred>[^/@\s]+)@")
-_SECRET_PARAMS = re.compile(
-    r"(?i)(?P<key>(?:password|passwd|pwd|token|api[_-]?key|secret|access[_-]?token)=)[^&\s]+"
+# The user part of a URL runs to the last "@" before the path: a password may hold "@".
+# Every pattern starts only where its first part cannot continue a longer run of the same
+# characters (the look-behinds): a match is tried once per token, so a long token costs
+# linear time, not quadratic.
+_URL_CREDENTIALS = re.compile(
+    r"(?<![a-zA-Z0-9+.\-])(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<cred>[^/?#\s]*)@"
 )
-_BEARER = re.compile(r"(?i)(bearer|token)\s+[A-Za-z0-9._\-]{8,}")
+# A parameter whose name says it is a secret, anywhere in a text: `password=`, `api_key=`,
+# `X-Amz-Signature=`, `session=`, `csrf_token=`, and the same as a JSON member; its value
+# runs to a separator. The name is matched whole, then checked for its ending.
+_SECRET_NAME = re.compile(
+    r"(?i)(?:password|passwd|pwd|secret|token|signature|credentials?|session(?:[_-]?id)?|"
+    r"(?:api|access|private|secret|client)[_-]?key|auth)$"
+)
+_NAME = r"(?<![A-Za-z0-9_.\-])(?P<name>[A-Za-z0-9_.\-]+)"
+_PARAMS = re.compile(rf"(?P<key>{_NAME}=)(?P<value>[^&\s#'\"<>,;]+)")
+_MEMBERS = re.compile(rf'(?P<key>"{_NAME}"\s*:\s*")(?P<value>[^"]*)')
+# Short names are secrets only as query parameters: `?key=`, `&sig=`, `&code=`.
+_SECRET_QUERY = re.compile(r"(?i)(?P<key>[?&;](?:[A-Za-z0-9_.\-]*key|sig|code)=)[^&\s#'\"<>]+")
+# Header-like text an API may echo back: `Authorization: Basic ...`, `Cookie: ...`.
+_SECRET_HEADERS = re.compile(
+    r"(?i)(?P<key>\b(?:proxy-)?(?:authorization|cookie|set-cookie|x-api-key|api-key)"
+    r"[\"']?\s*[:=]\s*[\"']?)[^\r\n\"']+"
+)
+_BEARER = re.compile(r"(?i)\b(?P<scheme>bearer|basic|token)\s+(?P<value>[A-Za-z0-9._~+/=\-]{8,})")
 _secrets: set[str] = set()
 
 
 def register_secret(value: str | None) -> None:
-    """Remember a credential (an API key from the environment) so that it is never shown."""
+    """Remember a credential (an API key from the environment, a password from a URL) so
+    that it is never shown."""
     if value and len(value) >= 4:
         _secrets.add(value)
 
 
 def redact(text: str) -> str:
     """Remove credentials from URLs, query strings, auth headers and known secrets."""
-    text = _URL_CREDENTIALS.sub(lambda m: f"{m.group('scheme')}***@", text)
-    text = _SECRET_PARAMS.sub(lambda m: f"{m.group('key')}***", text)
-    text = _BEARER.sub(lambda m: f"{m.group(1)} ***", text)
-    for secret in _secrets:
+    for secret in sorted(_secrets, key=len, reverse=True):
         text = text.replace(secret, "***")
-    return text
+    text = _URL_CREDENTIALS.sub(lambda m: f"{m.group('scheme')}***@", text)
+    text = _SECRET_HEADERS.sub(lambda m: f"{m.group('key')}***", text)
+    text = _PARAMS.sub(_named_secret, text)
+    text = _SECRET_QUERY.sub(lambda m: f"{m.group('key')}***", text)
+    text = _MEMBERS.sub(_named_secret, text)
+    return _BEARER.sub(_credential, text)
+
+
+def _named_secret(match: re.Match[str]) -> str:
+    if _SECRET_NAME.search(match.group("name")):
+        return f"{match.group('key')}***"
+    return match.group(0)
+
+
+def _credential(match: re.Match[str]) -> str:
+    """``Bearer x`` always hides x; ``token x`` and ``basic x`` only when x is not a plain
+    word of prose."""
+    if match.group("scheme").lower() != "bearer" and match.group("value").isalpha():
+        return match.group(0)
+    return f"{match.group('scheme')} ***"
+
+
+class RedactingFilter(logging.Filter):
+    """Log records leave with their message redacted, whoever logged them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
 
 
 def describe_bug(exc: BaseException) -> str:

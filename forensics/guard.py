@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from forensics.analysis import shell
 from forensics.analysis.applied import applied_set, production_revisions
 from forensics.analysis.changes import classify
 from forensics.analysis.graph import build_state
@@ -129,7 +130,7 @@ def _snapshot(git: GitSource, entries: Sequence[TreeEntry], diag: Diagnostics) -
     states = []
     for env in discover_environments(entries, read, diag=diag):
         parsed = []
-        for entry in migration_paths(env, entries):
+        for entry in migration_paths(env, entries, diag):
             data = git.read_blob(entry.blob)
             if data is not None:
                 parsed.append(read_migration(entry.path, data, blob=entry.blob, constants=resolver))
@@ -260,17 +261,34 @@ def _who(commits: Sequence[str]) -> str:
     return f"commit{'s' if len(commits) > 1 else ''} {shown}"
 
 
+def _shown(*line: str | shell.Arg) -> str:
+    """A command in backquotes, every value quoted; or, for an implausible value, why there
+    is no command."""
+    try:
+        return f"`{shell.command(*line)}`"
+    except shell.UnsafeValue as exc:
+        return f"(no command: {exc})"
+
+
+_NEW_REVISION = ("alembic", "revision", "-m", shell.text("<what the edit does>"))
+
+
+def _sentence(text: str) -> str:
+    """``text`` with its first letter capitalised and the rest as it is (ids keep their case)."""
+    return text[:1].upper() + text[1:]
+
+
 def _carry_forward(state: GraphState | None) -> str:
     heads = list(state.heads) if state else []
     if len(heads) == 1:
         where = f"on the current head {heads[0]}"
-        command = 'alembic revision -m "<what the edit does>"'
+        command = _shown(*_NEW_REVISION)
     elif heads:
         where = f"on one of the heads {', '.join(heads)}"
-        command = f'alembic revision -m "<what the edit does>" --head {heads[0]}'
+        command = _shown(*_NEW_REVISION, "--head", shell.revision(heads[0]))
     else:
-        where, command = "on the current head", 'alembic revision -m "<what the edit does>"'
-    return f"carry the change forward as a new revision {where}: `{command}`"
+        where, command = "on the current head", _shown(*_NEW_REVISION)
+    return f"carry the change forward as a new revision {where}: {command}"
 
 
 # -- the checks -----------------------------------------------------------------------------
@@ -308,7 +326,7 @@ def _applied_changes(
                         f"{old_file.path}: migration {revision} is applied ({source}) and "
                         f"{_who(commits)} removed it or moved it out of the versions folder; "
                         "production's history still needs it. Put it back "
-                        f"(`{restore(old_file.path)}`)"
+                        f"({restore(old_file.path)})"
                     ),
                 )
             )
@@ -355,8 +373,8 @@ def _applied_changes(
                 message=(
                     f"{new_file.path}: migration {revision} is applied ({source}) and "
                     f"{_who(commits)} {what}. Production will never run the edit. "
-                    f"{_carry_forward(state).capitalize()}, then put the file back "
-                    f"(`{restore(paths[0] or new_file.path)}`)"
+                    f"{_sentence(_carry_forward(state))}, then put the file back "
+                    f"({restore(paths[0] or new_file.path)})"
                 ),
             )
         )
@@ -428,10 +446,16 @@ def _new_problems(
                 revision = ", ".join(added) or None
                 path = ", ".join(paths) or None
                 commits = blame(*paths)
+                merge = _shown(
+                    "alembic",
+                    "merge",
+                    "-m",
+                    shell.text("merge heads"),
+                    *map(shell.revision, state.heads),
+                )
                 hint = (
                     "base the new migration on the current head instead (set its "
-                    "down_revision), or merge the heads with `alembic merge -m "
-                    f'"merge heads" {" ".join(state.heads)}`'
+                    f"down_revision), or merge the heads with {merge}"
                 )
             elif problem.rule == "FX102":
                 paths = [
@@ -528,7 +552,16 @@ def _check(
         rev_sha, base_sha, commits = head, head, None
 
         def restore(path: str) -> str:
-            return f"git restore --staged --worktree --source HEAD -- {path}"
+            return _shown(
+                "git",
+                "restore",
+                "--staged",
+                "--worktree",
+                "--source",
+                "HEAD",
+                "--",
+                shell.path(path),
+            )
     else:
         rev_sha = git.resolve(rev)
         if base:
@@ -556,7 +589,8 @@ def _check(
         )
 
         def restore(path: str) -> str:
-            return f"git restore --source {(base_sha or rev_sha)[:12]} -- {path}"
+            source = shell.commit((base_sha or rev_sha)[:12])
+            return _shown("git", "restore", "--source", source, "--", shell.path(path))
 
     mode = STAGED if staged else "range"
     if not before.states and not after.states:

@@ -28,7 +28,7 @@ from forensics.analysis.remediation import remediations
 from forensics.analysis.windows import candidate_range, failure_windows, rank_suspects
 from forensics.config import AnalyzeConfig, apply_policy
 from forensics.detectors.base import Context
-from forensics.errors import Diagnostics, InputError, log
+from forensics.errors import Diagnostics, InputError, log, redact
 from forensics.model.commits import CommitRecord
 from forensics.model.deploys import AppliedMigration, Deploy, FailureWindow
 from forensics.model.findings import Finding, Severity
@@ -41,12 +41,16 @@ from forensics.model.migrations import (
     SourceDialect,
 )
 from forensics.model.report import EnvironmentSummary, Report, RuleInfo
-from forensics.model.text import clean_tree
+from forensics.model.text import clean_tree, map_text
 from forensics.sources.alembic_files import ConstantResolver, read_migration
 from forensics.sources.cache import MiningCache, cache_key
 from forensics.sources.deploy_logs import load_logs
 from forensics.sources.deploys import load_deploys
-from forensics.sources.environments import discover_environments, migration_paths
+from forensics.sources.environments import (
+    SYMLINK_MODE,
+    discover_environments,
+    migration_paths,
+)
 from forensics.sources.git import GitSource, TreeEntry
 from forensics.sources.github_actions import is_file
 from forensics.sources.health import check
@@ -93,7 +97,7 @@ def load_graphs(
         )
     states = []
     for env in envs:
-        entries = migration_paths(env, files)
+        entries = migration_paths(env, files, diag)
         if not entries:
             diag.warn(
                 f"environment {env.name}: versions folder {', '.join(env.versions_dirs)} holds "
@@ -142,7 +146,15 @@ def load_history(
     sha = git.resolve(rev)
     dirs = sorted({d for env in envs for d in env.versions_dirs})
     commits = list(reversed(git.log(sha, paths=dirs, first_parent=True)))
-    _read, resolver = _reader(git, git.tree(sha))
+    tree = git.tree(sha)
+    # Symbolic links in a versions folder are no migrations (load_graphs warns about them).
+    links = {entry.path for entry in tree if entry.mode == SYMLINK_MODE}
+    if links:
+        commits = [
+            dataclasses.replace(c, files=tuple(f for f in c.files if f.path not in links))
+            for c in commits
+        ]
+    _read, resolver = _reader(git, tree)
     memo: dict[str, MigrationFile] = {}
 
     def load(path: str, blob: str) -> MigrationFile:
@@ -238,8 +250,10 @@ def run(
             report = dataclasses.replace(report, suppressed=hidden)
         # Sources clean what they read; this catches the rest (a revision id written as
         # "\udc8f" in a migration's string literal, a path from the command line), so that
-        # the store and every renderer get valid Unicode.
-        return clean_tree(report)
+        # the store and every renderer get valid Unicode. Then the one redaction pass:
+        # every string a renderer sees, whichever source it came from (an API's echo, a
+        # commit message, a URL in a warning).
+        return map_text(clean_tree(report), redact)
     finally:
         git.close()
 

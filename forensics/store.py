@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -287,9 +287,15 @@ class FindingsStore:
         rev: str,
         created_at: datetime,
         findings: Sequence[Finding],
+        publish: Callable[[AuditDiff], object] | None = None,
     ) -> AuditDiff:
         """Store this audit's findings (replacing an earlier run with the same id) and
-        compare them with the previous audit of the repository, in one transaction."""
+        compare them with the previous audit of the repository, in one transaction.
+
+        ``publish(diff)`` writes the reports; it runs inside the transaction, before the
+        commit, so an audit is stored only once its reports exist: when it raises (an
+        unwritable folder, Ctrl-C), nothing is stored and the next run reports the same
+        findings as new again."""
         created_at = to_utc(created_at)
         week = _week(audit_id, created_at)
         current = list(dict.fromkeys(f.fingerprint for f in findings))
@@ -341,16 +347,19 @@ class FindingsStore:
                         for i, f in enumerate(findings)
                     ],
                 )
-        now = set(current)
-        resolved = tuple(fp for fp in before if fp not in now)
-        return AuditDiff(
-            audit_id=audit_id,
-            previous=previous.audit_id if previous else None,
-            new=tuple(fp for fp in current if fp not in before),
-            still_open=tuple(fp for fp in current if fp in before),
-            resolved=resolved,
-            resolved_findings=tuple(before[fp] for fp in resolved),
-        )
+            now = set(current)
+            resolved = tuple(fp for fp in before if fp not in now)
+            diff = AuditDiff(
+                audit_id=audit_id,
+                previous=previous.audit_id if previous else None,
+                new=tuple(fp for fp in current if fp not in before),
+                still_open=tuple(fp for fp in current if fp in before),
+                resolved=resolved,
+                resolved_findings=tuple(before[fp] for fp in resolved),
+            )
+            if publish is not None:
+                publish(diff)
+        return diff
 
     @staticmethod
     def _delete(conn: Connection, repo_key: str, audit_id: str) -> None:

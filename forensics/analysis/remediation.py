@@ -7,15 +7,16 @@ changed), then carry the intended change forward as a new revision on the right 
 seed report's "re-apply in production" option is stated with its real effect and risks, and
 never recommended. For several heads (FX101): the ``alembic merge`` of those heads.
 
-Paths and messages are untrusted: every one is shell-quoted.
+Revision ids, paths and messages are untrusted: every command is built by ``shell.command``,
+which quotes each value and withholds a command (with a warning) whose value is implausible.
 """
 
 from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
-from shlex import quote
 
+from forensics.analysis import shell
 from forensics.analysis.graph import ancestors
 from forensics.model.commits import CommitRecord
 from forensics.model.deploys import AppliedMigration
@@ -45,7 +46,19 @@ def _point(applied: Sequence[AppliedMigration], finding: Finding) -> AppliedMigr
     return matches[0] if matches else None
 
 
-def _alembic_prefix(state: GraphState | None) -> list[str]:
+Line = tuple[str | shell.Arg, ...]
+
+
+def _commands(*lines: Line) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The command lines and no warning, or no command and the warning that says which
+    value was refused: a partial list of commands would be worse than none."""
+    try:
+        return tuple(shell.command(*line) for line in lines), ()
+    except shell.UnsafeValue as exc:
+        return (), (str(exc),)
+
+
+def _alembic_prefix(state: GraphState | None) -> list[Line]:
     """The folder the migration tool runs from. Alembic reads its ini from there; when no ini
     names the environment, ``alembic init`` put it in the folder above the script location.
     Flask-Migrate runs from the application's folder, the one that holds the migrations
@@ -57,24 +70,24 @@ def _alembic_prefix(state: GraphState | None) -> list[str]:
         folder = posixpath.dirname(env.config)
     else:
         folder = posixpath.dirname(env.script_location.rstrip("/"))
-    return [f"cd {quote(folder)}"] if folder else []
+    return [("cd", shell.path(folder))] if folder else []
 
 
-def _tool(state: GraphState | None, command: str) -> str:
+def _tool(state: GraphState | None, command: str) -> Line:
     """One migration command as it is called from that folder: ``flask db`` for
     Flask-Migrate (``-d`` unless the folder has its default name ``migrations``), else
     ``alembic`` with the ini's name and section when they are not the defaults."""
     env = state.environment if state is not None else None
     if env is not None and env.flask:
         name = posixpath.basename(env.script_location.rstrip("/"))
-        directory = "" if name == "migrations" else f" -d {quote(name)}"
-        return f"flask db {command}{directory}"
-    options = ""
+        directory: Line = () if name == "migrations" else ("-d", shell.path(name))
+        return ("flask", "db", command, *directory)
+    options: Line = ()
     if env is not None and env.config is not None:
         ini = posixpath.basename(env.config)
-        options += f" -c {quote(ini)}" if ini != "alembic.ini" else ""
-        options += f" -n {quote(env.section)}" if env.section != "alembic" else ""
-    return f"alembic{options} {command}"
+        options += ("-c", shell.path(ini)) if ini != "alembic.ini" else ()
+        options += ("-n", shell.text(env.section)) if env.section != "alembic" else ()
+    return ("alembic", *options, command)
 
 
 def _restore(point: AppliedMigration, finding: Finding, check: RestoreCheck | None) -> Remediation:
@@ -94,27 +107,36 @@ def _restore(point: AppliedMigration, finding: Finding, check: RestoreCheck | No
         "Databases that already ran an edited version (a developer's, CI's, staging) may "
         "differ from production; compare their schema before relying on them.",
     ]
-    commands = [f"git restore --source {source} -- {quote(path)}", f"git add -- {quote(path)}"]
+    lines: list[Line] = [
+        ("git", "restore", "--source", shell.commit(source), "--", shell.path(path)),
+        ("git", "add", "--", shell.path(path)),
+    ]
     if finding.path and finding.path != path:
-        commands.append(f"git rm -q -- {quote(finding.path)}")
+        lines.append(("git", "rm", "-q", "--", shell.path(finding.path)))
         risks.append(
             f"The file now lives at {finding.path}; it is removed so that revision "
             f"{point.revision} is declared once."
         )
-    commands += [
-        f"git diff --stat {source} -- {quote(path)}",
-        f"git commit -m {quote(f'Restore migration {point.revision} to its applied content')}",
+    lines += [
+        ("git", "diff", "--stat", shell.commit(source), "--", shell.path(path)),
+        (
+            "git",
+            "commit",
+            "-m",
+            shell.text(f"Restore migration {point.revision} to its applied content"),
+        ),
     ]
+    commands, refused = _commands(*lines)
     return Remediation(
         title=f"Restore {point.revision} to the content production applied",
-        commands=tuple(commands),
+        commands=commands,
         why=(
             f"Production applied {point.revision} from commit {_short(source)} ({evidence}). "
             f"This puts {path} back exactly as it was there; the diff must print nothing."
         ),
         risks=tuple(risks),
         recommended=True,
-        warnings=tuple(warnings),
+        warnings=(*refused, *warnings),
     )
 
 
@@ -165,19 +187,23 @@ def _revert(
         "Later commits built on earlier ones, so a revert can stop with a conflict; resolve "
         "it in favour of the older content."
     )
-    commands = [f"git revert --no-commit {' '.join(shas)}"]
+    lines: list[Line] = [("git", "revert", "--no-commit", *map(shell.commit, shas))]
     if point and point.since_commit:
-        commands.append(f"git diff --stat {point.since_commit} -- {quote(path)}")
+        lines.append(
+            ("git", "diff", "--stat", shell.commit(point.since_commit), "--", shell.path(path))
+        )
     message = f"Revert {len(shas)} edit(s) of applied migration {finding.revision or path}"
-    commands.append(f"git commit -m {quote(message)}")
+    lines.append(("git", "commit", "-m", shell.text(message)))
+    commands, refused = _commands(*lines)
     return Remediation(
         title=f"Revert exactly the {len(shas)} commit(s) that changed {path}",
-        commands=tuple(commands),
+        commands=commands,
         why=(
             f"Reverts, newest first, the non-merge commits that changed {path} after "
             "production applied it, and no other commit."
         ),
         risks=tuple(risks),
+        warnings=refused,
     )
 
 
@@ -189,15 +215,15 @@ def _forward(finding: Finding, state: GraphState | None) -> Remediation | None:
     )
     head = heads[0]
     message = f"carry forward the intended changes to {finding.revision}"
-    warnings: tuple[str, ...] = ()
+    commands, warnings = _commands(
+        *_alembic_prefix(state),
+        (*_tool(state, "revision"), "-m", shell.text(message), "--head", shell.revision(head)),
+    )
     if len(heads) > 1:
-        warnings = (f"The graph has several heads ({', '.join(heads)}); merge them first.",)
+        warnings += (f"The graph has several heads ({', '.join(heads)}); merge them first.",)
     return Remediation(
         title="Carry the intended change forward in a new migration",
-        commands=(
-            *_alembic_prefix(state),
-            f"{_tool(state, 'revision')} -m {quote(message)} --head {head}",
-        ),
+        commands=commands,
         why=(
             f"A new revision on head {head} runs in production on the next deploy, which an "
             f"edit to the applied {finding.revision} never does. Move the wanted part of the "
@@ -230,15 +256,17 @@ def _rerun(
         "make them fail, and data can be lost if a downgrade or upgrade half-runs.",
         "It needs a backup, a maintenance window and someone watching the database.",
     ]
+    commands, refused = _commands(
+        *_alembic_prefix(state),
+        (*_tool(state, "stamp"), "--purge", *map(shell.revision, parents)),
+        (*_tool(state, "upgrade"), "head"),
+    )
     return Remediation(
         title=f"Re-run {finding.revision} in production (dangerous, not recommended)",
-        commands=(
-            *_alembic_prefix(state),
-            f"{_tool(state, 'stamp')} --purge {' '.join(parents)}",
-            f"{_tool(state, 'upgrade')} head",
-        ),
+        commands=commands,
         why="The usual manual fix (stamp production back, upgrade again), with its real effect.",
         risks=tuple(risks),
+        warnings=refused,
     )
 
 
@@ -246,12 +274,18 @@ def _merge(finding: Finding, state: GraphState | None) -> Remediation | None:
     if state is None or len(state.heads) < 2:
         return None
     heads = " ".join(state.heads)
+    commands, refused = _commands(
+        *_alembic_prefix(state),
+        (
+            *_tool(state, "merge"),
+            "-m",
+            shell.text("merge heads"),
+            *map(shell.revision, state.heads),
+        ),
+    )
     return Remediation(
         title=f"Merge the {len(state.heads)} heads",
-        commands=(
-            *_alembic_prefix(state),
-            f"{_tool(state, 'merge')} -m {quote('merge heads')} {heads}",
-        ),
+        commands=commands,
         why=(
             f"`alembic upgrade head` fails while the graph has several heads ({heads}); a "
             "merge revision joins them without changing either branch."
@@ -262,6 +296,7 @@ def _merge(finding: Finding, state: GraphState | None) -> Remediation | None:
             "When the second head came from an edited down_revision, restoring that edit is "
             "the fix, not a merge.",
         ),
+        warnings=refused,
     )
 
 

@@ -375,6 +375,9 @@ class MiningCache:
         except ValueError:
             self._corrupt(path, "not valid JSON")
             return None
+        except RecursionError:  # the interpreter's recursion limit bounds the nesting
+            self._corrupt(path, "nested too deeply")
+            return None
         if doc.get("format") != FORMAT:
             return None
         body = doc.get("table" if table else "entry")

@@ -35,9 +35,21 @@ def database_url(text: str, not_a_url: str) -> URL:
     """``text`` as a SQLAlchemy URL, its password registered as a secret, PostgreSQL through
     psycopg. ``not_a_url`` is the one-line error when it is no URL at all."""
     try:
+        parts = urllib.parse.urlsplit(text)
         url = make_url(text)
+        if "@" in parts.netloc.rpartition("@")[0]:
+            # SQLAlchemy ends the password at its first "@", urllib the user part at the
+            # last one, which is right: "p@ss@host" is the password "p@ss" at "host".
+            url = url.set(
+                username=urllib.parse.unquote(parts.username or ""),
+                password=urllib.parse.unquote(parts.password or ""),
+                host=parts.hostname,
+                port=parts.port,
+            )
     except ArgumentError:
         raise InputError(not_a_url) from None
+    except ValueError:  # a port that is not a number
+        raise InputError(f"{not_a_url} (the port must be a number up to 65535)") from None
     register_secret(url.password if isinstance(url.password, str) else None)
     if url.drivername in ("postgresql", "postgres"):
         # psycopg (version 3) is the driver we ship; SQLAlchemy's default is psycopg2.
@@ -88,11 +100,11 @@ def _reason(exc: BaseException) -> str:
 def probe(db_url: str, version_table: str = "alembic_version") -> DatabaseState:
     """The revisions in ``version_table`` (one row, or several for several heads) and the
     tables of the default schema."""
-    shown = redact(db_url)
     if not _IDENTIFIER.match(version_table):
         raise InputError(f"{version_table!r} is not a table name: use alembic_version")
     schema, _, table = version_table.rpartition(".")
     url = _url(db_url)
+    shown = redact(db_url)
     try:
         engine = sa.create_engine(url, poolclass=NullPool, connect_args=_connect_args(url))
     except (NoSuchModuleError, ImportError, ArgumentError) as exc:

@@ -304,7 +304,26 @@ def discover_environments(
     ]
 
 
-def migration_paths(env: Environment, files: Sequence[TreeEntry]) -> list[TreeEntry]:
+SYMLINK_MODE = "120000"
+
+
+def migration_paths(
+    env: Environment, files: Sequence[TreeEntry], diag: Diagnostics | None = None
+) -> list[TreeEntry]:
     """The migration files of ``env``: ``.py`` files below its versions folders, nested ones
-    included, ``__init__.py`` excluded; sorted by path."""
-    return sorted((f for f in files if env.owns(f.path)), key=lambda f: f.path)
+    included, ``__init__.py`` excluded; sorted by path. A symbolic link is skipped with a
+    warning: git holds only the name of its target, which may lie outside the repository,
+    and the evidence is what git holds."""
+    found = []
+    for entry in files:
+        if not env.owns(entry.path):
+            continue
+        if entry.mode == SYMLINK_MODE:
+            if diag is not None:
+                diag.warn(
+                    f"{entry.path} is a symbolic link, not a migration file; it is skipped "
+                    "(commit the file itself if Alembic should load it)"
+                )
+            continue
+        found.append(entry)
+    return sorted(found, key=lambda f: f.path)

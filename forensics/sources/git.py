@@ -12,8 +12,10 @@ With a ``MiningCache`` the parsed ``log`` and merge attributions are reused acro
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import secrets
+import shlex
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -169,6 +171,74 @@ def _parse_log(
     return records
 
 
+# -- how git is started ------------------------------------------------------------------------
+# The analysed repository is untrusted, and so is its .git/config: settings there can name
+# programs for git to start (core.fsmonitor, hooks, pagers, external diff and textconv
+# drivers, gpg through log.showSignature, ssh and credential helpers on a lazy fetch).
+# Every git process of a GitSource gets these as command-line-scope configuration through
+# the environment (GIT_CONFIG_COUNT), which outranks every configuration file and reaches
+# the processes GitPython and PyDriller start too, the long-lived cat-file included. The
+# system and global files are left in place: they are the configuration of the user who
+# runs the tool (safe.directory lives there), not of the repository.
+SAFE_CONFIG = {
+    "core.fsmonitor": "false",
+    "core.hooksPath": os.devnull,
+    "core.pager": "cat",
+    "log.showSignature": "false",
+    "credential.helper": "",
+    # No transport at all: a partial clone would otherwise fetch missing objects on demand.
+    "protocol.allow": "never",
+}
+SAFE_ENV = {
+    "GIT_CONFIG_COUNT": str(len(SAFE_CONFIG)),
+    **{f"GIT_CONFIG_KEY_{i}": key for i, key in enumerate(SAFE_CONFIG)},
+    **{f"GIT_CONFIG_VALUE_{i}": value for i, value in enumerate(SAFE_CONFIG.values())},
+    "GIT_PAGER": "cat",
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_OPTIONAL_LOCKS": "0",
+}
+# Diff drivers are chosen by .gitattributes, so they cannot be switched off by name: the
+# commands that can make a diff are always given these.
+_DIFFING = frozenset({"log", "show", "diff", "diff-tree", "diff-index", "diff-files"})
+_NO_DRIVERS = ("--no-ext-diff", "--no-textconv")
+_DUBIOUS = "dubious ownership"
+
+
+def safe_command(command: Sequence[str]) -> list[str]:
+    """``git SUBCOMMAND ...`` with the diff drivers off where the subcommand can diff."""
+    words = list(command)
+    if len(words) > 1 and words[1] in _DIFFING:
+        words[2:2] = _NO_DRIVERS
+    return words
+
+
+class _SafeGit(gitpython.Git):  # type: ignore[misc]
+    """GitPython's command runner, for every command: ours, GitPython's and PyDriller's."""
+
+    def __init__(self, working_dir: Any = None) -> None:
+        super().__init__(working_dir)
+        self.update_environment(**SAFE_ENV)
+
+    def execute(self, command: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(command, str):
+            command = safe_command(command)
+        return super().execute(command, *args, **kwargs)
+
+
+class _SafeRepo(gitpython.Repo):  # type: ignore[misc]
+    GitCommandWrapperType = _SafeGit
+
+
+def _refused(path: Path, stderr: object) -> None:
+    """git's refusal of a repository owned by another user, as its own error."""
+    if _DUBIOUS in str(stderr):
+        raise InputError(
+            f"git refuses to read {path}: it belongs to another user (git's 'dubious "
+            "ownership' check). Run forensics as the owner, or, if you trust the "
+            f"repository, run `git config --global --add safe.directory {shlex.quote(str(path))}`"
+        ) from None
+
+
 def _shared_git(path: Path, repo: gitpython.Repo) -> Any:
     """PyDriller's ``Git`` on our already-open GitPython repository. PyDriller's own opener
     writes ``blame.markUnblamableLines`` into the analysed repository's config; evidence is
@@ -196,7 +266,7 @@ class GitSource:
     ) -> None:
         self.diag = diag or Diagnostics()
         try:
-            repo = gitpython.Repo(str(path), search_parent_directories=False)
+            repo = _SafeRepo(str(path), search_parent_directories=False)
         except gitpython.NoSuchPathError:
             raise InputError(f"{path} does not exist: pass --repo with a git repository") from None
         except gitpython.InvalidGitRepositoryError:
@@ -215,7 +285,11 @@ class GitSource:
 
     # -- plumbing ---------------------------------------------------------------------------
     def _run(self, *args: str) -> bytes:
-        out: bytes = self.repo.git.execute(["git", *args], stdout_as_string=False)
+        try:
+            out: bytes = self.repo.git.execute(["git", *args], stdout_as_string=False)
+        except gitpython.GitCommandError as exc:
+            _refused(self.path, exc.stderr)
+            raise
         return out
 
     def _run_partial(self, *args: str) -> tuple[bytes, str | None]:
@@ -227,7 +301,9 @@ class GitSource:
             with_exceptions=False,
         )
         if status != 0:
-            return out, _first_line(_text(err) if isinstance(err, bytes) else str(err))
+            message = _text(err) if isinstance(err, bytes) else str(err)
+            _refused(self.path, message)
+            return out, _first_line(message)
         return out, None
 
     @property

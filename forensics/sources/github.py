@@ -22,7 +22,7 @@ from collections.abc import Mapping
 
 from forensics.errors import Diagnostics, InputError
 from forensics.model.deploys import Deploy, DeployCategory
-from forensics.sources.http import JsonClient, header, next_link
+from forensics.sources.http import JsonClient, header, next_link, no_deploys_after_redirect
 from forensics.sources.records import (
     GITHUB_STATES,
     BadRecord,
@@ -126,6 +126,8 @@ def fetch(
                 f"the GitHub API sent something other than a list of deployments for {repo}"
             )
         items += answer.data
+        if not items and answer.redirected:
+            raise no_deploys_after_redirect(spec, answer)
         url = next_link(header(answer.headers, "Link"))
         if url is not None and not client.same_origin(url):
             diag.warn(f"{spec}: the API pointed the next page elsewhere; later pages not read")

@@ -8,7 +8,7 @@ import json
 from forensics.errors import redact
 from forensics.model.report import HealthCheck
 from forensics.model.text import clean, decode
-from forensics.sources.http import get
+from forensics.sources.http import RedirectRefused, get
 
 SUMMARY_LENGTH = 200
 _READ_LIMIT = 64 * 1024
@@ -41,6 +41,9 @@ def check(url: str, timeout: float = 5.0) -> HealthCheck:
             timeout,
             limit=_READ_LIMIT,
         )
+    except RedirectRefused as exc:
+        error = f"redirected to another origin ({exc.target}); not followed"
+        return HealthCheck(url=shown, ok=False, error=error[:SUMMARY_LENGTH])
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         return HealthCheck(url=shown, ok=False, error=redact(f"{reason}")[:SUMMARY_LENGTH])

@@ -5,10 +5,16 @@ errors) are retried a bounded number of times with exponential backoff, honourin
 ``Retry-After``. Everything else a user can cause ends in a one-line ``InputError``. Request
 headers carry credentials: they are never logged, and every message passes through
 ``errors.redact``.
+
+Credentials never leave the origin they were given for. A URL is parsed before use: its
+user and password become a Basic ``Authorization`` header (and a registered secret), never
+part of a host or port. A redirect to another origin (scheme, host, port) is refused, not
+followed with the headers stripped: the answer there would be someone else's data.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import time
@@ -16,6 +22,8 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
 from forensics.errors import InputError, redact, register_secret
 
@@ -28,20 +36,91 @@ _USER_AGENT = "forensics/0.1 (+migration incident reports)"
 
 @dataclass(frozen=True)
 class RawResponse:
-    """One HTTP answer, error statuses included."""
+    """One HTTP answer, error statuses included; ``url`` is where it came from after
+    same-origin redirects."""
 
     status: int
     headers: Mapping[str, str]
     body: bytes
+    url: str = ""
 
 
 @dataclass(frozen=True)
 class JsonResponse:
-    """A decoded JSON reply, with its headers and the URL that gave it."""
+    """A decoded JSON reply, with its headers, the URL asked for and the URL that answered
+    (they differ after a same-origin redirect)."""
 
     data: object
     headers: Mapping[str, str]
     url: str
+    answered_by: str = ""
+
+    @property
+    def redirected(self) -> bool:
+        return bool(self.answered_by) and self.answered_by != self.url
+
+
+class RedirectRefused(Exception):
+    """The server sent the request to another origin; it was not followed."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(redact(target))
+        self.target = redact(target)
+
+
+Origin = tuple[str, str, int]
+_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> Origin:
+    """Scheme, host and port of a URL. ``ValueError`` for a port that is not a number,
+    whatever the user part holds (``urlsplit`` takes the host after the last ``@``)."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or ""), parts.port or _PORTS.get(scheme, 0)
+
+
+def without_credentials(url: str) -> tuple[str, str | None]:
+    """The URL without its user part, and the Basic ``Authorization`` value it held."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    user, password = urllib.parse.unquote(user), urllib.parse.unquote(password)
+    register_secret(password)
+    register_secret(userinfo)
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    register_secret(token)
+    return urllib.parse.urlunsplit(parts._replace(netloc=hostport)), f"Basic {token}"
+
+
+@cache
+def _opener() -> Any:
+    """urllib's opener with redirects followed only within the origin of the request.
+    urllib.request (with http.client, ssl and email) loads only when a request is made: it
+    costs a run that calls no API a sixtieth of a second."""
+    import urllib.request
+
+    class SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(
+            self,
+            req: urllib.request.Request,
+            fp: Any,
+            code: int,
+            msg: str,
+            headers: Any,
+            newurl: str,
+        ) -> urllib.request.Request | None:
+            try:
+                same = origin(newurl) == origin(req.full_url)
+            except ValueError:
+                same = False
+            if not same:
+                raise RedirectRefused(newurl)
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return urllib.request.build_opener(SameOriginRedirects())
 
 
 Sink = Callable[[bytes], None]
@@ -56,26 +135,32 @@ def get(
 ) -> RawResponse:
     """One GET. HTTP error statuses are returned, not raised; network failures raise
     ``OSError`` (``urllib.error.URLError`` and timeouts are ``OSError``); a URL that is not
-    one raises ``ValueError``. With a ``sink``, a successful body is streamed into it in
-    chunks, whatever its size, and the returned body is empty."""
-    # urllib.request and http.client (with ssl and email) load only when a request is made:
-    # they cost a run that calls no API a sixtieth of a second.
+    one raises ``ValueError``; a redirect to another origin raises ``RedirectRefused``.
+    With a ``sink``, a successful body is streamed into it in chunks, whatever its size,
+    and the returned body is empty."""
     import http.client
     import urllib.error
     import urllib.request
 
-    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT, **headers})
+    origin(url)  # a bad port is a ValueError here, before anything is sent
+    target, basic = without_credentials(url)
+    sent = {"User-Agent": _USER_AGENT, **({"Authorization": basic} if basic else {}), **headers}
+    request = urllib.request.Request(target, headers=sent)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
+        with _opener().open(request, timeout=timeout) as answer:
             if sink is None:
-                return RawResponse(answer.status, dict(answer.headers.items()), answer.read(limit))
-            while chunk := answer.read(_CHUNK):
-                sink(chunk)
-            return RawResponse(answer.status, dict(answer.headers.items()), b"")
+                body = answer.read(limit)
+            else:
+                while chunk := answer.read(_CHUNK):
+                    sink(chunk)
+                body = b""
+            return RawResponse(answer.status, dict(answer.headers.items()), body, answer.url)
     except urllib.error.HTTPError as exc:
         with exc:
             body = exc.read(limit) if exc.fp is not None else b""
-        return RawResponse(exc.code, dict(exc.headers.items()) if exc.headers else {}, body)
+        return RawResponse(
+            exc.code, dict(exc.headers.items()) if exc.headers else {}, body, exc.url
+        )
     except http.client.HTTPException as exc:
         # A broken reply (bad status line, truncated body) is a network failure to us.
         raise OSError(f"{type(exc).__name__}: {exc}") from None
@@ -136,8 +221,10 @@ class JsonClient:
     def same_origin(self, url: str) -> bool:
         """Paging links are followed only to the configured service: the credentials must
         never be sent anywhere else."""
-        mine, theirs = urllib.parse.urlsplit(self.base_url), urllib.parse.urlsplit(url)
-        return (mine.scheme, mine.netloc) == (theirs.scheme, theirs.netloc)
+        try:
+            return origin(self.base_url) == origin(url)
+        except ValueError:
+            return False
 
     def get_json(self, url: str) -> JsonResponse:
         return self._decode(self._get(url), url, redact(url))
@@ -161,6 +248,12 @@ class JsonClient:
             except ValueError:
                 raise InputError(
                     f"{shown} is not a URL {self.what} can be read from: check the base URL"
+                ) from None
+            except RedirectRefused as exc:
+                raise InputError(
+                    f"{self.what} redirected {shown} to another origin ({exc.target}); the "
+                    "request was not followed, so the credentials stay with the configured "
+                    "service: if the new address is right, set the base URL to it"
                 ) from None
             except OSError as exc:
                 reason = redact(str(getattr(exc, "reason", exc)))
@@ -210,7 +303,18 @@ class JsonClient:
                 f"{self.what} sent a reply that is not JSON for {shown}: check the base URL "
                 "(is a proxy in the way?)"
             ) from None
-        return JsonResponse(data=data, headers=answer.headers, url=url)
+        return JsonResponse(
+            data=data, headers=answer.headers, url=url, answered_by=answer.url or url
+        )
+
+
+def no_deploys_after_redirect(spec: str, answer: JsonResponse) -> InputError:
+    """A redirected request that found nothing is an error: an empty list from a login page
+    or a moved API must not read as "no deploys"."""
+    return InputError(
+        f"--deploys {spec}: {redact(answer.url)} was redirected to {redact(answer.answered_by)}, "
+        "which listed no deploys: set the base URL to the service's real address"
+    )
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:

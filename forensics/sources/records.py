@@ -103,13 +103,19 @@ def status_field(record: Mapping[str, object], key: str, origin: str, diag: Diag
     return status
 
 
+# Far above a real export (a deploy is about a kilobyte), and an end to a read of
+# /dev/zero or a runaway file.
+MAX_DEPLOY_FILE = 64 * 2**20
+
+
 def read_text(path_text: str, spec: str) -> str:
     """The file's text, or a one-line error that names it and says what to do."""
     path = Path(path_text).expanduser()
     if not path_text:
         raise InputError(f"--deploys {spec!r} names no file: write it as PREFIX:FILE")
     try:
-        data = path.read_bytes()
+        with path.open("rb") as stream:
+            data = stream.read(MAX_DEPLOY_FILE + 1)
     except FileNotFoundError:
         raise InputError(
             f"deploy file {path} does not exist: check the path in --deploys"
@@ -118,6 +124,11 @@ def read_text(path_text: str, spec: str) -> str:
         raise InputError(f"deploy file {path} is a directory: name a file in --deploys") from None
     except OSError as exc:
         raise InputError(f"cannot read deploy file {path} ({exc.strerror}): check it") from None
+    if len(data) > MAX_DEPLOY_FILE:
+        raise InputError(
+            f"deploy file {path} is larger than {MAX_DEPLOY_FILE // 2**20} MiB: export a "
+            "shorter period of deploys"
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

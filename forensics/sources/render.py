@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from forensics.errors import Diagnostics, InputError
 from forensics.model.deploys import Deploy
-from forensics.sources.http import JsonClient
+from forensics.sources.http import JsonClient, no_deploys_after_redirect
 from forensics.sources.records import (
     RENDER_STATUSES,
     BadRecord,
@@ -115,6 +115,8 @@ def fetch(
             if items
             else []
         )
+        if not deploys and answer.redirected:
+            raise no_deploys_after_redirect(spec, answer)
         if not isinstance(items, list) or len(items) < PAGE_SIZE:
             return deploys
         last = items[-1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -48,8 +49,9 @@ class Api:
         return [t for t, _ in self.seen]
 
 
-@pytest.fixture
-def api_server() -> Iterator[Api]:
+@contextmanager
+def serve() -> Iterator[Api]:
+    """A scripted server on 127.0.0.1, on a port of its own."""
     api = Api()
 
     class Handler(BaseHTTPRequestHandler):
@@ -77,3 +79,16 @@ def api_server() -> Iterator[Api]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def api_server() -> Iterator[Api]:
+    with serve() as api:
+        yield api
+
+
+@pytest.fixture
+def other_server() -> Iterator[Api]:
+    """A second server, another origin (another port), that logs what reaches it."""
+    with serve() as api:
+        yield api

@@ -75,7 +75,9 @@ def test_file_errors(tmp_path: Path) -> None:
         github.read_file(str(path), Diagnostics())
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.lists(
         st.dictionaries(

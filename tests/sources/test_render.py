@@ -158,7 +158,9 @@ def test_partly_bad_file_gives_partial_result_and_a_warning(tmp_path: Path) -> N
     assert "skipped 2 of 3" in diag.warnings[0] and "record 2: it has no id" in diag.warnings[0]
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.recursive(
         st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
@@ -184,7 +186,9 @@ def test_arbitrary_json_never_crashes(tmp_path: Path, data: object) -> None:
         assert "\n" not in exc.message
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.text(max_size=200))
 def test_arbitrary_text_never_crashes(tmp_path: Path, text: str) -> None:
     path = tmp_path / "fuzz.json"

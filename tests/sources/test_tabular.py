@@ -109,7 +109,9 @@ def test_a_bad_row_among_good_ones_is_a_warning(tmp_path: Path) -> None:
     assert "row 3" in diag.warnings[0] and "'later'" in diag.warnings[0]
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.text(max_size=300), st.sampled_from(["csv", "jsonl"]))
 def test_arbitrary_text_never_crashes(tmp_path: Path, text: str, reader: str) -> None:
     path = tmp_path / f"fuzz.{reader}"
@@ -121,7 +123,9 @@ def test_arbitrary_text_never_crashes(tmp_path: Path, text: str, reader: str) ->
         assert "\n" not in exc.message
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.lists(
         st.fixed_dictionaries(
