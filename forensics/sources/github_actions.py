@@ -224,10 +224,17 @@ def fetch_logs(
         if not failed:
             continue
         collector = LineCollector()
+        read = False
         for job in failed:
             collector.add(f"== job {text_field(job, 'name') or text_field(job, 'id')} ==")
-            _job_log(client, repo, str(text_field(job, "id")), collector)
-        logs[deploy.id] = collector.finish(deploy.id, spec)
+            try:
+                _job_log(client, repo, str(text_field(job, "id")), collector)
+                read = True
+            except InputError as exc:
+                # One unreadable job log leaves that run unexplained, not the report unwritten.
+                diag.warn(f"{spec}: the log of run {deploy.id} was not read: {exc.message}")
+        if read:
+            logs[deploy.id] = collector.finish(deploy.id, spec)
     return logs
 
 
@@ -241,7 +248,9 @@ def _job_log(client: JsonClient, repo: str, job: str, collector: LineCollector) 
         return attempts[-1]
 
     quoted = urllib.parse.quote(job, safe="")
-    client.get_stream(client.url(f"/repos/{repo}/actions/jobs/{quoted}/logs"), lambda: sink().feed)
+    client.get_stream(
+        client.url(f"/repos/{repo}/actions/jobs/{quoted}/logs"), lambda: sink().feed, hand_off=True
+    )
     if attempts:
         for line in attempts[-1].finish(job, "").lines:
             collector.add(_TIMESTAMP.sub("", line))

@@ -66,6 +66,7 @@ class RedirectRefused(Exception):
     def __init__(self, target: str) -> None:
         super().__init__(redact(target))
         self.target = redact(target)
+        self.location = target  # for a hand-off the caller asked for; never shown
 
 
 Origin = tuple[str, str, int]
@@ -229,14 +230,34 @@ class JsonClient:
     def get_json(self, url: str) -> JsonResponse:
         return self._decode(self._get(url), url, redact(url))
 
-    def get_stream(self, url: str, make_sink: Callable[[], Sink]) -> None:
+    def get_stream(self, url: str, make_sink: Callable[[], Sink], hand_off: bool = False) -> None:
         """Streams a text body (a log) into a fresh sink per attempt: a retried download
-        starts over."""
-        answer = self._get(url, make_sink)
+        starts over. With ``hand_off``, a redirect to another origin is taken as the
+        service handing the download over (GitHub's logs endpoint answers with a pre-signed
+        URL): that address is read once with none of this client's headers."""
+        answer = self._get(url, make_sink, hand_off)
         if answer.status >= 400:
             self._decode(answer, url, redact(url))
 
-    def _get(self, url: str, make_sink: Callable[[], Sink] | None = None) -> RawResponse:
+    def _handed_off(self, location: str, shown: str, make_sink: Callable[[], Sink]) -> RawResponse:
+        mine = urllib.parse.urlsplit(self.base_url).scheme.lower()
+        if urllib.parse.urlsplit(location).scheme.lower() not in ("https", mine):
+            raise InputError(
+                f"{self.what} handed {shown} to {redact(location)}, which is not HTTPS; "
+                "it was not read"
+            )
+        log.debug("GET %s (handed off by %s)", redact(location), shown)
+        try:
+            return get(location, {}, self.timeout, sink=make_sink())
+        except (OSError, ValueError, RedirectRefused) as exc:
+            raise InputError(
+                f"{self.what} handed {shown} to {redact(location)}, which could not be read "
+                f"({redact(str(exc))})"
+            ) from None
+
+    def _get(
+        self, url: str, make_sink: Callable[[], Sink] | None = None, hand_off: bool = False
+    ) -> RawResponse:
         """One GET with the retries: 429, 5xx and network errors are retried."""
         shown = redact(url)
         for attempt in range(1, self.attempts + 1):
@@ -250,6 +271,8 @@ class JsonClient:
                     f"{shown} is not a URL {self.what} can be read from: check the base URL"
                 ) from None
             except RedirectRefused as exc:
+                if hand_off and make_sink is not None:
+                    return self._handed_off(exc.location, shown, make_sink)
                 raise InputError(
                     f"{self.what} redirected {shown} to another origin ({exc.target}); the "
                     "request was not followed, so the credentials stay with the configured "

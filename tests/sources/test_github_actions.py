@@ -168,19 +168,22 @@ def test_failed_jobs_logs_are_the_runs_log_even_at_50_mb(api_server: Api) -> Non
         b"'774225e563ca'\n"
         b"2025-11-14T09:03:00.0000000Z ##[error]Process completed with exit code 1.\n"
     )
-    # The logs endpoint redirects to where the text is stored, as GitHub's does.
+    # The logs endpoint hands the download to another origin (a pre-signed URL), as
+    # GitHub's does; localhost and 127.0.0.1 are two origins on the same loopback server.
+    elsewhere = api_server.url.replace("127.0.0.1", "localhost")
     api_server.on(
         "/repos/acme/orders/actions/jobs/12/logs",
-        Reply(302, b"", {"Location": f"{api_server.url}/blobs/job-12.txt"}),
+        Reply(302, b"", {"Location": f"{elsewhere}/blobs/job-12.txt?sig=abc"}),
     )
     api_server.on("/blobs/job-12.txt", Reply(200, bytes(body), {"Content-Type": "text/plain"}))
+    diag = Diagnostics()
     from datetime import UTC, datetime
 
     from forensics.model.deploys import Deploy
 
     failed = Deploy("2", "failure", C.FAILED, datetime(2025, 11, 14, tzinfo=UTC), "gha")
     logs = load_logs(
-        ["github-actions:acme/orders:deploy.yml"], [failed], Diagnostics(), env=_env(api_server)
+        ["github-actions:acme/orders:deploy.yml"], [failed], diag, env=_env(api_server)
     )
     log = logs["2"]
     assert log.lines[0] == "== job migrate =="
@@ -189,3 +192,28 @@ def test_failed_jobs_logs_are_the_runs_log_even_at_50_mb(api_server: Api) -> Non
     assert log.lines[-1] == "##[error]Process completed with exit code 1."
     assert log.truncated and len(log.lines) <= 1 + 200 + 1 + TAIL_LINES
     assert "/actions/jobs/11/logs" not in " ".join(api_server.targets())
+    # The credentials stayed with the API: the handed-off download carried none.
+    (blob,) = [h for t, h in api_server.seen if t.startswith("/blobs/")]
+    assert "Authorization" not in blob and blob["Host"].startswith("localhost")
+    assert not diag.warnings
+
+
+def test_an_unreadable_job_log_is_a_warning(api_server: Api) -> None:
+    from datetime import UTC, datetime
+
+    from forensics.model.deploys import Deploy
+
+    api_server.json(
+        "/repos/acme/orders/actions/runs/2/jobs",
+        {"jobs": [{"id": 12, "name": "migrate", "conclusion": "failure"}]},
+    )
+    api_server.on(
+        "/repos/acme/orders/actions/jobs/12/logs",
+        Reply(302, b"", {"Location": "ftp://example.invalid/job-12.txt"}),
+    )
+    failed = Deploy("2", "failure", C.FAILED, datetime(2025, 11, 14, tzinfo=UTC), "gha")
+    diag = Diagnostics()
+    logs = load_logs(["github-actions:acme/orders"], [failed], diag, env=_env(api_server))
+    assert logs == {}
+    assert "the log of run 2 was not read" in diag.warnings[0] and "not HTTPS" in diag.warnings[0]
+    assert TOKEN not in diag.warnings[0]
