@@ -66,6 +66,7 @@ def analyze(
     health_url: str | None = None,
     all_commits: bool = False,
     policy: Policy | None = None,
+    deploy_logs: Sequence[str] = (),
     cache_dir: str | Path | None = None,
     now: datetime | None = None,
 ) -> Report:
@@ -81,6 +82,7 @@ def analyze(
         until=end,
         migrations=tuple(migrations),
         deploys=tuple(deploys),
+        deploy_logs=tuple(deploy_logs),
         prod_revisions=tuple(prod_revisions),
         db_url=db_url,
         health_url=health_url,

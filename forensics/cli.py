@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import os
 import sys
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -35,10 +36,12 @@ from forensics.detectors import all_rules
 from forensics.errors import (
     Diagnostics,
     ForensicsError,
+    InputError,
     RedactingFilter,
     UsageError,
     describe_bug,
 )
+from forensics.model.deploys import Deploy
 from forensics.model.findings import Severity
 from forensics.model.report import AuditDiff, Report
 from forensics.model.text import for_terminal
@@ -171,7 +174,14 @@ DeploysOption = typer.Option(
     [],
     "--deploys",
     help="Deploy source, repeatable: render:FILE, render-api:ID, github:FILE, "
-    "github-api:OWNER/REPO[@ENV], csv:FILE, jsonl:FILE, tags:PATTERN.",
+    "github-api:OWNER/REPO[@ENV], github-actions:OWNER/REPO[:WORKFLOW], github-actions:FILE, "
+    "csv:FILE, jsonl:FILE, tags:PATTERN.",
+)
+DeployLogsOption = typer.Option(
+    [],
+    "--deploy-logs",
+    help="Deploy logs, repeatable: dir:PATH (<deploy-id>.log files), render-logs:SERVICE_ID "
+    "or github-actions:OWNER/REPO (failed jobs' logs; implied by --deploys github-actions:).",
 )
 ProdOption = typer.Option([], "--prod-revision", help="Revision production is at (repeatable).")
 DbOption = typer.Option(None, "--db-url", help="Production database URL (read-only probe).")
@@ -241,6 +251,7 @@ def _config(
     settings: Settings,
     policy: Policy,
     default_span: str | None = None,
+    deploy_logs: list[str] | None = None,
 ) -> AnalyzeConfig:
     now = datetime.now(UTC)
     end = parse_when(until, now, "--until") if until else None
@@ -255,6 +266,7 @@ def _config(
         until=end,
         migrations=tuple(migrations) or settings.migrations,
         deploys=tuple(deploys) or settings.deploys,
+        deploy_logs=tuple(deploy_logs or ()),
         prod_revisions=tuple(prod_revision),
         db_url=db_url,
         health_url=health_url,
@@ -318,6 +330,7 @@ def analyze(
     until: str | None = UntilOption,
     migrations: list[str] = MigrationsOption,
     deploys: list[str] = DeploysOption,
+    deploy_logs: list[str] = DeployLogsOption,
     prod_revision: list[str] = ProdOption,
     db_url: str | None = DbOption,
     health_url: str | None = HealthOption,
@@ -353,6 +366,7 @@ def analyze(
         no_cache,
         settings,
         policy,
+        deploy_logs=deploy_logs,
     )
     report = _analyse(cfg)
     name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
@@ -368,6 +382,7 @@ def audit(
     until: str | None = UntilOption,
     migrations: list[str] = MigrationsOption,
     deploys: list[str] = DeploysOption,
+    deploy_logs: list[str] = DeployLogsOption,
     prod_revision: list[str] = ProdOption,
     db_url: str | None = DbOption,
     health_url: str | None = HealthOption,
@@ -410,6 +425,7 @@ def audit(
         settings,
         policy,
         default_span="7d",
+        deploy_logs=deploy_logs,
     )
     report = _analyse(cfg)
     audit_id = audit_id_for(report.until)
@@ -454,6 +470,103 @@ def guard(
     )
     _print(format_result(result))
     raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def watch(
+    repo: Path = RepoOption,
+    rev: str = RevOption,
+    deploys: list[str] = DeploysOption,
+    deploy: str | None = typer.Option(None, "--deploy", help="The deploy id (default: newest)."),
+    interval: float = typer.Option(15.0, "--interval", help="Seconds between polls."),
+    timeout: float = typer.Option(1800.0, "--timeout", help="Seconds before giving up."),
+    deploy_logs: list[str] = DeployLogsOption,
+    migrations: list[str] = MigrationsOption,
+    prod_revision: list[str] = ProdOption,
+    db_url: str | None = DbOption,
+    health_url: str | None = HealthOption,
+    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif"),
+    out: Path = OutOption,
+    stem: str | None = StemOption,
+    config: Path | None = ConfigOption,
+) -> None:
+    """Follow a deploy until it is live (exit 0) or failed (exit 1, incident report written)."""
+    from forensics.sources.git import GitSource
+    from forensics.watch import Outcome, follow
+
+    formats = parse_formats(format)
+    _check_out(formats, out, stem)
+    settings = load_settings(repo, config)
+    policy = _policy(settings, None)
+    deploys = deploys or list(settings.deploys)
+    diag = Diagnostics()
+    say = _StatusPrinter()
+    git = GitSource(repo, diag)
+    try:
+        with say.spinner("waiting for the deploy") as update:
+
+            def changed(found: Deploy, before: str | None) -> None:
+                commit = (found.commit_ref or "?")[:8]
+                move = f"{before} → {found.status}" if before else found.status
+                say.line(f"deploy {found.id} of {commit}: {move}")
+                update(f"deploy {found.id}: {found.status}")
+
+            result = follow(deploys, git, rev, deploy, interval, timeout, changed, diag)
+    finally:
+        git.close()
+    if result.outcome is Outcome.LIVE:
+        say.line(f"deploy {result.deploy.id} is live")
+        return
+    if result.outcome is Outcome.TIMED_OUT:
+        raise InputError(
+            f"deploy {result.deploy.id} is still {result.deploy.status} after "
+            f"{result.waited:.0f}s: run watch again, or raise --timeout"
+        )
+    if result.outcome is Outcome.CANCELED:
+        raise InputError(f"deploy {result.deploy.id} was canceled: nothing to report")
+    say.line(f"deploy {result.deploy.id} failed ({result.deploy.status}); writing the report")
+    cfg = _config(
+        repo,
+        rev,
+        None,
+        None,
+        migrations,
+        deploys,
+        prod_revision,
+        db_url,
+        health_url,
+        False,
+        None,
+        False,
+        settings,
+        policy,
+        deploy_logs=deploy_logs,
+    )
+    report = _analyse(cfg)
+    name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
+    _write(report, formats, out, name)
+    raise typer.Exit(1)
+
+
+class _StatusPrinter:
+    """Status lines on standard error, and a spinner while waiting when that is a terminal."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True, highlight=False)
+
+    def line(self, text: str) -> None:
+        # Deploy ids and statuses come from the provider: one plain line, no control codes.
+        self.console.print(for_terminal(text, one_line=True), markup=False)
+
+    @contextlib.contextmanager
+    def spinner(self, text: str) -> Iterator[Callable[[str], None]]:
+        if not self.console.is_terminal:
+            yield lambda _text: None
+            return
+        with self.console.status(text, spinner="dots") as status:
+            yield lambda update: status.update(update)
 
 
 @app.command()

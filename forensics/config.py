@@ -101,6 +101,7 @@ class AnalyzeConfig:
     until: datetime | None = None
     migrations: tuple[str, ...] = ()
     deploys: tuple[str, ...] = ()
+    deploy_logs: tuple[str, ...] = ()
     prod_revisions: tuple[str, ...] = ()
     db_url: str | None = None
     health_url: str | None = None

@@ -2,9 +2,12 @@
 
 ``build_demo_repo(folder)`` writes ``folder/repo`` (a git repository with an Alembic chain,
 a branch and merge revisions, and on 2025-11-16 a burst of edits to the applied migration
-``774225e563ca``) and ``folder/render-deploys.json`` (Render's list-deploys format: the live
-deploy of the last good build, then one ``update_failed`` deploy per pushed commit). Names,
-dates and ids are fixed, so every run builds the same commits.
+``774225e563ca``), ``folder/render-deploys.json`` (Render's list-deploys format: the live
+deploy of the last good build, then one ``update_failed`` deploy per pushed commit) and
+``folder/deploy-logs/<deploy id>.log``, the log of each failed deploy: what ``alembic upgrade
+head`` prints for the graph as that commit left it (a file that does not parse, a file with
+no revision id, several heads), or, where the graph was sound, the platform's failed health
+check. Names, dates and ids are fixed, so every run builds the same commits.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from pathlib import Path
 
 from forensics import pipeline
 from forensics.config import AnalyzeConfig
-from forensics.errors import ForensicsError, log
+from forensics.errors import Diagnostics, ForensicsError, log
 from forensics.gitbuild import RepoBuilder
 from forensics.model.report import Report
 from forensics.output import write_reports
 from forensics.render import parse_formats
+from forensics.sources.git import GitSource
 
 VERSIONS = "backend/alembic/versions"
 APPLIED = "774225e563ca"
@@ -75,6 +79,7 @@ class DemoScenario:
     root: Path
     repo: Path
     deploys_file: Path
+    logs_dir: Path
     applied_revision: str
     production_revision: str
     migration_path: str
@@ -199,6 +204,60 @@ def _applied(down: str, variant: int, *, style: str = "classic", revision: bool 
         "2025-11-13 10:40:12.000000",
         _applied_body(variant),
         style=style,
+    )
+
+
+# -- deploy logs ----------------------------------------------------------------------------
+_LOG_START = (
+    "==> Deploying...\n"
+    "==> Running pre-deploy command 'cd backend && alembic upgrade head'\n"
+    "INFO  [alembic.runtime.migration] Context impl PostgresqlImpl.\n"
+    "INFO  [alembic.runtime.migration] Will assume transactional DDL.\n"
+)
+_SRC = "/opt/render/project/src"
+
+
+def _deploy_log(repo: Path, sha: str) -> str:
+    """What the deploy of ``sha`` printed: Alembic's own message for the first problem it
+    meets in the graph (files are loaded before heads are counted), else a health check
+    that never passed."""
+    diag = Diagnostics()
+    git = GitSource(repo, diag)
+    try:
+        _envs, states = pipeline.load_graphs(git, sha, (), diag)
+    finally:
+        git.close()
+    problems = {p.kind: p for state in states for p in state.problems}
+    broken = problems.get("parse-error")
+    if broken is not None and broken.path:
+        error = broken.detail.rsplit("does not parse: ", 1)[-1]
+        return (
+            f"{_LOG_START}Traceback (most recent call last):\n"
+            '  File "/opt/render/project/python/lib/python3.11/site-packages/alembic/util/'
+            'pyfiles.py", line 132, in load_module_py\n'
+            "    spec.loader.exec_module(module)  # type: ignore\n"
+            f'  File "{_SRC}/{broken.path}", line {broken.line or 1}\n'
+            f"SyntaxError: {error}\n==> Pre-deploy has failed\n"
+        )
+    unnamed = problems.get("missing-revision")
+    if unnamed is not None and unnamed.path:
+        return (
+            f"{_LOG_START}FAILED: Could not determine revision id from filename "
+            f"{unnamed.path.rsplit('/', 1)[-1]}. Be sure the 'revision' variable is declared "
+            "inside the script (please see 'Upgrading from Alembic 0.1 to 0.2' in the "
+            "documentation).\n==> Pre-deploy has failed\n"
+        )
+    if "multiple-heads" in problems:
+        return (
+            f"{_LOG_START}FAILED: Multiple head revisions are present for given argument "
+            "'head'; please specify a specific target revision, '<branchname>@head' to "
+            "narrow to a specific head, or 'heads' for all heads\n==> Pre-deploy has failed\n"
+        )
+    return (
+        f"{_LOG_START}==> Starting service with 'uvicorn app.main:app --port 8000'\n"
+        "INFO:     Uvicorn running on http://127.0.0.1:8000 (Press CTRL+C to quit)\n"
+        "==> No open ports detected on 0.0.0.0, continuing to scan...\n"
+        "==> Timed out: health checks failed for the new instance\n"
     )
 
 
@@ -513,11 +572,18 @@ def build_demo_repo(folder: Path) -> DemoScenario:
     deploys.reverse()  # the API lists the newest first
     deploys_file = folder / "render-deploys.json"
     deploys_file.write_text(json.dumps(deploys, indent=2) + "\n", encoding="utf-8")
+    logs_dir = folder / "deploy-logs"
+    logs_dir.mkdir(exist_ok=True)
+    for n, (sha, _message, _moment) in enumerate(pushes, 1):
+        if n > good:
+            log_text = _deploy_log(repo_path, sha)
+            (logs_dir / f"{_deploy_id(n)}.log").write_text(log_text, encoding="utf-8")
     applied_index = next(i for i, p in enumerate(pushes, 1) if p[0] == applied_commit)
     return DemoScenario(
         root=folder,
         repo=repo_path,
         deploys_file=deploys_file,
+        logs_dir=logs_dir,
         applied_revision=APPLIED,
         production_revision=PRODUCTION,
         migration_path=TARGET,
@@ -549,6 +615,7 @@ def demo_config(scenario: DemoScenario) -> AnalyzeConfig:
         since=scenario.since,
         until=scenario.until,
         deploys=(f"render:{scenario.deploys_file}",),
+        deploy_logs=(f"dir:{scenario.logs_dir}",),
         prod_revisions=(scenario.production_revision,),
         use_cache=False,
     )

@@ -24,6 +24,7 @@ from forensics.analysis.applied import (
 )
 from forensics.analysis.bursts import find_bursts
 from forensics.analysis.chain import chain_nodes
+from forensics.analysis.failures import rerank, window_causes
 from forensics.analysis.graph import build_state
 from forensics.analysis.graph_history import events_between, walk
 from forensics.analysis.remediation import remediations
@@ -46,6 +47,7 @@ from forensics.model.report import EnvironmentSummary, Report, RuleInfo
 from forensics.model.text import clean_tree, map_text
 from forensics.sources.alembic_files import ConstantResolver, read_migration
 from forensics.sources.cache import MiningCache, cache_key
+from forensics.sources.deploy_logs import load_logs
 from forensics.sources.deploys import load_deploys
 from forensics.sources.environments import (
     SYMLINK_MODE,
@@ -53,6 +55,7 @@ from forensics.sources.environments import (
     migration_paths,
 )
 from forensics.sources.git import GitSource, TreeEntry
+from forensics.sources.github_actions import is_file
 from forensics.sources.health import check
 
 if TYPE_CHECKING:
@@ -63,6 +66,9 @@ Progress = Callable[[str], None]
 # Above this many commits in the window, the report lists only the commits that matter to
 # migrations, deploys and findings: a timeline of thousands of rows helps nobody.
 TIMELINE_LIMIT = 500
+# The failed deploys of a window whose logs are read: the first and the last of a long run
+# say how it started and how it went on; the middle repeats them.
+LOGS_PER_WINDOW = 30
 
 
 def _reader(
@@ -484,6 +490,14 @@ def prepare(
         )
     progress("ranking suspects")
     windows = _suspects(git, deploys, history, points, commits)
+    log_specs = _log_specs(cfg)
+    if log_specs and windows:
+        progress("reading deploy logs")
+        logs = load_logs(log_specs, _log_targets(windows, deploys), diag)
+        windows = [
+            dataclasses.replace(w, suspects=rerank(w, history))
+            for w in window_causes(windows, logs)
+        ]
     in_window = [
         c for c in history.changes if (cfg.since is None or c.at >= cfg.since) and c.at <= until
     ]
@@ -531,6 +545,29 @@ def _suspects(
         suspects = rank_suspects(window, candidates, history, points)
         windows.append(dataclasses.replace(window, suspects=suspects))
     return windows
+
+
+def _log_specs(cfg: AnalyzeConfig) -> tuple[str, ...]:
+    """``--deploy-logs``, and the CI runs of ``--deploys github-actions:OWNER/REPO``, whose
+    failed jobs' logs are their deploys' logs."""
+    implied = []
+    for spec in cfg.deploys:
+        prefix, _colon, argument = spec.partition(":")
+        if prefix.strip().lower() == "github-actions" and not is_file(argument):
+            implied.append(f"github-actions:{argument}")
+    return tuple(dict.fromkeys((*cfg.deploy_logs, *implied)))
+
+
+def _log_targets(windows: Sequence[FailureWindow], deploys: Sequence[Deploy]) -> list[Deploy]:
+    """The failed deploys whose logs are worth reading, a bounded number per window."""
+    by_id = {d.id: d for d in deploys}
+    half = LOGS_PER_WINDOW // 2
+    wanted: dict[str, Deploy] = {}
+    for window in windows:
+        ids = window.deploys
+        chosen = ids if len(ids) <= LOGS_PER_WINDOW else (*ids[:half], *ids[-half:])
+        wanted.update((i, by_id[i]) for i in chosen if i in by_id)
+    return list(wanted.values())
 
 
 def _referenced(context: Context, findings: Sequence[Finding]) -> set[str]:

@@ -42,10 +42,11 @@ def test_analyze_returns_the_report_and_writes_nothing(demo: DemoScenario) -> No
         since="2025-11-13",
         until=NOW,
         deploys=[f"render:{demo.deploys_file}"],
+        deploy_logs=[f"dir:{demo.logs_dir}"],
         now=NOW,
     )
     assert isinstance(report, forensics.Report)
-    assert {"FX201", "FX401"} <= {f.rule for f in report.findings}
+    assert {"FX201", "FX401", "FX404"} <= {f.rule for f in report.findings}
     assert report.generated_at == NOW
     assert untracked(demo.repo) == before  # no .forensics-cache in the repository
     markdown = forensics.OutputFormat.MD.render(report)

@@ -57,6 +57,33 @@ def test_fx201_names_exactly_the_commits_that_touched_the_applied_file(
     assert finding.deploys == (demo.applied_deploy,)
 
 
+def test_fx404_names_the_classes_and_quotes_the_demo_logs(
+    demo: DemoScenario, report: Report
+) -> None:
+    (window,) = report.failure_windows
+    assert len(list(demo.logs_dir.glob("*.log"))) == window.count
+    (cause,) = only(report, "FX404")
+    classes = dict(window.class_counts)
+    assert {c.value for c in classes} == {
+        "multiple-heads",
+        "migration-import-error",
+        "health-check-failed",
+    }
+    facts = dict(cause.facts)
+    heads = next(v for k, v in facts.items() if k.startswith("multiple-heads:"))
+    assert heads.startswith("FAILED: Multiple head revisions are present")
+    syntax = next(c for c in window.causes if c.signature == "python-syntax-error")
+    assert syntax.subject is not None and syntax.subject.endswith(demo.migration_path)
+    # The logs agree with git: the commits that broke the graph lead the suspects.
+    top = {s.commit for s in window.suspects[:4]}
+    assert {demo.syntax_error_commit, demo.rewire_commit} <= top
+    markdown = render_markdown(report)
+    assert "FAILED: Multiple head revisions are present" in markdown
+    assert (
+        "SyntaxError: expected &#x27;:&#x27;" in markdown or "SyntaxError: expected ':'" in markdown
+    )
+
+
 def test_fx202_shows_the_rewire_and_its_restore(demo: DemoScenario, report: Report) -> None:
     (finding,) = only(report, "FX202", demo.applied_revision)
     assert demo.rewire_commit in finding.commits

@@ -34,7 +34,8 @@ def test_each_schema_is_a_valid_draft_2020_12_schema(name: str) -> None:
 def test_the_reports_of_analyze_and_audit_match_the_report_schema(
     demo: DemoScenario, run: Run, tmp_path: Path
 ) -> None:
-    common = ["--repo", str(demo.repo), "--deploys", f"render:{demo.deploys_file}", "--no-cache"]
+    common = ["--repo", str(demo.repo), "--deploys", f"render:{demo.deploys_file}", "--no-cache",
+              "--deploy-logs", f"dir:{demo.logs_dir}"]  # fmt: skip
     window = ["--since", "2025-11-13", "--until", "2025-11-16T17:25:00Z"]
     baseline = tmp_path / "baseline.json"
     code, out, _ = run(
@@ -44,6 +45,7 @@ def test_the_reports_of_analyze_and_audit_match_the_report_schema(
     assert code == 0
     report = json.loads(out)
     assert report["findings"] and report["deploys"] and report["failure_windows"]
+    assert report["failure_windows"][0]["causes"]
     validate("report", report)
     validate("baseline", json.loads(baseline.read_text(encoding="utf-8")))
 

@@ -1,4 +1,5 @@
-"""FX401-FX403: failure windows, the suspects behind them, and deploys of broken graphs.
+"""FX401-FX404: failure windows, the suspects behind them, deploys of broken graphs, and
+what the failed deploys' own logs say.
 
 The windows and their ranked suspects are computed before detection
 (``analysis.windows``); these rules turn them into findings with their evidence.
@@ -12,7 +13,13 @@ from datetime import timedelta
 from forensics.analysis.applied import point_as_of
 from forensics.analysis.windows import SCORE_APPLIED_EDIT, SCORE_LEFT_BROKEN, SCORE_OTHER
 from forensics.detectors.base import Context, Rule
-from forensics.model.deploys import Deploy, DeployCategory, FailureWindow
+from forensics.model.deploys import (
+    Deploy,
+    DeployCategory,
+    FailureCause,
+    FailureClass,
+    FailureWindow,
+)
 from forensics.model.findings import Confidence, Finding, Severity
 from forensics.model.migrations import HistoryPoint
 
@@ -43,6 +50,18 @@ RULES: tuple[Rule, ...] = (
         "With a broken graph `alembic upgrade head` stops before running anything. A deploy "
         "of such a commit fails if it runs migrations; if it went live anyway, its "
         "migrations cannot have run, and the database is behind the code.",
+    ),
+    Rule(
+        "FX404",
+        "deploy-failure-cause",
+        Severity.HIGH,
+        "Why the deploys failed, in their own logs",
+        "The logs of a window's failed deploys are matched against a catalogue of what "
+        "Alembic, the database drivers, Python and the deploy platforms print (several "
+        "heads, an unknown revision, an object that already exists, a migration that does "
+        "not import, a lock timeout, an out-of-memory kill...). The first line that shows "
+        "each class is quoted as evidence. A window whose logs point away from migrations is "
+        "probably not a migration incident.",
     ),
 )
 
@@ -143,6 +162,63 @@ def _suspects(window: FailureWindow) -> Finding | None:
     )
 
 
+def _class_phrase(window: FailureWindow) -> str:
+    return ", ".join(f"{klass.value} ({count})" for klass, count in window.class_counts)
+
+
+def _cause(window: FailureWindow, by_id: dict[str, Deploy]) -> Finding | None:
+    causes = window.causes
+    if not causes:
+        return None
+    firsts: dict[str, FailureCause] = {}
+    for cause in causes:
+        firsts.setdefault(cause.failure_class.value, cause)
+    leading = next((c for c in causes if c.failure_class.migration_related), causes[0])
+    known = [c for c in causes if c.signature]
+    elsewhere = all(c.failure_class.elsewhere for c in causes)
+    detail = (
+        f"The logs of {len(causes)} of the window's {window.count} failed deploy(s) were "
+        f"read: {_class_phrase(window)}. "
+    )
+    for cause in firsts.values():
+        where = f"line {cause.line_number}" if cause.line_number else "the log"
+        detail += (
+            f"{cause.failure_class.value}: {cause.meaning}; first in deploy {cause.deploy} "
+            f"({where}): “{cause.line}”. "
+        )
+    if elsewhere:
+        detail += (
+            "This window is probably not a migration incident: no log shows a migration "
+            "failing, so the commits that changed migrations are weaker suspects here."
+        )
+    subject = leading.subject
+    revision = subject if leading.failure_class is FailureClass.UNKNOWN_REVISION else None
+    facts: list[tuple[str, str]] = [("classes", _class_phrase(window))]
+    for cause in firsts.values():
+        where = f", line {cause.line_number}" if cause.line_number else ""
+        facts.append((f"{cause.failure_class.value}: {cause.deploy}{where}", cause.line))
+    if subject:
+        facts.append(("named in the log", subject))
+    failed = [by_id[c.deploy] for c in causes if c.deploy in by_id]
+    return Finding(
+        rule="FX404",
+        name="deploy-failure-cause",
+        severity=Severity.HIGH if window.open else Severity.LOW,
+        confidence=Confidence.HIGH if known else Confidence.LOW,
+        title=(
+            f"The failed deploys' logs say: {_class_phrase(window)}"
+            + (" (probably not a migration incident)" if elsewhere else "")
+        ),
+        detail=detail.strip(),
+        revision=revision,
+        commits=tuple(dict.fromkeys(d.commit for d in failed if d.commit)),
+        deploys=tuple(c.deploy for c in causes),
+        start=window.start,
+        end=window.end,
+        facts=tuple(facts),
+    )
+
+
 def _broken_deploy(deploy: Deploy, point: HistoryPoint) -> Finding:
     problems = [p for p in point.problems if p.severity >= Severity.HIGH]
     first = problems[0]
@@ -185,6 +261,9 @@ def detect(ctx: Context) -> Iterator[Finding]:
         suspects = _suspects(window)
         if suspects is not None:
             yield suspects
+        cause = _cause(window, by_id)
+        if cause is not None:
+            yield cause
     for deploy in ctx.deploys:
         if deploy.commit is None:
             continue

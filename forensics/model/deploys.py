@@ -41,6 +41,84 @@ class Deploy:
     trigger: str | None = None
 
 
+class FailureClass(StrEnum):
+    """Why a deploy failed, as its own log says (see ``analysis.failures`` for the catalogue)."""
+
+    MULTIPLE_HEADS = "multiple-heads"
+    UNKNOWN_REVISION = "unknown-revision"
+    OVERLAPPING_REVISIONS = "overlapping-revisions"
+    MIGRATION_IMPORT_ERROR = "migration-import-error"
+    OBJECT_EXISTS = "object-exists"
+    OBJECT_MISSING = "object-missing"
+    LOCK_TIMEOUT = "lock-timeout"
+    CONNECTION_FAILED = "connection-failed"
+    OUT_OF_MEMORY = "out-of-memory"
+    HEALTH_CHECK_FAILED = "health-check-failed"
+    BUILD_FAILED = "build-failed"
+    UNKNOWN = "unknown"
+
+    @property
+    def migration_related(self) -> bool:
+        """A failure of the migrations themselves."""
+        return self in _MIGRATION_CLASSES
+
+    @property
+    def elsewhere(self) -> bool:
+        """A failure no migration causes (memory, health checks, builds, the connection)."""
+        return self in _ELSEWHERE_CLASSES
+
+
+_MIGRATION_CLASSES = frozenset(
+    {
+        FailureClass.MULTIPLE_HEADS,
+        FailureClass.UNKNOWN_REVISION,
+        FailureClass.OVERLAPPING_REVISIONS,
+        FailureClass.MIGRATION_IMPORT_ERROR,
+        FailureClass.OBJECT_EXISTS,
+        FailureClass.OBJECT_MISSING,
+        FailureClass.LOCK_TIMEOUT,
+    }
+)
+_ELSEWHERE_CLASSES = frozenset(
+    {
+        FailureClass.OUT_OF_MEMORY,
+        FailureClass.HEALTH_CHECK_FAILED,
+        FailureClass.BUILD_FAILED,
+        FailureClass.CONNECTION_FAILED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class DeployLog:
+    """The log of one deploy, as a log source read it: lines without their line endings,
+    undecodable bytes replaced. ``truncated`` says that part of a huge log was left out."""
+
+    deploy: str
+    lines: tuple[str, ...]
+    source: str
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class FailureCause:
+    """One failed deploy's class, with the log line that shows it.
+
+    ``line`` is that line as the report may quote it (trimmed, credentials redacted, not
+    yet escaped: each renderer escapes for its own format); ``line_number`` counts from 1 in
+    the log as read. ``signature`` names the catalogue entry; ``subject`` is what the line
+    names (a revision id, a file, a table), when it names one.
+    """
+
+    deploy: str
+    failure_class: FailureClass
+    signature: str
+    meaning: str
+    line: str
+    line_number: int | None = None
+    subject: str | None = None
+
+
 @dataclass(frozen=True)
 class Suspect:
     """A commit of a failure window, with its score and the reasons for it."""
@@ -67,10 +145,19 @@ class FailureWindow:
     recovered_by: str | None
     deploys: tuple[str, ...] = ()
     suspects: tuple[Suspect, ...] = ()
+    causes: tuple[FailureCause, ...] = ()
 
     @property
     def open(self) -> bool:
         return self.recovered_by is None
+
+    @property
+    def class_counts(self) -> tuple[tuple[FailureClass, int], ...]:
+        """How many of the classified deploys fell in each class, the commonest first."""
+        counts: dict[FailureClass, int] = {}
+        for cause in self.causes:
+            counts[cause.failure_class] = counts.get(cause.failure_class, 0) + 1
+        return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0].value)))
 
 
 @dataclass(frozen=True)

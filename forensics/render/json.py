@@ -177,6 +177,19 @@ def _window(w: FailureWindow) -> dict[str, Any]:
         ],
         "open": w.open,
         "deploys": list(w.deploys),
+        "classes": {klass.value: count for klass, count in w.class_counts},
+        "causes": [
+            {
+                "deploy": c.deploy,
+                "class": c.failure_class.value,
+                "signature": c.signature or None,
+                "meaning": c.meaning,
+                "line": c.line,
+                "line_number": c.line_number,
+                "subject": c.subject,
+            }
+            for c in w.causes
+        ],
     }
 
 

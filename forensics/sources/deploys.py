@@ -15,7 +15,7 @@ from dataclasses import replace
 from forensics.config import to_utc
 from forensics.errors import Diagnostics, UsageError
 from forensics.model.deploys import Deploy
-from forensics.sources import github, render, tabular, tags
+from forensics.sources import github, github_actions, render, tabular, tags
 from forensics.sources.git import GitSource
 from forensics.sources.records import finality
 
@@ -28,6 +28,11 @@ READERS: dict[str, Reader] = {
     "render-api": lambda arg, _git, _rev, diag: render.fetch(arg, diag),
     "github": lambda arg, _git, _rev, diag: github.read_file(arg, diag),
     "github-api": lambda arg, _git, _rev, diag: github.fetch(arg, diag),
+    "github-actions": lambda arg, _git, _rev, diag: (
+        github_actions.read_file(arg, diag)
+        if github_actions.is_file(arg)
+        else github_actions.fetch(arg, diag)
+    ),
     "csv": lambda arg, _git, _rev, diag: tabular.read_csv(arg, diag),
     "jsonl": lambda arg, _git, _rev, diag: tabular.read_jsonl(arg, diag),
     "tags": lambda arg, git, rev, _diag: tags.load(arg, git, rev),

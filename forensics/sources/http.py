@@ -30,6 +30,7 @@ from forensics.errors import InputError, redact, register_secret
 log = logging.getLogger("forensics.http")
 
 _MAX_BODY = 20 * 1024 * 1024
+_CHUNK = 256 * 1024
 _USER_AGENT = "forensics/0.1 (+migration incident reports)"
 
 
@@ -65,6 +66,7 @@ class RedirectRefused(Exception):
     def __init__(self, target: str) -> None:
         super().__init__(redact(target))
         self.target = redact(target)
+        self.location = target  # for a hand-off the caller asked for; never shown
 
 
 Origin = tuple[str, str, int]
@@ -122,12 +124,21 @@ def _opener() -> Any:
     return urllib.request.build_opener(SameOriginRedirects())
 
 
+Sink = Callable[[bytes], None]
+
+
 def get(
-    url: str, headers: Mapping[str, str], timeout: float, limit: int = _MAX_BODY
+    url: str,
+    headers: Mapping[str, str],
+    timeout: float,
+    limit: int = _MAX_BODY,
+    sink: Sink | None = None,
 ) -> RawResponse:
     """One GET. HTTP error statuses are returned, not raised; network failures raise
     ``OSError`` (``urllib.error.URLError`` and timeouts are ``OSError``); a URL that is not
-    one raises ``ValueError``; a redirect to another origin raises ``RedirectRefused``."""
+    one raises ``ValueError``; a redirect to another origin raises ``RedirectRefused``.
+    With a ``sink``, a successful body is streamed into it in chunks, whatever its size,
+    and the returned body is empty."""
     import http.client
     import urllib.error
     import urllib.request
@@ -138,9 +149,13 @@ def get(
     request = urllib.request.Request(target, headers=sent)
     try:
         with _opener().open(request, timeout=timeout) as answer:
-            return RawResponse(
-                answer.status, dict(answer.headers.items()), answer.read(limit), answer.url
-            )
+            if sink is None:
+                body = answer.read(limit)
+            else:
+                while chunk := answer.read(_CHUNK):
+                    sink(chunk)
+                body = b""
+            return RawResponse(answer.status, dict(answer.headers.items()), body, answer.url)
     except urllib.error.HTTPError as exc:
         with exc:
             body = exc.read(limit) if exc.fp is not None else b""
@@ -213,17 +228,51 @@ class JsonClient:
             return False
 
     def get_json(self, url: str) -> JsonResponse:
+        return self._decode(self._get(url), url, redact(url))
+
+    def get_stream(self, url: str, make_sink: Callable[[], Sink], hand_off: bool = False) -> None:
+        """Streams a text body (a log) into a fresh sink per attempt: a retried download
+        starts over. With ``hand_off``, a redirect to another origin is taken as the
+        service handing the download over (GitHub's logs endpoint answers with a pre-signed
+        URL): that address is read once with none of this client's headers."""
+        answer = self._get(url, make_sink, hand_off)
+        if answer.status >= 400:
+            self._decode(answer, url, redact(url))
+
+    def _handed_off(self, location: str, shown: str, make_sink: Callable[[], Sink]) -> RawResponse:
+        mine = urllib.parse.urlsplit(self.base_url).scheme.lower()
+        if urllib.parse.urlsplit(location).scheme.lower() not in ("https", mine):
+            raise InputError(
+                f"{self.what} handed {shown} to {redact(location)}, which is not HTTPS; "
+                "it was not read"
+            )
+        log.debug("GET %s (handed off by %s)", redact(location), shown)
+        try:
+            return get(location, {}, self.timeout, sink=make_sink())
+        except (OSError, ValueError, RedirectRefused) as exc:
+            raise InputError(
+                f"{self.what} handed {shown} to {redact(location)}, which could not be read "
+                f"({redact(str(exc))})"
+            ) from None
+
+    def _get(
+        self, url: str, make_sink: Callable[[], Sink] | None = None, hand_off: bool = False
+    ) -> RawResponse:
+        """One GET with the retries: 429, 5xx and network errors are retried."""
         shown = redact(url)
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
             log.debug("GET %s (attempt %d)", shown, attempt)
             try:
-                answer = get(url, self.headers, self.timeout)
+                sink = make_sink() if make_sink is not None else None
+                answer = get(url, self.headers, self.timeout, sink=sink)
             except ValueError:
                 raise InputError(
                     f"{shown} is not a URL {self.what} can be read from: check the base URL"
                 ) from None
             except RedirectRefused as exc:
+                if hand_off and make_sink is not None:
+                    return self._handed_off(exc.location, shown, make_sink)
                 raise InputError(
                     f"{self.what} redirected {shown} to another origin ({exc.target}); the "
                     "request was not followed, so the credentials stay with the configured "
@@ -246,7 +295,7 @@ class JsonClient:
                     )
                 self._wait(attempt, answer.headers, f"HTTP {answer.status}")
                 continue
-            return self._decode(answer, url, shown)
+            return answer
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait(self, attempt: int, headers: Mapping[str, str] | None, why: str) -> None:

@@ -129,6 +129,7 @@ def analyse(
     rev: str = "HEAD",
     prod_revisions: tuple[str, ...] = (),
     db_url: str | None = None,
+    deploy_logs: tuple[str, ...] = (),
 ) -> tuple[Context, list[Finding]]:
     """The pipeline's own preparation, and the applied and deploy rules over it."""
     cfg = AnalyzeConfig(
@@ -136,6 +137,7 @@ def analyse(
         now=NOW,
         rev=rev,
         deploys=tuple(specs),
+        deploy_logs=deploy_logs,
         prod_revisions=prod_revisions,
         db_url=db_url,
         use_cache=False,

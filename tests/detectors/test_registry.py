@@ -15,7 +15,7 @@ from forensics import detectors
 
 TESTS = Path(__file__).resolve().parents[1]
 DESIGN_IDS = {f"FX{n}" for n in (101, 102, 103, 104, 105, 106, 107, 201, 202, 203, 204)} | {
-    f"FX{n}" for n in (301, 302, 303, 401, 402, 403)
+    f"FX{n}" for n in (301, 302, 303, 401, 402, 403, 404)
 }
 
 
