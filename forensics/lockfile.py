@@ -6,7 +6,7 @@ Like Atlas's ``atlas.sum``, but a fingerprint is the AST fingerprint of the file
 order do not count), so a reformat does not disturb it while any edit of code or metadata
 does. Format::
 
-    # forensics.lock/1
+    # forensics.lock/2
     # <comment lines>
     <revision>  <path>  <fingerprint>
     ...
@@ -27,7 +27,10 @@ from pathlib import Path
 from forensics.errors import InputError
 from forensics.output import write_atomic
 
-HEADER = "# forensics.lock/1"
+HEADER = "# forensics.lock/2"
+# Version 1 fingerprinted with an older normal form of the AST (quote prefixes, imports and
+# annotations counted): its fingerprints cannot be compared with today's.
+_OLD_HEADERS = ("# forensics.lock/1",)
 FINGERPRINT_LENGTH = 32
 _COMMENT = (
     "# Applied migrations and their semantic fingerprints (formatting does not count).",
@@ -123,6 +126,11 @@ def parse_lock(text: str, name: str = "the lock file", *, conflicts_ok: bool = F
             "then commit it"
         )
     body = [line for line in lines if line.strip() and not line.startswith(_MARKERS)]
+    if body and body[0].strip() in _OLD_HEADERS:
+        raise InputError(
+            f"{name} was written by an earlier forensics whose fingerprints differ: rewrite it "
+            f"with `forensics guard --write-lock --force --lock {name}`"
+        )
     if not body or body[0].strip() != HEADER:
         raise InputError(
             f"{name} is not a forensics lock file (its first line is not {HEADER!r}): rewrite "

@@ -176,3 +176,17 @@ def test_corruption_is_a_clear_error(tmp_path: Path, damage: object, expected: s
 def test_missing_lock_file_says_how_to_create_it(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="--write-lock"):
         read_lock(tmp_path / "none.lock")
+
+
+def test_a_lock_of_the_first_format_asks_to_be_rewritten_and_force_replaces_it(
+    tmp_path: Path,
+) -> None:
+    lock = tmp_path / "forensics.lock"
+    write_lock(lock, entries())
+    lock.write_text(lock.read_text().replace("forensics.lock/2", "forensics.lock/1", 1))
+    with pytest.raises(InputError, match=r"written by an earlier forensics.*--write-lock --force"):
+        read_lock(lock)
+    with pytest.raises(InputError, match="earlier forensics"):
+        write_lock(lock, entries())
+    write_lock(lock, entries(), force=True)
+    assert read_lock(lock).entries == tuple(entries())
