@@ -44,7 +44,7 @@ from forensics.model.migrations import (
     SourceDialect,
 )
 from forensics.model.report import EnvironmentSummary, Report, RuleInfo
-from forensics.model.text import clean_tree, map_text
+from forensics.model.text import clean, map_text
 from forensics.sources.alembic_files import ConstantResolver, read_migration
 from forensics.sources.cache import MiningCache, cache_key
 from forensics.sources.deploy_logs import load_logs
@@ -403,9 +403,13 @@ def run(
         # the store and every renderer get valid Unicode. Then the one redaction pass:
         # every string a renderer sees, whichever source it came from (an API's echo, a
         # commit message, a URL in a warning).
-        return map_text(clean_tree(report), redact)
+        return map_text(report, _clean_and_redact)
     finally:
         git.close()
+
+
+def _clean_and_redact(text: str) -> str:
+    return redact(clean(text))
 
 
 def prepare(

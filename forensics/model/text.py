@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from enum import Enum
 from functools import cache
 from typing import Any, TypeVar
@@ -76,28 +77,65 @@ def map_text(value: T, change: Callable[[str], str]) -> T:
     """``value`` with ``change`` applied to every string inside it, through dataclasses,
     tuples and lists (enum members are kept). Parts that do not change are kept, not
     copied, so that a clean object costs no copy."""
-    return _map(value, change)  # type: ignore[no-any-return]
+    return _Walk(change).map(value)  # type: ignore[no-any-return]
 
 
-def _map(value: Any, change: Callable[[str], str]) -> Any:
-    kind: type = type(value)
-    if kind is str:
-        return change(value)
-    if kind is tuple or kind is list:
-        items = [_map(v, change) for v in value]
-        if all(new is old for new, old in zip(items, value, strict=True)):
+# Values that hold no string: the walk returns them at once.
+_LEAVES = frozenset({int, float, bool, type(None), datetime, date, timedelta})
+
+
+class _Walk:
+    """One walk of ``map_text``. A report holds the same string many times (paths, shas,
+    messages) and shares objects between its parts (a file version is the ``after`` of one
+    change and the ``before`` of the next): each distinct string is changed once, and each
+    object is walked once, by identity."""
+
+    def __init__(self, change: Callable[[str], str]) -> None:
+        self.change = change
+        self.same: set[str] = set()
+        self.changed: dict[str, str] = {}
+        # id -> (the object, kept alive so that its id stays its own; its result)
+        self.seen: dict[int, tuple[Any, Any]] = {}
+
+    def text(self, value: str) -> str:
+        if value in self.same:
             return value
-        return kind(items)
-    names = _field_names(kind)
-    if not names:
-        return value
-    changed = {}
-    for name in names:
-        old = getattr(value, name)
-        new = _map(old, change)
-        if new is not old:
-            changed[name] = new
-    return dataclasses.replace(value, **changed) if changed else value
+        new = self.changed.get(value)
+        if new is None:
+            new = self.change(value)
+            if new == value:
+                self.same.add(value)
+                return value
+            self.changed[value] = new
+        return new
+
+    def map(self, value: Any) -> Any:
+        kind: type = type(value)
+        if kind is str:
+            return self.text(value)
+        if kind in _LEAVES:
+            return value
+        key = id(value)
+        hit = self.seen.get(key)
+        if hit is not None:
+            return hit[1]
+        if kind is tuple or kind is list:
+            items = [self.map(v) for v in value]
+            if all(new is old for new, old in zip(items, value, strict=True)):
+                new = value
+            else:
+                new = kind(items)
+        else:
+            names = _field_names(kind)
+            changed = {}
+            for name in names:
+                old = getattr(value, name)
+                item = self.map(old)
+                if item is not old:
+                    changed[name] = item
+            new = dataclasses.replace(value, **changed) if changed else value
+        self.seen[key] = (value, new)
+        return new
 
 
 @cache
