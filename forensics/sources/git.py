@@ -769,12 +769,75 @@ class GitSource:
         key = cache_key("blobs", todo) if all(_HEX40.match(c) for c, _p in todo) else None
         known = cache.get("blobs", key, list[str]) if cache and key else None
         if known is None or len(known) != len(todo):
-            answers = self._batch_check([f"{commit}:{path}" for commit, path in todo])
+            answers = self._blobs_in_trees(todo)
             known = [sha if kind == "blob" else "" for sha, kind in answers]
             if cache and key and all(kind != "error" for _sha, kind in answers):
                 cache.put("blobs", key, known, list[str])
         found.update(zip(todo, [blob or None for blob in known], strict=True))
         return {pair: found.get(pair) for pair in wanted}
+
+    def _blobs_in_trees(self, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """``(sha, type)`` of each ``(commit, path)``, as ``_batch_check`` gives them, from
+        the trees of the folders that hold the paths: a migration folder at a hundred tags
+        is a hundred trees to read, not one path lookup per (tag, file). Paths that are not
+        plain ASCII are looked up one by one, as git spells them."""
+        plain = [(c, p) for c, p in pairs if p.isascii() and p and p[-1] != "/" and "//" not in p]
+        folders = list(dict.fromkeys((c, p.rpartition("/")[0]) for c, p in plain))
+        found = dict(zip(folders, self._batch_check([f"{c}:{d}" for c, d in folders])))
+        trees = {sha for sha, kind in found.values() if kind == "tree"}
+        entries, error = self._read_trees(trees)
+        answers: dict[tuple[str, str], tuple[str, str]] = {}
+        for commit, path in plain:
+            folder, _, name = path.rpartition("/")
+            tree, kind = found[commit, folder]
+            if kind == "tree":
+                answers[commit, path] = entries.get((tree, name), ("", error or "missing"))
+            else:
+                answers[commit, path] = ("", "error" if kind == "error" else "missing")
+        others = [pair for pair in pairs if pair not in answers]
+        if others:
+            answers.update(zip(others, self._batch_check([f"{c}:{p}" for c, p in others])))
+        return [answers[pair] for pair in pairs]
+
+    def _read_trees(self, trees: set[str]) -> tuple[dict[tuple[str, str], tuple[str, str]], str]:
+        """``(tree, name) -> (sha, type)`` for every entry of ``trees`` (one ``cat-file
+        --batch``), and ``"error"`` when git could not read them all, else ``""``."""
+        if not trees:
+            return {}, ""
+        out, error = self._run_partial(
+            "cat-file", "--batch", stdin="".join(f"{t}\n" for t in sorted(trees)).encode()
+        )
+        entries: dict[tuple[str, str], tuple[str, str]] = {}
+        read = 0
+        pos = 0
+        while pos < len(out):
+            end = out.find(b"\n", pos)
+            if end < 0:
+                break
+            header = out[pos:end].split()
+            pos = end + 1
+            if len(header) != 3 or not header[2].isdigit():
+                continue
+            size = int(header[2])
+            tree, body = header[0].decode(), out[pos : pos + size]
+            pos += size + 1
+            if header[1] != b"tree":
+                continue
+            read += 1
+            # Each entry: "<mode> <name>\0" and the object's 20 bytes.
+            at = 0
+            while at < len(body):
+                space = body.find(b" ", at)
+                nul = body.find(b"\0", space)
+                if space < 0 or nul < 0:
+                    break
+                mode, name = body[at:space], body[space + 1 : nul]
+                sha = body[nul + 1 : nul + 21].hex()
+                at = nul + 21
+                kind = "tree" if mode == b"40000" else "commit" if mode == b"160000" else "blob"
+                if name.isascii():
+                    entries[tree, name.decode()] = (sha, kind)
+        return entries, "error" if error is not None or read < len(trees) else ""
 
     def _batch_check(self, names: list[str]) -> list[tuple[str, str]]:
         """``(sha, type)`` of each object name (``rev:path``, ``rev^{commit}``) through one
