@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 import shlex
+import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -233,6 +234,36 @@ class _SafeGit(gitpython.Git):  # type: ignore[misc]
             command = safe_command(command)
         return super().execute(command, *args, **kwargs)
 
+    def execute_to_file(self, args: Sequence[str], stdin: Any = None) -> tuple[int, bytes, bytes]:
+        """``git ARGS`` as ``execute`` runs it (same command line, same environment), with
+        its output going to a temporary file: ``(status, stdout, stderr)``, each without
+        its last newline as ``execute`` gives them. Through a pipe, a long output wakes
+        the reading thread for every few hundred bytes, and each wake-up waits for the
+        interpreter while the main thread parses: git then stalls on the full pipe."""
+        command = safe_command(["git", *args])
+        env = {**os.environ, "LANGUAGE": "C", "LC_ALL": "C", **self.environment()}
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            try:
+                status = subprocess.run(
+                    command,
+                    cwd=self.working_dir,
+                    env=env,
+                    stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    check=False,
+                ).returncode
+            except FileNotFoundError as exc:
+                raise gitpython.GitCommandNotFound(command, exc) from None
+            out.seek(0)
+            err.seek(0)
+            output, errors = out.read(), err.read()
+        return status, _chomp(output), _chomp(errors)
+
+
+def _chomp(data: bytes) -> bytes:
+    return data[:-1] if data.endswith(b"\n") else data
+
 
 class _SafeRepo(gitpython.Repo):  # type: ignore[misc]
     GitCommandWrapperType = _SafeGit
@@ -320,13 +351,7 @@ class GitSource:
                 source = stack.enter_context(tempfile.TemporaryFile())
                 source.write(stdin)
                 source.seek(0)
-            status, out, err = self.repo.git.execute(
-                ["git", *args],
-                istream=source,
-                stdout_as_string=False,
-                with_extended_output=True,
-                with_exceptions=False,
-            )
+            status, out, err = self.repo.git.execute_to_file(args, source)
         if status != 0:
             message = _text(err) if isinstance(err, bytes) else str(err)
             _refused(self.path, message)
