@@ -166,7 +166,19 @@ class View:
     sections: tuple[tuple[str, str], ...] = SECTIONS
 
 
+# The view of the last report built, for the next format of the same report.
+_last: tuple[Report, View] | None = None
+
+
 def build(report: Report) -> View:
+    """What the Markdown and HTML reports show of ``report``, built once for both."""
+    global _last
+    if _last is None or _last[0] is not report:
+        _last = (report, _build(report))
+    return _last[1]
+
+
+def _build(report: Report) -> View:
     ranked = sorted(
         report.findings, key=lambda f: (-f.severity, -f.confidence, f.rule, f.path or "")
     )
