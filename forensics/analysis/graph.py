@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from forensics.model.findings import Severity
@@ -297,9 +296,25 @@ def build_state(env: Environment, migrations: Sequence[MigrationFile]) -> GraphS
     )
 
 
-@lru_cache(maxsize=16)
+# id -> (the state, kept so that its id stays its own; its parents). By identity: a state
+# is hashed through every file it holds, which cost more than the walk it saved.
+_PARENTS: dict[int, tuple[GraphState, dict[str, frozenset[str]]]] = {}
+_PARENTS_KEPT = 16
+
+
 def _parents(state: GraphState) -> dict[str, frozenset[str]]:
     """Revision -> the declared revisions it names in ``down_revision`` or ``depends_on``."""
+    known = _PARENTS.get(id(state))
+    if known is not None and known[0] is state:
+        return known[1]
+    parents = _parents_of(state)
+    if len(_PARENTS) >= _PARENTS_KEPT:
+        _PARENTS.clear()
+    _PARENTS[id(state)] = (state, parents)
+    return parents
+
+
+def _parents_of(state: GraphState) -> dict[str, frozenset[str]]:
     nodes = _stand_ins(state.migrations)
     declared = {m.revision for m in nodes if m.revision}
     parents: dict[str, frozenset[str]] = {}

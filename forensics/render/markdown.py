@@ -19,8 +19,7 @@ from forensics.model.text import without_controls
 from forensics.render import templating, view
 
 _SPACES = re.compile(r"\s+")
-_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-_BACKSLASHED = str.maketrans({c: f"\\{c}" for c in "\\`*_[]|~"})
+_PUNCTUATION = "\\`*_[]|~"
 _LEADING = re.compile(r"^(\s*)([#+=-])|^(\s*\d+)([.)])")
 _PLAIN_TOKEN = re.compile(r"^[A-Za-z0-9._/:@+-]+$")
 
@@ -39,7 +38,10 @@ def escape(value: object) -> str:
 @lru_cache(maxsize=1 << 16)
 def _escape(text: str) -> str:
     text = _SPACES.sub(" ", text)
-    text = text.translate(_ENTITIES).translate(_BACKSLASHED)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for mark in _PUNCTUATION:  # the backslash first: those added later stay single
+        if mark in text:
+            text = text.replace(mark, f"\\{mark}")
     # A value at the start of a line must not open a heading, list, rule or setext line.
     return _LEADING.sub(lambda m: f"{m[1]}\\{m[2]}" if m[2] else f"{m[3]}\\{m[4]}", text)
 

@@ -808,7 +808,8 @@ class GitSource:
         plain ASCII are looked up one by one, as git spells them."""
         plain = [(c, p) for c, p in pairs if p.isascii() and p and p[-1] != "/" and "//" not in p]
         folders = list(dict.fromkeys((c, p.rpartition("/")[0]) for c, p in plain))
-        found = dict(zip(folders, self._batch_check([f"{c}:{d}" for c, d in folders])))
+        lookups = self._batch_check([f"{c}:{d}" for c, d in folders])
+        found = dict(zip(folders, lookups, strict=True))
         trees = {sha for sha, kind in found.values() if kind == "tree"}
         entries, error = self._read_trees(trees)
         answers: dict[tuple[str, str], tuple[str, str]] = {}
@@ -821,7 +822,8 @@ class GitSource:
                 answers[commit, path] = ("", "error" if kind == "error" else "missing")
         others = [pair for pair in pairs if pair not in answers]
         if others:
-            answers.update(zip(others, self._batch_check([f"{c}:{p}" for c, p in others])))
+            lookups = self._batch_check([f"{c}:{p}" for c, p in others])
+            answers.update(zip(others, lookups, strict=True))
         return [answers[pair] for pair in pairs]
 
     def _read_trees(self, trees: set[str]) -> tuple[dict[tuple[str, str], tuple[str, str]], str]:
