@@ -45,7 +45,7 @@ from forensics.model.migrations import (
 )
 from forensics.model.report import EnvironmentSummary, Report, RuleInfo
 from forensics.model.text import clean, map_text
-from forensics.sources.alembic_files import ConstantResolver, read_migration
+from forensics.sources.alembic_files import ConstantResolver, parses, read_migration
 from forensics.sources.cache import MiningCache, cache_key
 from forensics.sources.deploy_logs import load_logs
 from forensics.sources.deploys import load_deploys
@@ -619,7 +619,7 @@ def _compose(
 
     def parses_at(commit: str, path: str) -> bool:
         data = git.read_path(commit, path)
-        return data is not None and read_migration(path, data).parses
+        return data is not None and parses(path, data)
 
     def restore_parses(commit: str, path: str) -> bool:
         # a file at a commit never changes: remembered, as a report can ask a hundred times

@@ -673,6 +673,16 @@ def _tables(tree: ast.Module, scope: _Scope) -> TableOps:
     return TableOps(create=tuple(create), drop=tuple(drop), rename=tuple(rename))
 
 
+def parses(path: str, data: bytes) -> bool:
+    """Whether the file parses, as ``read_migration(path, data).parses`` says, without
+    reading its metadata and fingerprints."""
+    try:
+        _parse(_decode(data)[0], path)
+    except SyntaxError:
+        return False
+    return True
+
+
 def read_migration(
     path: str,
     data: bytes,
