@@ -85,10 +85,16 @@ def _reader(
 
 
 def load_graphs(
-    git: GitSource, rev: str, migrations: Sequence[str], diag: Diagnostics
+    git: GitSource,
+    rev: str,
+    migrations: Sequence[str],
+    diag: Diagnostics,
+    discovered: Callable[[Sequence[Environment]], None] | None = None,
 ) -> tuple[list[Environment], list[GraphState]]:
     """The Alembic environments at ``rev`` and the graph of each. Raises ``InputError`` when
-    there is none; warns (and carries on) about empty versions folders and odd files."""
+    there is none; warns (and carries on) about empty versions folders and odd files.
+    ``discovered`` is told the environments as soon as they are known, before their files
+    are read."""
     sha = git.resolve(rev)
     files = git.tree(sha)
     read, resolver = _reader(git, files)
@@ -98,6 +104,8 @@ def load_graphs(
             f"no Alembic environment found at {rev}: pass --migrations DIR with the folder "
             "that holds the migration files (or its versions/ folder)"
         )
+    if discovered is not None:
+        discovered(envs)
     states = []
     contents = git.read_blobs(f.blob for env in envs for f in migration_paths(env, files))
     for env in envs:
@@ -289,7 +297,11 @@ _Graphs = tuple[tuple[Environment, ...], tuple[GraphState, ...], tuple[str, ...]
 
 
 def _cached_graphs(
-    git: GitSource, sha: str, migrations: Sequence[str], diag: Diagnostics
+    git: GitSource,
+    sha: str,
+    migrations: Sequence[str],
+    diag: Diagnostics,
+    discovered: Callable[[Sequence[Environment]], None] | None = None,
 ) -> tuple[list[Environment], list[GraphState]]:
     """``load_graphs``, remembered per commit (a tree never changes under a SHA) with the
     warnings it gave, which a run from the cache gives again."""
@@ -302,7 +314,7 @@ def _cached_graphs(
             note_python2(found[1])
             return list(found[0]), list(found[1])
     before, incomplete = len(diag.warnings), git.incomplete
-    envs, states = load_graphs(git, sha, migrations, diag)
+    envs, states = load_graphs(git, sha, migrations, diag, discovered)
     if cache is not None and git.incomplete == incomplete:
         warnings = tuple(diag.warnings[before:])
         cache.put("graphs", key, (tuple(envs), tuple(states), warnings), _Graphs)
@@ -420,7 +432,16 @@ def prepare(
     git.warn_if_shallow()
     until = cfg.until or cfg.now
     progress("reading the migration graph")
-    envs, states = _cached_graphs(git, sha, cfg.migrations, diag)
+
+    def walk_early(envs: Sequence[Environment]) -> None:
+        # Most histories never moved their versions folders: git walks today's folders
+        # (and the whole commit graph) while the files are parsed and the eras worked out;
+        # the same questions asked below are answered by these walks.
+        today = sorted({d for env in envs for d in env.versions_dirs})
+        git.in_background(git.log, sha, paths=today, first_parent=True)
+        git.in_background(git.branch_commits, sha, today)
+
+    envs, states = _cached_graphs(git, sha, cfg.migrations, diag, walk_early)
     # Every commit that touched a versions folder, branch commits included (bursts and
     # attribution need them): the questions the graph history asks too, read by git while
     # the graph is built and answered once.
