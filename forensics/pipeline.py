@@ -440,6 +440,8 @@ def prepare(
         today = sorted({d for env in envs for d in env.versions_dirs})
         git.in_background(git.log, sha, paths=today, first_parent=True)
         git.in_background(git.branch_commits, sha, today)
+        for env in envs:  # the renames of each env.py, which give the eras
+            git.in_background(git.log, sha, paths=[_env_py(env)], first_parent=True, follow=True)
 
     envs, states = _cached_graphs(git, sha, cfg.migrations, diag, walk_early)
     # Every commit that touched a versions folder, branch commits included (bursts and
