@@ -550,7 +550,7 @@ def _statement_key(stmt: ast.stmt, lines: list[str]) -> _StatementKey | None:
     """The statement's text (its decorators included) as whole lines, with the columns
     where it starts and ends in them: two statements with the same key are the same text,
     so the same tree."""
-    first: ast.AST = stmt
+    first: ast.stmt | ast.expr = stmt
     decorators = getattr(stmt, "decorator_list", None)
     if decorators:
         first = decorators[0]
@@ -560,14 +560,21 @@ def _statement_key(stmt: ast.stmt, lines: list[str]) -> _StatementKey | None:
     return first.col_offset, stmt.end_col_offset, "\n".join(lines[first.lineno - 1 : end])
 
 
-@functools.cache
-def _child_fields(kind: type[ast.AST]) -> tuple[tuple[str, bool], ...]:
+_CHILD_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[tuple[str, bool], ...]:
     """The fields of ``kind`` that may hold nodes with names (a context, ``Load`` or
     ``Store``, holds none), each with whether it is a type annotation."""
-    annotation = {"annotation"} if kind in (ast.AnnAssign, ast.arg) else set()
-    if kind in (ast.FunctionDef, ast.AsyncFunctionDef):
-        annotation = {"returns"}
-    return tuple((name, name in annotation) for name in kind._fields if name != "ctx")
+    found = _CHILD_FIELDS.get(kind)
+    if found is None:
+        annotation = {"annotation"} if kind in (ast.AnnAssign, ast.arg) else set()
+        if kind in (ast.FunctionDef, ast.AsyncFunctionDef):
+            annotation = {"returns"}
+        names: tuple[str, ...] = getattr(kind, "_fields", ())
+        found = tuple((name, name in annotation) for name in names if name != "ctx")
+        _CHILD_FIELDS[kind] = found
+    return found
 
 
 def _typing_only(stmt: ast.stmt, elsewhere: set[str]) -> bool:

@@ -248,7 +248,7 @@ def _build_dataclass(cls: type) -> Callable[[Any], Any]:
         values = [f(x) for f, x in zip(decoders, d, strict=True)]
         if not plain:
             return cls(*values)
-        value = new(cls)
+        value: Any = new(cls)
         value.__dict__.update(zip(names, values, strict=True))
         return value
 
