@@ -21,7 +21,6 @@ from typing import Any
 import typer
 
 from forensics import __version__, api, pipeline
-from forensics.analysis.graph import PROBLEM_RULES
 from forensics.config import (
     AnalyzeConfig,
     Policy,
@@ -160,7 +159,7 @@ def history(
     )
     sha = found.rev
     events = [e for e in found.events if not hidden_by(policy, e.rule, e.path)]
-    severities = [PROBLEM_RULES[e.rule][2] for e in events if e.rule in PROBLEM_RULES]
+    severities = [e.rule.rule.severity for e in events]
     if format is HistoryFormat.json:
         _print_json(history_json(sha, events))
     else:

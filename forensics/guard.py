@@ -40,6 +40,7 @@ from forensics.lockfile import (
 from forensics.model.commits import CommitRecord
 from forensics.model.findings import Severity
 from forensics.model.migrations import ChangeKind, GraphProblem, GraphState, MigrationFile
+from forensics.model.rules import RuleId
 from forensics.sources.alembic_files import ConstantResolver, read_migration
 from forensics.sources.deploys import load_deploys
 from forensics.sources.environments import discover_environments, migration_paths
@@ -55,12 +56,12 @@ _KIND_NAMES = {
     ChangeKind.DELETED: "removed",
 }
 _PROBLEM_KINDS = {
-    "FX101": "new-head",
-    "FX102": "duplicate-revision",
-    "FX103": "missing-parent",
-    "FX104": "cycle",
-    "FX105": "unparseable",
-    "FX106": "missing-revision",
+    RuleId.FX101: "new-head",
+    RuleId.FX102: "duplicate-revision",
+    RuleId.FX103: "missing-parent",
+    RuleId.FX104: "cycle",
+    RuleId.FX105: "unparseable",
+    RuleId.FX106: "missing-revision",
 }
 
 
@@ -436,10 +437,10 @@ def _new_problems(
                 continue
             if (problem.kind, problem.revision, problem.path) in seen:
                 continue
-            if problem.rule == "FX105" and problem.path in reported:
+            if problem.rule == RuleId.FX105 and problem.path in reported:
                 continue
             revision, path = problem.revision, problem.path
-            if problem.rule == "FX101":
+            if problem.rule == RuleId.FX101:
                 added = [h for h in state.heads if h not in old_heads]
                 files = state.by_revision()
                 paths = [files[h].path for h in added if h in files]
@@ -457,7 +458,7 @@ def _new_problems(
                     "base the new migration on the current head instead (set its "
                     f"down_revision), or merge the heads with {merge}"
                 )
-            elif problem.rule == "FX102":
+            elif problem.rule == RuleId.FX102:
                 paths = [
                     m.path
                     for m in state.migrations
@@ -473,10 +474,12 @@ def _new_problems(
             else:
                 commits = blame(problem.path)
                 hint = {
-                    "FX103": "point down_revision at an existing revision (the current head)",
-                    "FX104": "break the cycle: a revision cannot descend from itself",
-                    "FX105": "fix the syntax error: every deploy that runs migrations would fail",
-                    "FX106": 'give the file a literal `revision = "..."`',
+                    RuleId.FX103: "point down_revision at an existing revision (the current head)",
+                    RuleId.FX104: "break the cycle: a revision cannot descend from itself",
+                    RuleId.FX105: (
+                        "fix the syntax error: every deploy that runs migrations would fail"
+                    ),
+                    RuleId.FX106: 'give the file a literal `revision = "..."`',
                 }[problem.rule]
             violations.append(
                 Violation(

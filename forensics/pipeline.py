@@ -44,6 +44,7 @@ from forensics.model.migrations import (
     SourceDialect,
 )
 from forensics.model.report import EnvironmentSummary, Report, RuleInfo
+from forensics.model.rules import CHANGED_APPLIED
 from forensics.model.text import clean_tree, map_text
 from forensics.sources.alembic_files import ConstantResolver, read_migration
 from forensics.sources.cache import MiningCache, cache_key
@@ -655,7 +656,7 @@ def _compose(
         files_examined=examined,
         warnings=tuple(diag.warnings),
         rules=tuple(
-            RuleInfo(r.id, r.name, r.summary, r.explanation, r.severity)
+            RuleInfo(r.id, r.name, r.title, r.explanation, r.severity)
             for r in detectors.all_rules()
         ),
     )
@@ -666,7 +667,7 @@ def _summary(
 ) -> EnvironmentSummary:
     env = state.environment
     mine = [f for f in findings if f.environment in (None, env.name)]
-    modified = {f.revision for f in mine if f.rule in ("FX201", "FX202", "FX203") and f.revision}
+    modified = {f.revision for f in mine if f.rule in CHANGED_APPLIED and f.revision}
     broken = {p.revision for p in state.problems if p.revision and p.severity >= Severity.HIGH}
     production = set(context.production.revisions)
     focus = modified | broken | {f.revision for f in mine if f.revision}

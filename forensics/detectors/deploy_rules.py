@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from forensics.analysis.applied import point_as_of
 from forensics.analysis.windows import SCORE_APPLIED_EDIT, SCORE_LEFT_BROKEN, SCORE_OTHER
-from forensics.detectors.base import Context, Rule
+from forensics.detectors.base import Context
 from forensics.model.deploys import (
     Deploy,
     DeployCategory,
@@ -22,48 +22,9 @@ from forensics.model.deploys import (
 )
 from forensics.model.findings import Confidence, Finding, Severity
 from forensics.model.migrations import HistoryPoint
+from forensics.model.rules import Rule, RuleGroup, RuleId, in_group
 
-RULES: tuple[Rule, ...] = (
-    Rule(
-        "FX401",
-        "failed-deploy-streak",
-        Severity.HIGH,
-        "A run of failed deploys (a failure window)",
-        "Every deploy between one successful deploy and the next failed. While the window "
-        "is open, nothing new reaches production: it keeps running the last successful "
-        "deploy.",
-    ),
-    Rule(
-        "FX402",
-        "suspect-change",
-        Severity.HIGH,
-        "The commits that most likely caused a failure window",
-        "The commits between the last successful deploy and the failures, ranked: a commit "
-        "that left the migration graph broken first, then an edit to an applied migration, "
-        "then a new migration, then everything else.",
-    ),
-    Rule(
-        "FX403",
-        "deployed-broken-migrations",
-        Severity.MEDIUM,
-        "A deploy shipped a commit whose migration graph was broken",
-        "With a broken graph `alembic upgrade head` stops before running anything. A deploy "
-        "of such a commit fails if it runs migrations; if it went live anyway, its "
-        "migrations cannot have run, and the database is behind the code.",
-    ),
-    Rule(
-        "FX404",
-        "deploy-failure-cause",
-        Severity.HIGH,
-        "Why the deploys failed, in their own logs",
-        "The logs of a window's failed deploys are matched against a catalogue of what "
-        "Alembic, the database drivers, Python and the deploy platforms print (several "
-        "heads, an unknown revision, an object that already exists, a migration that does "
-        "not import, a lock timeout, an out-of-memory kill...). The first line that shows "
-        "each class is quoted as evidence. A window whose logs point away from migrations is "
-        "probably not a migration incident.",
-    ),
-)
+RULES: tuple[Rule, ...] = in_group(RuleGroup.DEPLOY)
 
 SUSPECTS_SHOWN = 20
 
@@ -103,8 +64,8 @@ def _streak(window: FailureWindow, by_id: dict[str, Deploy]) -> Finding:
     else:
         detail += "No deploy has succeeded since: production still runs the last good one."
     return Finding(
-        rule="FX401",
-        name="failed-deploy-streak",
+        rule=RuleId.FX401,
+        name=RuleId.FX401.rule.name,
         severity=Severity.HIGH if window.open else Severity.LOW,
         confidence=Confidence.HIGH,
         title=f"{window.count} failed deploy(s) in a row"
@@ -138,8 +99,8 @@ def _suspects(window: FailureWindow) -> Finding | None:
     else:
         confidence = Confidence.LOW
     return Finding(
-        rule="FX402",
-        name="suspect-change",
+        rule=RuleId.FX402,
+        name=RuleId.FX402.rule.name,
         severity=Severity.HIGH if window.open else Severity.LOW,
         confidence=confidence,
         title=f"Most likely cause of the failures from {window.first_failed}: commit "
@@ -201,8 +162,8 @@ def _cause(window: FailureWindow, by_id: dict[str, Deploy]) -> Finding | None:
         facts.append(("named in the log", subject))
     failed = [by_id[c.deploy] for c in causes if c.deploy in by_id]
     return Finding(
-        rule="FX404",
-        name="deploy-failure-cause",
+        rule=RuleId.FX404,
+        name=RuleId.FX404.rule.name,
         severity=Severity.HIGH if window.open else Severity.LOW,
         confidence=Confidence.HIGH if known else Confidence.LOW,
         title=(
@@ -236,8 +197,8 @@ def _broken_deploy(deploy: Deploy, point: HistoryPoint) -> Finding:
         severity = Severity.LOW
         outcome = f"Its outcome is {deploy.status}."
     return Finding(
-        rule="FX403",
-        name="deployed-broken-migrations",
+        rule=RuleId.FX403,
+        name=RuleId.FX403.rule.name,
         severity=severity,
         confidence=Confidence.HIGH,
         title=f"Deploy {deploy.id} shipped commit {(deploy.commit or '?')[:8]} with a broken "

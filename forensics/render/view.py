@@ -16,6 +16,7 @@ from forensics.model.commits import CommitRecord
 from forensics.model.deploys import Deploy, DeployCategory, FailureWindow
 from forensics.model.findings import Finding, Severity
 from forensics.model.report import Burst, ChainNode, EnvironmentSummary, Report, RuleInfo
+from forensics.model.rules import CHANGED_APPLIED, RuleId
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("production", "Production status"),
@@ -33,7 +34,14 @@ AUDIT_TITLE = "Since last audit"
 WARNINGS_TITLE = "Analysis warnings"
 TITLES = dict(SECTIONS)
 
-_GRAPH_RULES = ("FX102", "FX103", "FX104", "FX105", "FX106", "FX204")
+_GRAPH_RULES = (
+    RuleId.FX102,
+    RuleId.FX103,
+    RuleId.FX104,
+    RuleId.FX105,
+    RuleId.FX106,
+    RuleId.FX204,
+)
 MAX_DEPLOYS = 15
 MAX_TIMELINE = 200
 ANNOTATION_ORDER = ("production", "head", "applied", "modified", "broken", "base")
@@ -444,7 +452,7 @@ def _rules(
     report: Report, ranked: Sequence[Finding]
 ) -> tuple[tuple[RuleInfo, ...], tuple[str, ...]]:
     catalogue = {r.id: r for r in report.rules}
-    seen: list[str] = []
+    seen: list[RuleId] = []
     for f in ranked:
         if f.rule not in seen:
             seen.append(f.rule)
@@ -625,14 +633,14 @@ def _next_steps(report: Report, ranked: Sequence[Finding]) -> tuple[str, ...]:
     steps: list[str] = []
     rules = {f.rule for f in ranked}
     for b in report.bursts:
-        if any(f.rule in ("FX301", "FX302") for f in ranked):
+        if any(f.rule in (RuleId.FX301, RuleId.FX302) for f in ranked):
             steps.append(
                 f"Stop the commits: {len(b.commits)} commit(s) by {', '.join(b.authors)} on "
                 f"{', '.join(b.paths)} within {span((b.end - b.start).total_seconds())}. "
                 "Check for a script, agent or retry loop that pushes them."
             )
     for f in ranked:
-        if f.rule in ("FX201", "FX202", "FX203") and f.severity >= Severity.MEDIUM:
+        if f.rule in CHANGED_APPLIED and f.severity >= Severity.MEDIUM:
             steps.append(
                 f"Push no more commits that change {f.path or f.revision}. Put back the "
                 "content production applied (see Remediation options)."
@@ -641,7 +649,7 @@ def _next_steps(report: Report, ranked: Sequence[Finding]) -> tuple[str, ...]:
                 f"Carry whatever the edits to {f.revision or f.path} meant to do forward "
                 "in a new migration."
             )
-        elif f.rule == "FX101" and _still_open(report, f):
+        elif f.rule == RuleId.FX101 and _still_open(report, f):
             steps.append(f"Join the heads with an alembic merge revision: {f.title}.")
         elif f.rule in _GRAPH_RULES and _still_open(report, f):
             steps.append(f"Fix the graph: {f.title}.")
