@@ -461,8 +461,8 @@ def guard(
 ) -> None:
     """Fail (exit 1) when a change edits, rewires or removes an applied migration."""
 
-    from forensics.guard import format_result
     from forensics.guard import guard as run_guard
+    from forensics.render.guard_text import format_result
 
     result = run_guard(
         repo, base, rev, staged, deploys, lock, strict, write_lock, force, Diagnostics()

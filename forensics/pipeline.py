@@ -46,18 +46,15 @@ from forensics.model.migrations import (
 from forensics.model.report import EnvironmentSummary, Report, RuleInfo
 from forensics.model.rules import CHANGED_APPLIED
 from forensics.model.text import clean_tree, map_text
-from forensics.sources.alembic_files import ConstantResolver, read_migration
+from forensics.sources.alembic_files import read_migration
 from forensics.sources.cache import MiningCache, cache_key
 from forensics.sources.deploy_logs import load_logs
 from forensics.sources.deploys import load_deploys
-from forensics.sources.environments import (
-    SYMLINK_MODE,
-    discover_environments,
-    migration_paths,
-)
-from forensics.sources.git import GitSource, TreeEntry
+from forensics.sources.environments import SYMLINK_MODE, discover_environments
+from forensics.sources.git import GitSource
 from forensics.sources.github_actions import is_file
 from forensics.sources.health import check
+from forensics.sources.migration_tree import MigrationTree, tree_reader
 
 if TYPE_CHECKING:
     from forensics.sources.database import DatabaseState
@@ -72,51 +69,28 @@ TIMELINE_LIMIT = 500
 LOGS_PER_WINDOW = 30
 
 
-def _reader(
-    git: GitSource, files: Sequence[TreeEntry]
-) -> tuple[Callable[[str], bytes | None], ConstantResolver]:
-    """``read(path)`` over the tree ``files`` (git objects), and the constant resolver."""
-    blobs = {f.path: f.blob for f in files}
-
-    def read(path: str) -> bytes | None:
-        blob = blobs.get(path)
-        return git.read_blob(blob) if blob else None
-
-    return read, ConstantResolver([f.path for f in files if f.path.endswith(".py")], read)
-
-
 def load_graphs(
     git: GitSource, rev: str, migrations: Sequence[str], diag: Diagnostics
 ) -> tuple[list[Environment], list[GraphState]]:
     """The Alembic environments at ``rev`` and the graph of each. Raises ``InputError`` when
     there is none; warns (and carries on) about empty versions folders and odd files."""
     sha = git.resolve(rev)
-    files = git.tree(sha)
-    read, resolver = _reader(git, files)
-    envs = discover_environments(files, read, migrations, diag=diag)
-    if not envs:
+    tree = MigrationTree(git, git.tree(sha), migrations, diag)
+    if not tree.environments:
         raise InputError(
             f"no Alembic environment found at {rev}: pass --migrations DIR with the folder "
             "that holds the migration files (or its versions/ folder)"
         )
     states = []
-    contents = git.read_blobs(f.blob for env in envs for f in migration_paths(env, files))
-    for env in envs:
-        entries = migration_paths(env, files, diag)
-        if not entries:
+    for env, parsed in tree.parsed():
+        if not parsed:
             diag.warn(
                 f"environment {env.name}: versions folder {', '.join(env.versions_dirs)} holds "
                 "no migration files at this revision"
             )
-        parsed = []
-        for entry in entries:
-            data = contents[entry.blob] if entry.blob in contents else git.read_blob(entry.blob)
-            if data is None:
-                continue
-            migration = read_migration(entry.path, data, blob=entry.blob, constants=resolver)
+        for migration in parsed:
             for warning in migration.warnings:
-                diag.warn(f"{entry.path}: {warning}")
-            parsed.append(migration)
+                diag.warn(f"{migration.path}: {warning}")
         # One line per environment: real projects carry dozens of stale headers.
         mismatched = sum(1 for m in parsed if m.docstring_mismatches)
         if mismatched:
@@ -127,7 +101,7 @@ def load_graphs(
             )
         states.append(build_state(env, parsed))
     note_python2(states)
-    return envs, states
+    return list(tree.environments), states
 
 
 def note_python2(states: Sequence[GraphState]) -> None:
@@ -186,7 +160,7 @@ def history_environments(
     by_location = {env.script_location: env.name for env in envs}
     for point in points:
         files = git.tree(point)
-        read, _resolver = _reader(git, files)
+        read, _resolver = tree_reader(git, files)
         for old in discover_environments(files, read, diag=Diagnostics()):
             home = by_location.get(_moved(old.script_location, moves), old.name)
             known = result.get(home)
@@ -230,7 +204,7 @@ def load_history(
             dataclasses.replace(c, files=tuple(f for f in c.files if f.path not in links))
             for c in commits
         ]
-    _read, resolver = _reader(git, tree)
+    _read, resolver = tree_reader(git, tree)
     memo = {m.blob: m for state in states for m in state.migrations if m.blob}
     contents: dict[str, bytes] = {}
 
