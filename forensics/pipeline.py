@@ -484,7 +484,6 @@ def prepare(
     )
     context = Context(
         rev=sha,
-        now=cfg.now,
         until=until,
         since=cfg.since,
         thresholds=cfg.thresholds,
@@ -497,7 +496,6 @@ def prepare(
         failure_windows=tuple(windows),
         production=production,
         applied=points,
-        deploy_evidence=bool(deploys),
     )
     return context
 

@@ -24,7 +24,6 @@ class Context:
     """
 
     rev: str
-    now: datetime
     until: datetime
     since: datetime | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
@@ -37,7 +36,6 @@ class Context:
     failure_windows: tuple[FailureWindow, ...] = ()
     production: Production = field(default_factory=Production)
     applied: tuple[AppliedMigration, ...] = ()
-    deploy_evidence: bool = False
 
     def in_window(self, when: datetime) -> bool:
         return (self.since is None or when >= self.since) and when <= self.until

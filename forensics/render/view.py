@@ -62,10 +62,6 @@ def when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def clock(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%m-%d %H:%M:%S")
-
-
 def short(sha: str | None) -> str:
     return sha[:8] if sha else "-"
 

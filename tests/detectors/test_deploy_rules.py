@@ -108,7 +108,6 @@ def test_recovered_window_is_low_and_live_broken_deploy_is_high() -> None:
     )
     ctx = Context(
         rev="c-fixed",
-        now=NOW,
         until=NOW,
         history=history,
         deploys=deploys,

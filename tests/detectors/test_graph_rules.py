@@ -27,7 +27,6 @@ def _context(repo: RepoBuilder) -> Context:
     history = load_history(git, sha, envs, diag)
     return Context(
         rev=sha,
-        now=T0 + timedelta(days=1),
         until=T0 + timedelta(days=1),
         states=tuple(states),
         history=history,
