@@ -26,22 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forensics import lockfile
+from forensics.analysis import guard_checks as checks
 from forensics.analysis import shell
 from forensics.analysis.graph import build_state
-from forensics.analysis.guard_checks import (
-    Blame,
-    Deployed,
-    Reference,
-    Restore,
-    Snapshot,
-    applied_changes,
-    deployed,
-    lock_refusals,
-    new_problems,
-    references,
-    relock_notes,
-    shown,
-)
 from forensics.errors import Diagnostics, InputError, UsageError
 from forensics.model.commits import CommitRecord
 from forensics.model.guard import STAGED as STAGED
@@ -52,28 +39,30 @@ from forensics.sources.git import GitSource, TreeEntry
 from forensics.sources.migration_tree import MigrationTree, file_loader
 
 
-def _snapshot(git: GitSource, entries: Sequence[TreeEntry], diag: Diagnostics) -> Snapshot:
+def _snapshot(git: GitSource, entries: Sequence[TreeEntry], diag: Diagnostics) -> checks.Snapshot:
     """The migration graphs of a tree (a commit's, or the index)."""
     tree = MigrationTree(git, entries, diag=diag)
-    return Snapshot.of([build_state(env, parsed) for env, parsed in tree.parsed()])
+    return checks.Snapshot.of([build_state(env, parsed) for env, parsed in tree.parsed()])
 
 
 # -- what counts as applied -----------------------------------------------------------------
-def _deployed(git: GitSource, specs: Sequence[str], rev: str, diag: Diagnostics) -> Deployed | None:
+def _deployed(
+    git: GitSource, specs: Sequence[str], rev: str, diag: Diagnostics
+) -> checks.Deployed | None:
     """What the latest successful deploy (or release tag) of ``specs`` applied."""
-    snapshots: dict[str, Snapshot] = {}
+    snapshots: dict[str, checks.Snapshot] = {}
 
-    def at(commit: str) -> Snapshot:
+    def at(commit: str) -> checks.Snapshot:
         if commit not in snapshots:
             snapshots[commit] = _snapshot(git, git.tree(commit), diag)
         return snapshots[commit]
 
-    return deployed(load_deploys(specs, git, rev, diag), at)
+    return checks.deployed(load_deploys(specs, git, rev, diag), at)
 
 
 def _references(
     git: GitSource, deploys: Sequence[str], lock: Path | None, rev: str, diag: Diagnostics
-) -> tuple[dict[str, list[Reference]], list[str]]:
+) -> tuple[dict[str, list[checks.Reference]], list[str]]:
     locked = lockfile.read_lock(lock).entries if lock is not None else ()
     found = _deployed(git, deploys, rev, diag) if deploys else None
     notes: list[str] = []
@@ -88,18 +77,18 @@ def _references(
             "graph was checked; pass --deploys, or --lock with a file written by "
             "`forensics guard --write-lock`"
         )
-    return references(locked, str(lock), found), notes
+    return checks.references(locked, str(lock), found), notes
 
 
 # -- the two sides of a change --------------------------------------------------------------
 @dataclass(frozen=True)
 class _Sides:
-    before: Snapshot
-    after: Snapshot
+    before: checks.Snapshot
+    after: checks.Snapshot
     rev: str | None
     base: str | None
     commits: list[CommitRecord] | None  # None for the staged index: no commits yet
-    restore: Restore
+    restore: checks.Restore
 
 
 def default_base(git: GitSource, rev: str) -> str | None:
@@ -119,7 +108,7 @@ def _staged(git: GitSource, diag: Diagnostics) -> _Sides:
     before = _snapshot(git, git.tree(head) if head else [], diag)
 
     def restore(path: str) -> str:
-        return shown(
+        return checks.shown(
             "git", "restore", "--staged", "--worktree", "--source", "HEAD", "--", shell.path(path)
         )
 
@@ -146,7 +135,7 @@ def _range(git: GitSource, base: str | None, rev: str, diag: Diagnostics) -> _Si
     source = shell.commit((base_sha or rev_sha)[:12])
 
     def restore(path: str) -> str:
-        return shown("git", "restore", "--source", source, "--", shell.path(path))
+        return checks.shown("git", "restore", "--source", source, "--", shell.path(path))
 
     return _Sides(before, after, rev_sha, base_sha, log, restore)
 
@@ -206,9 +195,11 @@ def check_change(
     refs, notes = _references(git, deploys, lock, sides.rev or "HEAD", diag)
     if lock is not None and sides.base and mode is GuardMode.RANGE:
         notes += _relocked(git, lock, sides.base)
-    blame = Blame(sides.commits, file_loader(git))
-    violations, cosmetic, checked = applied_changes(before, after, refs, blame, sides.restore)
-    violations += new_problems(before, after, blame, {v.path for v in violations})
+    blame = checks.Blame(sides.commits, file_loader(git))
+    violations, cosmetic, checked = checks.applied_changes(
+        before, after, refs, blame, sides.restore
+    )
+    violations += checks.new_problems(before, after, blame, {v.path for v in violations})
     if strict:
         violations += [
             Violation("cosmetic", c.message + " (--strict)", c.revision, c.path, c.commits)
@@ -240,7 +231,7 @@ def _relocked(git: GitSource, lock: Path, base: str) -> list[str]:
         old = lockfile.parse_lock(text, relative, conflicts_ok=True)
     except InputError:
         return []
-    return relock_notes(relative, lockfile.compare(old, lockfile.read_lock(lock).entries))
+    return checks.relock_notes(relative, lockfile.compare(old, lockfile.read_lock(lock).entries))
 
 
 def write_lock_file(
@@ -279,7 +270,7 @@ def write_lock_file(
             f"no migration to lock at {rev}: is this the right repository and revision?"
         )
     update = lockfile.write_lock(lock, entries, force=force)
-    violations, forced = lock_refusals(update, rev, force)
+    violations, forced = checks.lock_refusals(update, rev, force)
     notes += forced
     if violations:
         notes.append(f"{lock} was not written")
