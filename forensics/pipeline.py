@@ -28,7 +28,7 @@ from forensics.analysis.failures import rerank, window_causes
 from forensics.analysis.graph import build_state
 from forensics.analysis.graph_history import events_between, walk
 from forensics.analysis.remediation import remediations
-from forensics.analysis.windows import candidate_range, failure_windows, rank_suspects
+from forensics.analysis.windows import failure_windows, rank_suspects, suspect_range
 from forensics.config import AnalyzeConfig, apply_policy
 from forensics.detectors.base import Context
 from forensics.errors import Diagnostics, InputError, log, redact
@@ -69,6 +69,11 @@ TIMELINE_LIMIT = 500
 # The failed deploys of a window whose logs are read: the first and the last of a long run
 # say how it started and how it went on; the middle repeats them.
 LOGS_PER_WINDOW = 30
+# Without a known good deploy a window's cause cannot be bounded: the commits just before
+# its first failure are ranked, older ones are not looked at.
+UNBOUNDED_SUSPECTS = 50
+# The later commits of a window whose lines SZZ blames: each costs a patch and a blame.
+SZZ_FIXES = 10
 
 
 def _reader(
@@ -534,17 +539,45 @@ def _suspects(
     points: Sequence[AppliedMigration],
     commits: dict[str, CommitRecord],
 ) -> list[FailureWindow]:
-    """Each failure window with its ranked suspects: the commits between the last good
-    deploy and the last failed one."""
+    """Each failure window with its ranked suspects: the possible causes between the last
+    good deploy's commit and the first failed deploy's commit (by ancestry), then the
+    commits shipped after it, and SZZ blame from those later fixes."""
     windows = []
     for window in failure_windows(deploys):
-        tip, exclude = candidate_range(window, deploys)
-        candidates = git.log(tip, exclude=exclude) if tip else []
-        for record in candidates:
+        span = suspect_range(window, deploys)
+        exclude = (span.good,) if span.good else ()
+        causes: list[CommitRecord] = []
+        later: list[CommitRecord] = []
+        if span.cause_tip:
+            limit = None if span.bounded else UNBOUNDED_SUSPECTS
+            causes = git.log(span.cause_tip, exclude=exclude, max_count=limit)
+        if span.later_tip and span.cause_tip:
+            later = git.log(span.later_tip, exclude=(*exclude, span.cause_tip))
+        for record in (*causes, *later):
             commits.setdefault(record.sha, record)
-        suspects = rank_suspects(window, candidates, history, points)
+        blamed = _szz(git, history, later)
+        suspects = rank_suspects(
+            window, causes, history, points, later=later, bounded=span.bounded, blamed=blamed
+        )
         windows.append(dataclasses.replace(window, suspects=suspects))
     return windows
+
+
+def _szz(
+    git: GitSource, history: GraphHistory, later: Sequence[CommitRecord]
+) -> dict[str, list[tuple[str, str]]]:
+    """SZZ blame from a window's later commits that changed migration files (the commits
+    they brought, for merges), over those files only: a few fixes, one blame each."""
+    shas = {c.sha for c in later}
+    fixes: dict[str, None] = {}
+    paths: set[str] = set()
+    for change in history.changes:
+        if change.commit in shas:
+            fixes.update(dict.fromkeys(change.authors or (change.commit,)))
+            paths.add(change.path)
+    if not fixes:
+        return {}
+    return git.last_modified_lines(list(fixes)[:SZZ_FIXES], paths)
 
 
 def _log_specs(cfg: AnalyzeConfig) -> tuple[str, ...]:
