@@ -73,7 +73,7 @@ def test_logs_classify_the_window_and_rerank_the_suspects(seed: Seed, tmp_path: 
     # The log agrees with git about the rewire to aaaa00000000 and the broken file, but
     # both came after the first failed deploy: they kept the deploys failing and stay
     # listed after the one commit that can have caused the window.
-    agreeing = [s for s in window.suspects if "deploy log" in s.reasons[0]]
+    agreeing = [s for s in window.suspects if " log " in s.reasons[0]]
     assert {s.commit for s in agreeing} == {seed.rewire, seed.syntax_error}
     assert all(s.role is SuspectRole.LATER and s.score < SCORE_LOG_AGREES for s in agreeing)
     rewire = next(s for s in agreeing if s.commit == seed.rewire)
