@@ -95,6 +95,9 @@ def test_diffing_subcommands_get_the_drivers_switched_off() -> None:
     ]  # fmt: skip
     assert safe_command(["git", "diff", "a", "b"])[2:4] == ["--no-ext-diff", "--no-textconv"]
     assert safe_command(["git", "ls-tree", "-r", "HEAD"]) == ["git", "ls-tree", "-r", "HEAD"]
+    # PyDriller's SZZ blames through the same runner; blame honours textconv drivers too.
+    blame = safe_command(["git", "blame", "-w", "abc^", "--", "f.py"])
+    assert blame[2:4] == ["--no-ext-diff", "--no-textconv"]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="changing a repository's owner needs root")
