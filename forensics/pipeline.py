@@ -24,6 +24,7 @@ from forensics.analysis.applied import (
 )
 from forensics.analysis.bursts import find_bursts
 from forensics.analysis.chain import chain_nodes
+from forensics.analysis.evidence import evidence, locations, shown_edits
 from forensics.analysis.failures import rerank, window_causes
 from forensics.analysis.graph import build_state
 from forensics.analysis.graph_history import events_between, walk
@@ -34,7 +35,9 @@ from forensics.detectors.base import Context
 from forensics.errors import Diagnostics, InputError, log, redact
 from forensics.model.commits import ChangeStatus, CommitRecord, FileChange
 from forensics.model.deploys import AppliedMigration, Deploy, FailureWindow
+from forensics.model.evidence import EditEvidence
 from forensics.model.findings import Finding, Severity
+from forensics.model.links import Forge, RemoteLinks, remote_links
 from forensics.model.migrations import (
     ChangeKind,
     Environment,
@@ -666,6 +669,12 @@ def _compose(
         production=context.production.revisions,
     )
     summaries = tuple(_summary(state, context, findings) for state in states)
+    edits = _edits(git, findings, context.applied, history)
+    envs = [state.environment for state in states]
+    fallback = next(
+        (e.config or posixpath.join(e.script_location, "env.py") for e in envs), None
+    )
+    where = locations(findings, states, history.changes, context.failure_windows, fallback)
     events = tuple(events_between(history.events, cfg.since, context.until))
     examined = tuple(sorted({m.path for state in states for m in state.migrations}))
     return Report(
@@ -691,7 +700,57 @@ def _compose(
             RuleInfo(r.id, r.name, r.summary, r.explanation, r.severity)
             for r in detectors.all_rules()
         ),
+        edits=edits,
+        locations=where,
+        links=_links(cfg, git, diag),
     )
+
+
+def _edits(
+    git: GitSource,
+    findings: Sequence[Finding],
+    applied: Sequence[AppliedMigration],
+    history: GraphHistory,
+) -> tuple[EditEvidence, ...]:
+    """What each edit to an applied migration that the report shows changed against the
+    content production applied, read through PyDriller for those few commits only."""
+    by_revision = {a.revision: a for a in applied}
+    versions = {
+        v.blob: v for c in history.changes for v in (c.before, c.after) if v is not None and v.blob
+    }
+    after = {
+        (sha, c.path): c.after
+        for c in history.changes
+        for sha in dict.fromkeys((c.commit, *c.authors))
+    }
+    found = []
+    for sha, path, revision in shown_edits(findings):
+        point = by_revision.get(revision or "")
+        against = point.since_commit if point is not None else None
+        paths = [path, *((point.path, *point.earlier_paths) if point is not None else ())]
+        detail = git.file_diff(against, sha, paths)
+        if detail is None:
+            continue
+        applied_file = versions.get(point.content_blob or "") if point is not None else None
+        found.append(
+            evidence(sha, revision, against, detail, applied_file, after.get((sha, path)))
+        )
+    return tuple(found)
+
+
+def _links(cfg: AnalyzeConfig, git: GitSource, diag: Diagnostics) -> RemoteLinks | None:
+    """Links to the repository's web pages: ``--link-base``, else ``origin`` when it is on
+    GitHub or GitLab. Neither URL is ever printed: either may carry credentials."""
+    if cfg.link_base:
+        forge = Forge.GITLAB if "gitlab" in cfg.link_base.lower() else Forge.GITHUB
+        links = remote_links(cfg.link_base, forge)
+        if links is None:
+            diag.warn(
+                "--link-base is not the https URL of a repository (https://HOST/OWNER/REPO); "
+                "the report has no links"
+            )
+        return links
+    return remote_links(git.remote_url("origin"))
 
 
 def _summary(

@@ -10,11 +10,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from forensics.model.deploys import FailureWindow
 from forensics.model.evidence import DiffDetail, EditEvidence, EditPart, FindingLocation
 from forensics.model.findings import Finding
-from forensics.model.migrations import GraphState, MigrationChange
+from forensics.model.migrations import GraphState, MigrationChange, MigrationFile
 
 # A diff longer than this is cut: the reader needs to see what kind of change it is, and
 # the whole file is one click away.
-DIFF_LINES = 40
+DIFF_LINES = 12
 # Edits shown with their diff, over the whole report: past that, the list is the evidence.
 MAX_EDITS = 30
 EDIT_RULES = ("FX201", "FX202", "FX203")
@@ -61,20 +61,44 @@ def short_diff(text: str, limit: int = DIFF_LINES) -> tuple[str, bool]:
     return "\n".join(lines[:limit]), len(lines) > limit
 
 
+def _metadata(version: MigrationFile) -> tuple[object, ...]:
+    return (version.revision, version.down_revisions, version.depends_on, version.branch_labels)
+
+
 def evidence(
-    commit: str, revision: str | None, against: str | None, detail: DiffDetail
+    commit: str,
+    revision: str | None,
+    against: str | None,
+    detail: DiffDetail,
+    applied: MigrationFile | None = None,
+    edited: MigrationFile | None = None,
 ) -> EditEvidence:
+    """The evidence of one edit. ``applied`` and ``edited`` (the file as production applied
+    it and as the edit left it, when parsed) tell a textual change of the metadata lines
+    (quotes, spacing) from a real one, and a reformatting from a change of code."""
     diff, cut = short_diff(detail.diff)
+    parts = edit_parts(detail)
+    cosmetic = False
+    if applied is not None and edited is not None and applied.parses and edited.parses:
+        if _metadata(applied) == _metadata(edited):
+            parts = tuple(p for p in parts if p is not EditPart.METADATA)
+        elif EditPart.METADATA not in parts:
+            parts = (*parts, EditPart.METADATA)
+        cosmetic = bool(detail.diff) and (
+            applied.ast_fingerprint is not None
+            and applied.ast_fingerprint == edited.ast_fingerprint
+        )
     return EditEvidence(
         commit=commit,
         path=detail.path,
         revision=revision,
         against=against,
-        parts=edit_parts(detail),
+        parts=parts,
         diff=diff,
         added=len(detail.added),
         deleted=len(detail.deleted),
         truncated=cut,
+        cosmetic=cosmetic,
     )
 
 

@@ -138,7 +138,7 @@ def _evidence(
             target.append(f"{problem.name} ({problem.rule}): {problem.detail}")
     changes = _changes_by(history, commit.sha)
     resolved = [
-        f"{e.kind} of {e.revision or e.path or '?'}"
+        e.kind + (f" of {e.revision or e.path}" if e.revision or e.path else "")
         for e in history.events
         if e.resolved_by == commit.sha
     ]
@@ -171,18 +171,26 @@ def _suspect(
     applied: Collection[AppliedMigration],
     role: SuspectRole,
     blamed: Mapping[str, Sequence[Blame]],
+    cause_paths: Collection[str] = (),
 ) -> Suspect:
     found = _evidence(commit, history, applied)
     later = role is SuspectRole.LATER
+    # A later commit on the files the causes changed was working on the incident: if it
+    # broke the graph, it is a fix attempt that failed, not only another break.
+    failed_fix = later and bool(found.broke)
+    failed_fix = failed_fix and any(
+        c.path in cause_paths for c in _changes_by(history, commit.sha)
+    )
     reasons: list[str] = []
     score = SCORE_OTHER
     if found.broke:
         score = SCORE_BROKE
-        lead = (
-            "a fix attempt that broke the migration graph in a new way"
-            if later
-            else "it broke the migration graph"
-        )
+        if failed_fix:
+            lead = "a fix attempt that broke the migration graph in a new way"
+        elif later:
+            lead = "after the failures began, it broke the migration graph anew"
+        else:
+            lead = "it broke the migration graph"
         reasons += [f"{lead}: {text}" for text in found.broke]
     if found.left_broken:
         score = max(score, SCORE_LEFT_BROKEN)
@@ -208,14 +216,12 @@ def _suspect(
     if not reasons:
         when = "during the failures" if commit.committed_at >= window.start else "before them"
         reasons.append(f"it changed no migration file; it was committed {when}")
-    if later:
-        reasons.append("it came after the first failed deploy's commit, so it cannot have caused it")
     return Suspect(
         commit=commit.sha,
         score=round(score, 3),
         reasons=tuple(reasons),
         role=role,
-        failed_fix=later and bool(found.broke),
+        failed_fix=failed_fix,
     )
 
 
@@ -247,8 +253,9 @@ def rank_suspects(
     blame = blamed or {}
     causes = [_suspect(c, window, history, applied, role, blame) for c in _by_time(candidates)]
     seen = {c.commit for c in causes}
+    paths = {c.path for s in seen for c in _changes_by(history, s)}
     after = [
-        _suspect(c, window, history, applied, SuspectRole.LATER, blame)
+        _suspect(c, window, history, applied, SuspectRole.LATER, blame, paths)
         for c in _by_time(later)
         if c.sha not in seen
     ]

@@ -39,7 +39,8 @@ class EditEvidence:
     ``against`` is the commit whose content production applied (``None``: the diff is
     against the edit's parent, as no application point is known). ``diff`` is a unified
     diff, cut to a few dozen lines (``truncated`` then says so); ``added`` and
-    ``deleted`` count the lines of the whole diff."""
+    ``deleted`` count the lines of the whole diff; an empty ``diff`` means the file is
+    back to the applied content."""
 
     commit: str
     path: str
@@ -50,6 +51,8 @@ class EditEvidence:
     added: int
     deleted: int
     truncated: bool = False
+    # Same code and metadata as the applied content once formatting is ignored.
+    cosmetic: bool = False
 
 
 @dataclass(frozen=True)

@@ -713,8 +713,8 @@ class GitSource:
     def file_diff(self, base: str | None, commit: str, paths: Sequence[str]) -> DiffDetail | None:
         """How one file changed from ``base`` to ``commit`` (from the commit's first parent
         when ``base`` is ``None``), through PyDriller's ``ModifiedFile`` over a diff limited
-        to ``paths`` (the file's names over its renames). ``None`` when nothing differs or
-        the commits cannot be read."""
+        to ``paths`` (the file's names over its renames); an empty diff when nothing
+        differs. ``None`` (and a warning) when the commits cannot be read."""
         from pydriller.domain.commit import ModifiedFile
 
         try:
@@ -722,9 +722,11 @@ class GitSource:
             before = self.repo.commit(base) if base else (after.parents or [None])[0]
             if before is None:
                 return None
-            diffs = before.diff(after, paths=list(dict.fromkeys(paths)), create_patch=True)
+            wanted = list(dict.fromkeys(paths))
+            # One line of context: the report shows what changed, the link shows the rest.
+            diffs = before.diff(after, paths=wanted, create_patch=True, unified=1)
             if not diffs:
-                return None
+                return DiffDetail(paths[0], "", (), (), (), (), ())
             mod = ModifiedFile(diffs[0])
             parsed = mod.diff_parsed
             try:
