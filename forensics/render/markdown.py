@@ -66,19 +66,25 @@ _SPAN = re.compile(r"`([^`\n]+)`")
 _URL = re.compile(r"^https://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+$")
 
 
-def prose(value: object) -> Raw:
+def prose(value: object, in_table: bool = False) -> Raw:
     """Our own sentences on one line: text escaped as ``escape`` does, except that a
     backticked span stays a code span (``alembic upgrade head``). A span's content cannot
-    do anything in Markdown, so a backticked value from the repository is inert too."""
+    do anything in Markdown, so a backticked value from the repository is inert too. In a
+    table cell a pipe inside a span is escaped, as GitHub splits cells on it even there."""
     text = re.sub(r"\s+", " ", str(value))
     out: list[str] = []
     pos = 0
     for match in _SPAN.finditer(text):
         out.append(escape(text[pos : match.start()]))
-        out.append(f"`{match[1]}`")
+        span = match[1].replace("|", "\\|") if in_table else match[1]
+        out.append(f"`{span}`")
         pos = match.end()
     out.append(escape(text[pos:]))
-    return Raw("".join(out))
+    return Raw("".join(out) or ("-" if in_table else ""))
+
+
+def cell_prose(value: object) -> Raw:
+    return prose(value, in_table=True)
 
 
 def link(text: object, url: str) -> Raw:
@@ -107,6 +113,7 @@ def _environment() -> jinja2.Environment:
         when=view.when,
         short=view.short,
         prose=prose,
+        cell_prose=cell_prose,
         link=link,
     )
     return env
