@@ -44,7 +44,7 @@ class RemoteLinks:
         if not _HEX.match(sha) or not path:
             return None
         anchor = f"#L{line}" if line else ""
-        return f"{self.base}{self._sep}blob/{sha}/{quote(path, safe='/')}{anchor}"
+        return f"{self.base}{self._sep}blob/{sha}/{quote(path, safe='/', errors='replace')}{anchor}"
 
 
 def remote_links(url: str | None, forge: Forge | None = None) -> RemoteLinks | None:

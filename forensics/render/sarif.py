@@ -89,7 +89,7 @@ def _location(report: Report, finding: Finding) -> list[dict[str, Any]]:
             return []
         path, line = candidates[0], 1
     physical = {
-        "artifactLocation": {"uri": quote(path, safe="/")},
+        "artifactLocation": {"uri": quote(path, safe="/", errors="replace")},
         "region": {"startLine": max(1, line)},
     }
     return [{"physicalLocation": physical}]
