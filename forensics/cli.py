@@ -553,7 +553,6 @@ def watch(
         settings,
         policy,
         deploy_logs=deploy_logs,
-        link_base=link_base,
     )
     report = _analyse(cfg)
     name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem

@@ -671,9 +671,7 @@ def _compose(
     summaries = tuple(_summary(state, context, findings) for state in states)
     edits = _edits(git, findings, context.applied, history)
     envs = [state.environment for state in states]
-    fallback = next(
-        (e.config or posixpath.join(e.script_location, "env.py") for e in envs), None
-    )
+    fallback = next((e.config or posixpath.join(e.script_location, "env.py") for e in envs), None)
     where = locations(findings, states, history.changes, context.failure_windows, fallback)
     events = tuple(events_between(history.events, cfg.since, context.until))
     examined = tuple(sorted({m.path for state in states for m in state.migrations}))
@@ -732,9 +730,7 @@ def _edits(
         if detail is None:
             continue
         applied_file = versions.get(point.content_blob or "") if point is not None else None
-        found.append(
-            evidence(sha, revision, against, detail, applied_file, after.get((sha, path)))
-        )
+        found.append(evidence(sha, revision, against, detail, applied_file, after.get((sha, path))))
     return tuple(found)
 
 

@@ -50,9 +50,13 @@ def test_szz_ranks_the_commit_whose_lines_the_fix_changed_first(
     deploys = _start(repo)
     at = T0 + timedelta(hours=1)
     earlier = repo.commit("orders: add step a", at, files={M_PATH: _m("a")})
-    broke = repo.commit("orders: add step b", at + timedelta(minutes=5), files={M_PATH: _m("a", "b")})
+    broke = repo.commit(
+        "orders: add step b", at + timedelta(minutes=5), files={M_PATH: _m("a", "b")}
+    )
     deploys.append(_render("dep-1", "update_failed", broke, at + timedelta(minutes=6)))
-    fix = repo.commit("orders: fix step b", at + timedelta(minutes=20), files={M_PATH: _m("a", "c")})
+    fix = repo.commit(
+        "orders: fix step b", at + timedelta(minutes=20), files={M_PATH: _m("a", "c")}
+    )
     deploys.append(_render("dep-2", "live", fix, at + timedelta(minutes=21)))
 
     ctx, findings = analyse(repo.path, [_write(deploys, tmp_path)])
@@ -82,7 +86,9 @@ def test_a_fix_that_breaks_the_graph_again_is_named_and_stays_below_the_cause(
     # A commit hours later rewires the applied migration to a parent that does not exist:
     # it breaks the graph, which ranks highest of all, but it came after the failures began.
     attempt = repo.commit(
-        "orders: try another parent", at + timedelta(hours=4), files={M_PATH: _m("a", down="f" * 12)}
+        "orders: try another parent",
+        at + timedelta(hours=4),
+        files={M_PATH: _m("a", down="f" * 12)},
     )
     deploys.append(_render("dep-2", "update_failed", attempt, at + timedelta(hours=4, minutes=1)))
 

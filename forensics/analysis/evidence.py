@@ -43,7 +43,10 @@ def edit_parts(detail: DiffDetail) -> tuple[EditPart, ...]:
             parts.append(EditPart.OTHER_FUNCTION)
     outside = [
         text
-        for lines, spans in ((detail.added, detail.spans_after), (detail.deleted, detail.spans_before))
+        for lines, spans in (
+            (detail.added, detail.spans_after),
+            (detail.deleted, detail.spans_before),
+        )
         for number, text in lines
         if not _inside(number, spans)
     ]

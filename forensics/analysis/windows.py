@@ -178,9 +178,7 @@ def _suspect(
     # A later commit on the files the causes changed was working on the incident: if it
     # broke the graph, it is a fix attempt that failed, not only another break.
     failed_fix = later and bool(found.broke)
-    failed_fix = failed_fix and any(
-        c.path in cause_paths for c in _changes_by(history, commit.sha)
-    )
+    failed_fix = failed_fix and any(c.path in cause_paths for c in _changes_by(history, commit.sha))
     reasons: list[str] = []
     score = SCORE_OTHER
     if found.broke:

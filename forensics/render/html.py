@@ -52,9 +52,7 @@ def link(text: object, url: str) -> Markup:
 @cache
 def _environment() -> jinja2.Environment:
     env = templating.environment(autoescape=True)
-    env.filters.update(
-        prose=prose, sentence=sentence, link=link, when=view.when, short=view.short
-    )
+    env.filters.update(prose=prose, sentence=sentence, link=link, when=view.when, short=view.short)
     return env
 
 

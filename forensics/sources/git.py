@@ -719,10 +719,13 @@ class GitSource:
 
         try:
             after = self.repo.commit(commit)
-            before = self.repo.commit(base) if base else (after.parents or [None])[0]
-            if before is None:
+            if base:
+                before = self.repo.commit(base)
+            elif after.parents:
+                before = after.parents[0]
+            else:
                 return None
-            wanted = list(dict.fromkeys(paths))
+            wanted: list[str | os.PathLike[str]] = list(dict.fromkeys(paths))
             # One line of context: the report shows what changed, the link shows the rest.
             diffs = before.diff(after, paths=wanted, create_patch=True, unified=1)
             if not diffs:

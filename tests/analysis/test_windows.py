@@ -10,8 +10,8 @@ from forensics.analysis.windows import (
     SCORE_LEFT_BROKEN,
     SCORE_NEW_MIGRATION,
     SCORE_OTHER,
-    failure_windows,
     SuspectRange,
+    failure_windows,
     rank_suspects,
     suspect_range,
 )

@@ -9,17 +9,20 @@ from forensics.model.links import Forge, RemoteLinks, remote_links
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
+HUB, LAB = "https://github.com/acme/shop", "https://gitlab.com/grp/sub/shop"
+
+
 @pytest.mark.parametrize(
     ("url", "base", "forge"),
     [
-        ("https://github.com/acme/shop.git", "https://github.com/acme/shop", Forge.GITHUB),
-        ("https://github.com/acme/shop", "https://github.com/acme/shop", Forge.GITHUB),
-        ("git@github.com:acme/shop.git", "https://github.com/acme/shop", Forge.GITHUB),
-        ("ssh://git@github.com/acme/shop.git", "https://github.com/acme/shop", Forge.GITHUB),
-        ("ssh://git@gitlab.com:2222/grp/sub/shop.git", "https://gitlab.com/grp/sub/shop", Forge.GITLAB),
-        ("https://oauth2:glpat-XYZ@gitlab.example.org/grp/shop.git", "https://gitlab.example.org/grp/shop", Forge.GITLAB),
-        ("https://x-access-token:ghs_abc@github.com/acme/shop.git", "https://github.com/acme/shop", Forge.GITHUB),
-        ("https://user:p%40ss@GitHub.com/acme/shop/", "https://github.com/acme/shop", Forge.GITHUB),
+        ("https://github.com/acme/shop.git", HUB, Forge.GITHUB),
+        ("https://github.com/acme/shop", HUB, Forge.GITHUB),
+        ("git@github.com:acme/shop.git", HUB, Forge.GITHUB),
+        ("ssh://git@github.com/acme/shop.git", HUB, Forge.GITHUB),
+        ("ssh://git@gitlab.com:2222/grp/sub/shop.git", LAB, Forge.GITLAB),
+        ("https://oauth2:glpat-XYZ@gitlab.com/grp/sub/shop.git", LAB, Forge.GITLAB),
+        ("https://x-access-token:ghs_abc@github.com/acme/shop.git", HUB, Forge.GITHUB),
+        ("https://user:p%40ss@GitHub.com/acme/shop/", HUB, Forge.GITHUB),
     ],
 )  # fmt: skip
 def test_remote_forms(url: str, base: str, forge: Forge) -> None:
@@ -52,7 +55,10 @@ def test_urls_of_commits_files_and_trees() -> None:
     assert hub.commit(SHA) == f"https://github.com/acme/shop/commit/{SHA}"
     assert lab.commit(SHA) == f"https://gitlab.com/grp/shop/-/commit/{SHA}"
     assert hub.tree(SHA) == f"https://github.com/acme/shop/tree/{SHA}"
-    assert lab.file(SHA, "a b/(x).py", 12) == f"https://gitlab.com/grp/shop/-/blob/{SHA}/a%20b/%28x%29.py#L12"
+    assert (
+        lab.file(SHA, "a b/(x).py", 12)
+        == f"https://gitlab.com/grp/shop/-/blob/{SHA}/a%20b/%28x%29.py#L12"
+    )
     assert hub.commit("not-a-sha") is None and hub.file(SHA, "") is None
 
 
