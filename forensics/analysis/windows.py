@@ -3,6 +3,13 @@
 A window is the run of failed deploys between one successful deploy (live or superseded)
 and the next, in order of creation time. In-progress, canceled and unknown deploys neither
 open nor close a window.
+
+Causality comes first: a window's cause lies in what its first failed deploy shipped that
+the last good one did not, by ancestry in the commit graph, not by time. Those commits are
+ranked by what they did to the migrations, and by SZZ blame from the later fixes; the
+commits shipped after the first failure are listed apart (they can only have kept the
+deploys failing, or tried to fix them, and a fix attempt that broke the graph again is
+named a failed fix). Without a known good deploy the cause cannot be bounded.
 """
 
 from __future__ import annotations
