@@ -124,18 +124,37 @@ class _Evidence:
     resolved: list[str]
 
 
-def _changes_by(history: GraphHistory, sha: str) -> list[MigrationChange]:
-    return [c for c in history.changes if c.commit == sha or sha in c.authors]
+class _Index:
+    """The history indexed by commit once per window, rather than scanned per candidate
+    (a long window on a busy repository has hundreds of candidates)."""
+
+    def __init__(self, history: GraphHistory) -> None:
+        self.history = history
+        self.changes: dict[str, list[MigrationChange]] = {}
+        for change in history.changes:
+            for sha in dict.fromkeys((change.commit, *change.authors)):
+                self.changes.setdefault(sha, []).append(change)
+        self.opened: dict[str, set[tuple[str, str | None, str | None]]] = {}
+        self.resolved: dict[str, list[str]] = {}
+        for e in history.events:
+            self.opened.setdefault(e.commit, set()).add((e.kind, e.revision, e.path))
+            if e.resolved_by:
+                subject = e.revision or e.path
+                text = e.kind + (f" of {subject}" if subject else "")
+                self.resolved.setdefault(e.resolved_by, []).append(text)
+
+    def changes_by(self, sha: str) -> list[MigrationChange]:
+        return self.changes.get(sha, [])
 
 
 def _evidence(
-    commit: CommitRecord, history: GraphHistory, applied: Collection[AppliedMigration]
+    commit: CommitRecord, index: _Index, applied: Collection[AppliedMigration]
 ) -> _Evidence:
-    point = history.point_at(commit.sha)
+    point = index.history.point_at(commit.sha)
     broke: list[str] = []
     left_broken: list[str] = []
     if point is not None and point.broken:
-        opened = {(e.kind, e.revision, e.path) for e in history.events if e.commit == commit.sha}
+        opened = index.opened.get(commit.sha, set())
         for problem in point.problems:
             if problem.severity < Severity.HIGH:  # the graph still upgrades
                 continue
@@ -143,27 +162,22 @@ def _evidence(
                 broke if (problem.kind, problem.revision, problem.path) in opened else left_broken
             )
             target.append(f"{problem.name} ({problem.rule}): {problem.detail}")
-    changes = _changes_by(history, commit.sha)
-    resolved = [
-        e.kind + (f" of {e.revision or e.path}" if e.revision or e.path else "")
-        for e in history.events
-        if e.resolved_by == commit.sha
-    ]
+    changes = index.changes_by(commit.sha)
     return _Evidence(
         broke=broke,
         left_broken=left_broken,
         applied_edits=[c for c in changes if any(edited_after(c, m) for m in applied)],
         added=[c for c in changes if c.kind is ChangeKind.ADDED],
-        resolved=resolved,
+        resolved=list(index.resolved.get(commit.sha, ())),
     )
 
 
 def _blame_reasons(
-    commit: CommitRecord, history: GraphHistory, blamed: Mapping[str, Sequence[Blame]]
+    commit: CommitRecord, index: _Index, blamed: Mapping[str, Sequence[Blame]]
 ) -> list[str]:
     """Why SZZ points at ``commit``: a later fix changed lines that it (or a commit its
     merge brought) last wrote."""
-    own = {commit.sha, *(a for c in _changes_by(history, commit.sha) for a in c.authors)}
+    own = {commit.sha, *(a for c in index.changes_by(commit.sha) for a in c.authors)}
     found = [b for sha in sorted(own) for b in blamed.get(sha, ())]
     return [
         f"a later fix, {fix[:8]}, changed lines of {path} that it had written (SZZ blame)"
@@ -174,18 +188,18 @@ def _blame_reasons(
 def _suspect(
     commit: CommitRecord,
     window: FailureWindow,
-    history: GraphHistory,
+    index: _Index,
     applied: Collection[AppliedMigration],
     role: SuspectRole,
     blamed: Mapping[str, Sequence[Blame]],
     cause_paths: Collection[str] = (),
 ) -> Suspect:
-    found = _evidence(commit, history, applied)
+    found = _evidence(commit, index, applied)
     later = role is SuspectRole.LATER
     # A later commit on the files the causes changed was working on the incident: if it
     # broke the graph, it is a fix attempt that failed, not only another break.
     failed_fix = later and bool(found.broke)
-    failed_fix = failed_fix and any(c.path in cause_paths for c in _changes_by(history, commit.sha))
+    failed_fix = failed_fix and any(c.path in cause_paths for c in index.changes_by(commit.sha))
     reasons: list[str] = []
     score = SCORE_OTHER
     if found.broke:
@@ -214,7 +228,7 @@ def _suspect(
         score = max(score, SCORE_NEW_MIGRATION)
         reasons.append(f"it added the migration {change.path} (revision {change.revision or '?'})")
     if not later:
-        szz = _blame_reasons(commit, history, blamed)
+        szz = _blame_reasons(commit, index, blamed)
         if szz:
             score += SZZ_BONUS
             reasons += szz
@@ -256,11 +270,12 @@ def rank_suspects(
     first, since the first break is the likeliest cause."""
     role = SuspectRole.CAUSE if bounded else SuspectRole.UNBOUNDED
     blame = blamed or {}
-    causes = [_suspect(c, window, history, applied, role, blame) for c in _by_time(candidates)]
+    index = _Index(history)
+    causes = [_suspect(c, window, index, applied, role, blame) for c in _by_time(candidates)]
     seen = {c.commit for c in causes}
-    paths = {c.path for s in seen for c in _changes_by(history, s)}
+    paths = {c.path for s in seen for c in index.changes_by(s)}
     after = [
-        _suspect(c, window, history, applied, SuspectRole.LATER, blame, paths)
+        _suspect(c, window, index, applied, SuspectRole.LATER, blame, paths)
         for c in _by_time(later)
         if c.sha not in seen
     ]
