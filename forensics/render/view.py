@@ -452,8 +452,9 @@ def _suspect_rows(report: Report, finding: Finding) -> tuple[list[SuspectRow], l
             continue
         if not suspect.can_cause:
             label = "failed fix" if suspect.failed_fix else "later"
-        elif not causes and suspect.role is SuspectRole.CAUSE:
-            label = "most likely cause"
+        elif not causes:
+            bounded = suspect.role is SuspectRole.CAUSE
+            label = "most likely cause" if bounded else "first suspect (cause not bounded)"
         else:
             label = _LABELS[suspect.role]
         row = SuspectRow(
