@@ -570,7 +570,7 @@ def _szz(
     git: GitSource, history: GraphHistory, later: Sequence[CommitRecord]
 ) -> dict[str, list[tuple[str, str]]]:
     """SZZ blame from a window's later commits that changed migration files (the commits
-    they brought, for merges), over those files only: a few fixes, one blame each."""
+    they brought, for merges), over those files only: the newest few, one blame each."""
     shas = {c.sha for c in later}
     fixes: dict[str, None] = {}
     paths: set[str] = set()
@@ -580,7 +580,8 @@ def _szz(
             paths.add(change.path)
     if not fixes:
         return {}
-    return git.last_modified_lines(list(fixes)[:SZZ_FIXES], paths)
+    # Newest first: the commit that made the deploys pass again is the fix SZZ is about.
+    return git.last_modified_lines(list(fixes)[::-1][:SZZ_FIXES], paths)
 
 
 def _log_specs(cfg: AnalyzeConfig) -> tuple[str, ...]:
