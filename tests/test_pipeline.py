@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from forensics.demo import DemoScenario, build_demo_repo, demo_report
+from forensics.demo import DemoScenario, demo_report
 from forensics.model.findings import Finding
 from forensics.model.report import Report
 from forensics.render.html import render_html
@@ -24,11 +24,6 @@ from tests.chromium import ARTIFACTS, CHROMIUM, Dom, chromium, page_requests
 from tests.render.golden import check_golden
 
 SCHEMA = Path(__file__).parent / "render" / "sarif-schema-2.1.0.json"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoScenario:
-    return build_demo_repo(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture(scope="module")

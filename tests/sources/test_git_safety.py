@@ -11,9 +11,8 @@ import pytest
 
 from forensics.demo import DemoScenario, build_demo_repo
 from forensics.sources.git import safe_command
+from tests.conftest import DEMO_UNTIL as UNTIL
 from tests.conftest import Run
-
-UNTIL = "2025-11-16T17:25:00Z"
 
 
 @pytest.fixture
