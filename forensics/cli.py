@@ -196,6 +196,12 @@ BaselineOption = typer.Option(
 WriteBaselineOption = typer.Option(
     None, "--write-baseline", help="Write today's findings to this baseline file."
 )
+LinkBaseOption = typer.Option(
+    None,
+    "--link-base",
+    help="Web address of the repository (https://github.com/OWNER/REPO or a GitLab one) that "
+    "the report links commits and files to; default: origin's, when on GitHub or GitLab.",
+)
 SEVERITY_CHOICES = "critical, high, medium, low, info or none"
 
 
@@ -251,6 +257,7 @@ def _config(
     policy: Policy,
     default_span: str | None = None,
     deploy_logs: list[str] | None = None,
+    link_base: str | None = None,
 ) -> AnalyzeConfig:
     now = datetime.now(UTC)
     end = parse_when(until, now, "--until") if until else None
@@ -273,6 +280,7 @@ def _config(
         cache_dir=cache_dir,
         use_cache=not no_cache,
         policy=policy,
+        link_base=link_base,
     )
 
 
@@ -343,6 +351,7 @@ def analyze(
     config: Path | None = ConfigOption,
     baseline: Path | None = BaselineOption,
     write_baseline_to: Path | None = WriteBaselineOption,
+    link_base: str | None = LinkBaseOption,
 ) -> None:
     """Write an incident report on what happened to the migrations in the window."""
     formats = parse_formats(format)
@@ -366,6 +375,7 @@ def analyze(
         settings,
         policy,
         deploy_logs=deploy_logs,
+        link_base=link_base,
     )
     report = _analyse(cfg)
     name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
@@ -398,6 +408,7 @@ def audit(
     config: Path | None = ConfigOption,
     baseline: Path | None = BaselineOption,
     write_baseline_to: Path | None = WriteBaselineOption,
+    link_base: str | None = LinkBaseOption,
 ) -> None:
     """The weekly audit: the last 7 days, compared with the previous audit in the store."""
     # SQLAlchemy and Alembic load only for the command that needs them.
@@ -425,6 +436,7 @@ def audit(
         policy,
         default_span="7d",
         deploy_logs=deploy_logs,
+        link_base=link_base,
     )
     report = _analyse(cfg)
     audit_id = audit_id_for(report.until)

@@ -24,17 +24,20 @@ from forensics.analysis.applied import (
 )
 from forensics.analysis.bursts import find_bursts
 from forensics.analysis.chain import chain_nodes
+from forensics.analysis.evidence import evidence, locations, shown_edits
 from forensics.analysis.failures import rerank, window_causes
 from forensics.analysis.graph import build_state
 from forensics.analysis.graph_history import events_between, walk
 from forensics.analysis.remediation import remediations
-from forensics.analysis.windows import candidate_range, failure_windows, rank_suspects
+from forensics.analysis.windows import failure_windows, rank_suspects, suspect_range
 from forensics.config import AnalyzeConfig, apply_policy
 from forensics.detectors.base import Context
 from forensics.errors import Diagnostics, InputError, log, redact
 from forensics.model.commits import ChangeStatus, CommitRecord, FileChange
 from forensics.model.deploys import AppliedMigration, Deploy, FailureWindow
+from forensics.model.evidence import EditEvidence
 from forensics.model.findings import Finding, Severity
+from forensics.model.links import Forge, RemoteLinks, remote_links
 from forensics.model.migrations import (
     ChangeKind,
     Environment,
@@ -67,6 +70,11 @@ TIMELINE_LIMIT = 500
 # The failed deploys of a window whose logs are read: the first and the last of a long run
 # say how it started and how it went on; the middle repeats them.
 LOGS_PER_WINDOW = 30
+# Without a known good deploy a window's cause cannot be bounded: the commits just before
+# its first failure are ranked, older ones are not looked at.
+UNBOUNDED_SUSPECTS = 50
+# The later commits of a window whose lines SZZ blames: each costs a patch and a blame.
+SZZ_FIXES = 10
 
 
 def load_graphs(
@@ -507,17 +515,46 @@ def _suspects(
     points: Sequence[AppliedMigration],
     commits: dict[str, CommitRecord],
 ) -> list[FailureWindow]:
-    """Each failure window with its ranked suspects: the commits between the last good
-    deploy and the last failed one."""
+    """Each failure window with its ranked suspects: the possible causes between the last
+    good deploy's commit and the first failed deploy's commit (by ancestry), then the
+    commits shipped after it, and SZZ blame from those later fixes."""
     windows = []
     for window in failure_windows(deploys):
-        tip, exclude = candidate_range(window, deploys)
-        candidates = git.log(tip, exclude=exclude) if tip else []
-        for record in candidates:
+        span = suspect_range(window, deploys)
+        exclude = (span.good,) if span.good else ()
+        causes: list[CommitRecord] = []
+        later: list[CommitRecord] = []
+        if span.cause_tip:
+            limit = None if span.bounded else UNBOUNDED_SUSPECTS
+            causes = git.log(span.cause_tip, exclude=exclude, max_count=limit)
+        if span.later_tip and span.cause_tip:
+            later = git.log(span.later_tip, exclude=(*exclude, span.cause_tip))
+        for record in (*causes, *later):
             commits.setdefault(record.sha, record)
-        suspects = rank_suspects(window, candidates, history, points)
+        blamed = _szz(git, history, later)
+        suspects = rank_suspects(
+            window, causes, history, points, later=later, bounded=span.bounded, blamed=blamed
+        )
         windows.append(dataclasses.replace(window, suspects=suspects))
     return windows
+
+
+def _szz(
+    git: GitSource, history: GraphHistory, later: Sequence[CommitRecord]
+) -> dict[str, list[tuple[str, str]]]:
+    """SZZ blame from a window's later commits that changed migration files (the commits
+    they brought, for merges), over those files only: the newest few, one blame each."""
+    shas = {c.sha for c in later}
+    fixes: dict[str, None] = {}
+    paths: set[str] = set()
+    for change in history.changes:
+        if change.commit in shas:
+            fixes.update(dict.fromkeys(change.authors or (change.commit,)))
+            paths.add(change.path)
+    if not fixes:
+        return {}
+    # Newest first: the commit that made the deploys pass again is the fix SZZ is about.
+    return git.last_modified_lines(list(fixes)[::-1][:SZZ_FIXES], paths)
 
 
 def _log_specs(cfg: AnalyzeConfig) -> tuple[str, ...]:
@@ -606,6 +643,10 @@ def _compose(
         production=context.production.revisions,
     )
     summaries = tuple(_summary(state, context, findings) for state in states)
+    edits = _edits(git, findings, context.applied, history)
+    envs = [state.environment for state in states]
+    fallback = next((e.config or posixpath.join(e.script_location, "env.py") for e in envs), None)
+    where = locations(findings, states, history.changes, context.failure_windows, fallback)
     events = tuple(events_between(history.events, cfg.since, context.until))
     examined = tuple(sorted({m.path for state in states for m in state.migrations}))
     return Report(
@@ -631,7 +672,55 @@ def _compose(
             RuleInfo(r.id, r.name, r.title, r.explanation, r.severity)
             for r in detectors.all_rules()
         ),
+        edits=edits,
+        locations=where,
+        links=_links(cfg, git, diag),
     )
+
+
+def _edits(
+    git: GitSource,
+    findings: Sequence[Finding],
+    applied: Sequence[AppliedMigration],
+    history: GraphHistory,
+) -> tuple[EditEvidence, ...]:
+    """What each edit to an applied migration that the report shows changed against the
+    content production applied, read through PyDriller for those few commits only."""
+    by_revision = {a.revision: a for a in applied}
+    versions = {
+        v.blob: v for c in history.changes for v in (c.before, c.after) if v is not None and v.blob
+    }
+    after = {
+        (sha, c.path): c.after
+        for c in history.changes
+        for sha in dict.fromkeys((c.commit, *c.authors))
+    }
+    found = []
+    for sha, path, revision in shown_edits(findings):
+        point = by_revision.get(revision or "")
+        against = point.since_commit if point is not None else None
+        paths = [path, *((point.path, *point.earlier_paths) if point is not None else ())]
+        detail = git.file_diff(against, sha, paths)
+        if detail is None:
+            continue
+        applied_file = versions.get(point.content_blob or "") if point is not None else None
+        found.append(evidence(sha, revision, against, detail, applied_file, after.get((sha, path))))
+    return tuple(found)
+
+
+def _links(cfg: AnalyzeConfig, git: GitSource, diag: Diagnostics) -> RemoteLinks | None:
+    """Links to the repository's web pages: ``--link-base``, else ``origin`` when it is on
+    GitHub or GitLab. Neither URL is ever printed: either may carry credentials."""
+    if cfg.link_base:
+        forge = Forge.GITLAB if "gitlab" in cfg.link_base.lower() else Forge.GITHUB
+        links = remote_links(cfg.link_base, forge)
+        if links is None:
+            diag.warn(
+                "--link-base is not the https URL of a repository (https://HOST/OWNER/REPO); "
+                "the report has no links"
+            )
+        return links
+    return remote_links(git.remote_url("origin"))
 
 
 def _summary(

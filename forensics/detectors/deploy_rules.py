@@ -19,6 +19,8 @@ from forensics.model.deploys import (
     FailureCause,
     FailureClass,
     FailureWindow,
+    Suspect,
+    SuspectRole,
 )
 from forensics.model.findings import Confidence, Finding, Severity
 from forensics.model.migrations import HistoryPoint
@@ -86,40 +88,78 @@ def _streak(window: FailureWindow, by_id: dict[str, Deploy]) -> Finding:
     )
 
 
+def _later_phrase(later: list[Suspect]) -> str:
+    if not later:
+        return ""
+    failed = [s.commit[:8] for s in later if s.failed_fix]
+    text = (
+        f" {len(later)} commit(s) came after the first failed deploy's commit; they cannot "
+        "have caused the failures and are listed apart"
+    )
+    if failed:
+        text += f", and {', '.join(failed)} broke the migration graph again (a failed fix)"
+    return text + "."
+
+
 def _suspects(window: FailureWindow) -> Finding | None:
     if not window.suspects:
         return None
-    relevant = [s for s in window.suspects if s.score > SCORE_OTHER] or list(window.suspects)
+    possible = [s for s in window.suspects if s.can_cause]
+    later = [s for s in window.suspects if not s.can_cause]
+    relevant = [s for s in possible if s.score > SCORE_OTHER] or possible
     shown = relevant[:SUSPECTS_SHOWN]
-    top = shown[0]
-    if top.score >= SCORE_LEFT_BROKEN:
-        confidence = Confidence.HIGH
-    elif top.score >= SCORE_APPLIED_EDIT:
+    later_shown = [s for s in later if s.failed_fix or s.score > SCORE_OTHER][:SUSPECTS_SHOWN]
+    bounded = all(s.role is SuspectRole.CAUSE for s in possible)
+    before = window.last_live_before or "none known"
+    if not shown:
+        title = (
+            f"The first failed deploy {window.first_failed} shipped no commit that the last "
+            "successful one did not run: the cause lies outside the code"
+        )
+        detail = f"Nothing changed between the last successful deploy ({before}) and it."
         confidence = Confidence.MEDIUM
     else:
-        confidence = Confidence.LOW
+        top = shown[0]
+        if top.score >= SCORE_LEFT_BROKEN:
+            confidence = Confidence.HIGH
+        elif top.score >= SCORE_APPLIED_EDIT:
+            confidence = Confidence.MEDIUM
+        else:
+            confidence = Confidence.LOW
+        if bounded:
+            title = (
+                f"Most likely cause of the failures from {window.first_failed}: commit "
+                f"{top.commit[:8]}"
+            )
+            detail = (
+                f"{len(possible)} commit(s) came between the last successful deploy ({before}) "
+                f"and the first failed one; ranked first, {top.commit[:8]}: {top.reasons[0]}."
+            )
+        else:
+            confidence = min(confidence, Confidence.MEDIUM)
+            title = (
+                f"The cause of the failures from {window.first_failed} cannot be bounded; first "
+                f"suspect: commit {top.commit[:8]}"
+            )
+            detail = (
+                "No successful deploy before the failures is known, so the cause cannot be "
+                f"bounded: the {len(possible)} commit(s) before the first failed deploy are "
+                f"ranked; first, {top.commit[:8]}: {top.reasons[0]}."
+            )
+        if len(relevant) > len(shown):
+            detail += f" {len(relevant) - len(shown)} more not shown."
+    detail += _later_phrase(later)
     return Finding(
         rule=RuleId.FX402,
         name=RuleId.FX402.rule.name,
         severity=Severity.HIGH if window.open else Severity.LOW,
         confidence=confidence,
-        title=f"Most likely cause of the failures from {window.first_failed}: commit "
-        f"{top.commit[:8]}",
-        detail=(
-            f"{len(window.suspects)} commit(s) came after the last successful deploy "
-            f"({window.last_live_before or 'none known'}); ranked first, {top.commit[:8]}: "
-            f"{top.reasons[0]}."
-            + (
-                f" {len(relevant) - len(shown)} more not shown."
-                if len(relevant) > len(shown)
-                else ""
-            )
-        ),
-        commits=tuple(s.commit for s in shown),
+        title=title,
+        detail=detail,
+        commits=tuple(s.commit for s in (*shown, *later_shown)),
         deploys=window.deploys,
         start=window.start,
         end=window.end,
-        facts=tuple((f"{s.commit[:8]} ({s.score:.1f})", "; ".join(s.reasons)) for s in shown),
     )
 
 

@@ -277,9 +277,12 @@ RULES: tuple[Rule, ...] = (
         RuleGroup.DEPLOY,
         "The commits that most likely caused a failure window",
         (
-            "The commits between the last successful deploy and the failures, ranked: a commit "
-            "that left the migration graph broken first, then an edit to an applied migration, "
-            "then a new migration, then everything else."
+            "The commits that the first failed deploy shipped and the last successful one did "
+            "not (by ancestry, not by time), ranked: a commit that left the migration graph "
+            "broken first, then an edit to an applied migration, then a new migration, then "
+            "everything else; a commit whose lines a later fix had to change (SZZ blame) ranks "
+            "higher. Commits after the first failure are listed apart: they can only have kept "
+            "the deploys failing or tried to fix them."
         ),
         "ranked commits that most likely caused a failure window",
     ),
