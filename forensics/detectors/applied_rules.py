@@ -169,6 +169,8 @@ def _about_changes(
         detail=detail,
         revision=point.revision,
         path=point.path,
+        # where the revision is declared now: what an annotation on the file points at
+        line=next((c.after.revision_line for c in reversed(changes) if c.after), None),
         commits=commits,
         changes=refs,
         merges=merges,
@@ -256,6 +258,8 @@ def _removed(ctx: Context, point: AppliedMigration) -> Finding | None:
         ),
         revision=point.revision,
         path=point.path,
+        # where the revision is declared now: what an annotation on the file points at
+        line=next((c.after.revision_line for c in reversed(changes) if c.after), None),
         commits=commits,
         changes=refs,
         merges=merges,

@@ -9,6 +9,7 @@ from functools import cached_property
 from forensics.model.commits import CommitRecord
 from forensics.model.deploys import Deploy, FailureWindow
 from forensics.model.findings import Finding, Severity
+from forensics.model.incidents import Incident, IncidentStatus
 from forensics.model.migrations import GraphEvent, MigrationChange
 
 
@@ -99,6 +100,8 @@ class Remediation:
     risks: tuple[str, ...]
     recommended: bool = False
     warnings: tuple[str, ...] = ()
+    # restore, revert, forward, rerun or merge: which step of a plan the option can be
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,8 @@ class Report:
     rules: tuple[RuleInfo, ...] = ()
     # Findings hidden by the team's settings: (reason, count), e.g. ("baseline", 3).
     suppressed: tuple[tuple[str, int], ...] = ()
+    # The findings told as stories, the most urgent first (analysis.incidents).
+    incidents: tuple[Incident, ...] = ()
 
     def commit(self, sha: str) -> CommitRecord | None:
         return self._commits.get(sha)
@@ -174,12 +179,21 @@ class Report:
         return {sha: tuple(changes) for sha, changes in found.items()}
 
     @property
+    def state(self) -> IncidentStatus:
+        """The status word of the first screen: the most urgent incident's, else what the
+        evidence says (HEALTHY only when deploys, a database or a health check were seen)."""
+        if self.incidents:
+            return min((i.status for i in self.incidents), key=lambda s: s.urgency)
+        health = self.production.health
+        if health is not None and not health.ok:
+            return IncidentStatus.DEGRADED
+        if any(f.severity >= Severity.HIGH for f in self.findings):
+            return IncidentStatus.DEGRADED
+        checked = bool(self.deploys) or self.production.source == "database" or health is not None
+        return IncidentStatus.HEALTHY if checked else IncidentStatus.UNKNOWN
+
+    @property
     def status(self) -> str:
-        """``blocked``, ``degraded`` or ``healthy``, from the findings and the windows."""
-        if any(w.open for w in self.failure_windows) or any(
-            f.severity >= Severity.CRITICAL for f in self.findings
-        ):
-            return "blocked"
-        if any(f.severity >= Severity.MEDIUM for f in self.findings):
-            return "degraded"
-        return "healthy"
+        """``state`` as JSON writes it: ``blocked``, ``at-risk``, ``degraded``,
+        ``recovered``, ``healthy`` or ``unknown``."""
+        return self.state.key
