@@ -302,9 +302,9 @@ def detect(ctx: Context) -> Iterator[Finding]:
         point = point_as_of(ctx.history, deploy.commit, record.committed_at if record else None)
         if point is None or not point.broken:
             continue
-        window = window_of.get(deploy.id)
-        if window is not None and deploy.category is DeployCategory.FAILED:
-            per_window.setdefault(window.first_failed, []).append((deploy, point))
+        home = window_of.get(deploy.id)
+        if home is not None and deploy.category is DeployCategory.FAILED:
+            per_window.setdefault(home.first_failed, []).append((deploy, point))
         else:
             yield _broken_deploy(deploy, point)
     for window in ctx.failure_windows:
