@@ -76,6 +76,8 @@ class Violation:
     revision: str | None = None
     path: str | None = None
     commits: tuple[str, ...] = ()
+    # the line that declares the revision, where an annotation points
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -322,6 +324,7 @@ def _applied_changes(
                     revision=revision,
                     path=old_file.path,
                     commits=commits,
+                    line=old_file.revision_line,
                     message=(
                         f"{old_file.path}: migration {revision} is applied ({source}) and "
                         f"{_who(commits)} removed it or moved it out of the versions folder; "
@@ -370,6 +373,7 @@ def _applied_changes(
                 revision=revision,
                 path=new_file.path,
                 commits=commits,
+                line=new_file.revision_line or (old_file.revision_line if old_file else None),
                 message=(
                     f"{new_file.path}: migration {revision} is applied ({source}) and "
                     f"{_who(commits)} {what}. Production will never run the edit. "
