@@ -301,14 +301,15 @@ def _plan(report: Report, story: _Story) -> tuple[tuple[PlanStep, ...], tuple[st
         steps.append(PlanStep("Commit, push once and follow the deploy to its end."))
     elif not steps:
         steps.append(PlanStep("Nothing is broken now: review the cause below for the postmortem."))
-    others = tuple(
-        o.title
-        for o in report.remediations
-        if o not in used
-        and (
-            not revisions or any(r in o.title or r in o.why for r in revisions) or o.kind == "merge"
-        )
-    )
+    # The options of this incident's migrations, and those that name no other incident's.
+    elsewhere = {
+        f.revision for f in report.findings if _serious_applied(f) and f.revision
+    } - revisions
+
+    def mine(option: Remediation) -> bool:
+        return not any(r in option.title or r in option.why for r in elsewhere)
+
+    others = tuple(o.title for o in report.remediations if o not in used and mine(o))
     return tuple(steps), tuple(dict.fromkeys(others))
 
 

@@ -471,10 +471,10 @@ def _findings(report: Report, ranked: Sequence[Finding]) -> tuple[FindingView, .
     for index, finding in enumerate(ranked, 1):
         fv = _finding(report, finding, index)
         key = frozenset(finding.commits)
-        if finding.rule in ("FX401", "FX403", "FX404") and key <= deployed:
+        if finding.rule in ("FX401", "FX403", "FX404") and key and key <= deployed:
             # its commits are those of its deploys: the deploy table shows them
             fv = replace(fv, rows=(), same_as="the deploys under Deployment status")
-        elif finding.rule == "FX402":
+        elif finding.rule == "FX402" and finding.facts:
             # its facts are the suspect table: commit, score and reasons
             fv = replace(fv, rows=(), same_as="the suspects listed")
         elif len(key) > 1:

@@ -18,9 +18,9 @@ def _headings(text: str) -> list[str]:
 
 def test_every_section_in_design_order(report: Report) -> None:
     text = render_markdown(report)
-    assert text.startswith("# Migration incident report\n")
+    assert text.startswith("# Migration incident report: deploys blocked since 2025-11-16 15:02 UTC")
     assert _headings(text)[:10] == [title for _, title in SECTIONS]
-    assert "**Status**: **BLOCKED" in text
+    assert "\n**BLOCKED** · 9 deploys failed in a row" in text
 
 
 def test_audit_section_first_when_present(audit_report: Report) -> None:
@@ -88,7 +88,8 @@ def test_empty_sections_say_so_in_one_line(report: Report) -> None:
         "No files were listed as examined.",
     ):
         assert line in text
-    assert "**Status**: **HEALTHY" in text
+    # nothing was checked: the status says so, never HEALTHY by default
+    assert "**UNKNOWN** · No deploy, database or health-check evidence was given" in text
 
 
 def test_deterministic_and_golden(report: Report) -> None:
