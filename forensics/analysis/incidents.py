@@ -226,8 +226,10 @@ def _cause(report: Report, story: _Story, window: FailureWindow | None) -> str:
             if burst.automation_score >= AUTOMATED
             else ""
         )
+        first, last = literal(burst.commits[0][:8]), literal(burst.commits[-1][:8])
         parts.append(
-            f"The {_plural(len(burst.commits), 'commit')} of its burst came from {who} in "
+            f"The {_plural(len(burst.commits), 'commit')} of its burst ({first} … {last}) came "
+            f"from {who} in "
             f"{_minutes((burst.end - burst.start).total_seconds())}{automated}."
         )
     if not parts:
