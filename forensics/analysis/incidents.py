@@ -16,9 +16,11 @@ them), and the other options named once. Pure functions over the ``Report``.
 from __future__ import annotations
 
 import dataclasses
+import shlex
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from forensics.analysis import shell
 from forensics.model.deploys import Deploy, DeployCategory, FailureWindow
 from forensics.model.findings import Finding, Severity
 from forensics.model.incidents import Incident, IncidentStatus, PlanStep, literal
@@ -245,22 +247,41 @@ def _burst(report: Report, story: _Story) -> Burst | None:
 
 
 def _option(report: Report, kind: str, revisions: set[str]) -> Remediation | None:
-    for option in report.remediations:
-        if (
-            option.kind == kind
-            and option.commands
-            and (
-                not revisions
-                or kind == "merge"
-                or any(r in option.title or r in option.why for r in revisions)
-            )
-        ):
-            return option
-    return None
+    """The option of ``kind``: options are folded per environment, so the one that names
+    one of ``revisions`` if several environments have one, else the first."""
+    found = [o for o in report.remediations if o.kind == kind and o.commands]
+    named = [o for o in found if any(r in o.title + o.why + " ".join(o.commands)
+                                     for r in revisions)]  # fmt: skip
+    chosen = named or found
+    return chosen[0] if chosen else None
 
 
 def _joined(option: Remediation, skip: tuple[str, ...] = ()) -> str:
     return " && ".join(c for c in option.commands if not c.startswith(skip))
+
+
+def _narrow(option: Remediation, verb: str, keep: set[str]) -> str | None:
+    """The ``verb`` lines of a folded option (``git restore``, ``git revert``) cut down to the
+    paths or commits of one incident, quoted again: one command for all of its files."""
+    lines = []
+    for line in option.commands:
+        words = shlex.split(line)
+        if words[:2] != ["git", verb]:
+            continue
+        split = words.index("--") + 1 if "--" in words else 3
+        head, values = words[:split], [w for w in words[split:] if w in keep]
+        if not values:
+            continue
+        try:
+            if verb == "restore":
+                lines.append(
+                    shell.command(*head[:3], shell.commit(head[3]), "--", *map(shell.path, values))
+                )
+            else:
+                lines.append(shell.command(*head, *map(shell.commit, values)))
+        except shell.UnsafeValue:
+            return None
+    return " && ".join(lines) or None
 
 
 def _plan(report: Report, story: _Story) -> tuple[tuple[PlanStep, ...], tuple[str, ...]]:
@@ -271,45 +292,65 @@ def _plan(report: Report, story: _Story) -> tuple[tuple[PlanStep, ...], tuple[st
     burst = _burst(report, story)
     steps: list[PlanStep] = []
     used: list[Remediation] = []
-    if paths:
-        files = ", ".join(literal(p) for p in paths[:3]) + (" …" if len(paths) > 3 else "")
-        behind = (
-            ", and the automation behind them"
-            if burst is not None and burst.automation_score >= AUTOMATED
-            else ""
-        )
-        steps.append(PlanStep(f"Stop the pushes to {files}{behind}."))
     restore = _option(report, "restore", revisions)
     revert = _option(report, "revert", revisions)
-    if restore is not None and restore.recommended:
-        steps.append(PlanStep("Put back what production applied:", restore.commands[0]))
-        used.append(restore)
-    elif revert is not None and applied:
-        steps.append(PlanStep("Revert exactly the commits that changed it:", revert.commands[0]))
-        used.append(revert)
     forward = _option(report, "forward", revisions)
-    if forward is not None and applied:
-        steps.append(PlanStep("Carry the intended change forward:", _joined(forward)))
-        used.append(forward)
     merge = _option(report, "merge", set())
-    if merge is not None and (applied or any(f.rule == "FX101" for f in ranked)):
-        steps.append(PlanStep("Merge the heads:", _joined(merge)))
-        used.append(merge)
-    if story.status is IncidentStatus.AT_RISK:
+    window = report.failure_windows[story.window] if story.window is not None else None
+    if story.status is IncidentStatus.RECOVERED and window is not None:
         steps.append(
-            PlanStep("Commit, push once; the next deploy then ships what production applied.")
+            PlanStep(
+                f"Nothing is failing now: {literal(window.recovered_by)} went live. "
+                "For the postmortem, read the cause and the evidence below."
+            )
         )
-    elif story.status is IncidentStatus.BLOCKED:
-        steps.append(PlanStep("Commit, push once and follow the deploy to its end."))
-    elif not steps:
-        steps.append(PlanStep("Nothing is broken now: review the cause below for the postmortem."))
+        if forward is not None and applied:
+            steps.append(
+                PlanStep(
+                    "Production never ran the edits to its applied migrations; carry what they "
+                    "meant to do forward:",
+                    _joined(forward),
+                )
+            )
+            used.append(forward)
+    else:
+        if paths:
+            files = ", ".join(literal(p) for p in paths[:3]) + (" …" if len(paths) > 3 else "")
+            behind = (
+                ", and the automation behind them"
+                if burst is not None and burst.automation_score >= AUTOMATED
+                else ""
+            )
+            steps.append(PlanStep(f"Stop the pushes to {files}{behind}."))
+        restored = _narrow(restore, "restore", set(paths)) if restore is not None else None
+        commits = {c for f in applied for c in f.commits}
+        reverted = _narrow(revert, "revert", commits) if revert is not None else None
+        if restore is not None and restore.recommended and restored:
+            steps.append(PlanStep("Put back what production applied:", restored))
+            used.append(restore)
+        elif revert is not None and reverted and applied:
+            steps.append(PlanStep("Revert exactly the commits that changed it:", reverted))
+            used.append(revert)
+        if forward is not None and applied:
+            steps.append(PlanStep("Carry the intended change forward:", _joined(forward)))
+            used.append(forward)
+        if merge is not None and (applied or any(f.rule == "FX101" for f in ranked)):
+            steps.append(PlanStep("Merge the heads:", _joined(merge)))
+            used.append(merge)
+        if story.status is IncidentStatus.AT_RISK:
+            steps.append(
+                PlanStep("Commit, push once; the next deploy then ships what production applied.")
+            )
+        else:
+            steps.append(PlanStep("Commit, push once and follow the deploy to its end."))
     # The options of this incident's migrations, and those that name no other incident's.
     elsewhere = {
         f.revision for f in report.findings if _serious_applied(f) and f.revision
     } - revisions
 
     def mine(option: Remediation) -> bool:
-        return not any(r in option.title or r in option.why for r in elsewhere)
+        named = option.title + option.why
+        return any(r in named for r in revisions) or not any(r in named for r in elsewhere)
 
     others = tuple(o.title for o in report.remediations if o not in used and mine(o))
     return tuple(steps), tuple(dict.fromkeys(others))

@@ -143,7 +143,8 @@ def _restore(
         )
     else:
         message = f"Restore {len(items)} applied migrations to their applied content"
-        title = f"Restore {', '.join(revisions)} to the content production applied"
+        named = ", ".join(revisions) if len(revisions) <= 3 else f"{len(revisions)} migrations"
+        title = f"Restore {named} to the content production applied"
         why = (
             f"Puts the {len(items)} files back exactly as production applied them, from "
             f"{', '.join(_short(s) for s in by_source)}; the diff must print nothing."
