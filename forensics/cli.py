@@ -319,10 +319,10 @@ def _step_summary() -> Path | None:
     return Path(target) if target else None
 
 
-def _tell(report: Report, fail_on: Severity | None, out: Path) -> None:
+def _tell(report: Report, fail_on: Severity | None) -> None:
     """After each run: the headline and top findings on standard error; under GitHub Actions
     the first screen appended to the job summary and an annotation per finding at or above
-    --fail-on (on standard error when standard output carries the report)."""
+    --fail-on."""
     from forensics.render.ci import finding_annotations, terminal_summary
 
     sys.stderr.write(for_terminal(terminal_summary(report)))
@@ -331,9 +331,10 @@ def _tell(report: Report, fail_on: Severity | None, out: Path) -> None:
         return
     append_text(summary_file, OutputFormat.SUMMARY.render(report) + "\n")
     if fail_on is not None:
-        stream = sys.stderr if str(out) == "-" else sys.stdout
+        # The runner reads workflow commands on standard error too; standard output keeps
+        # the paths written (or the report itself, with --out -).
         for line in finding_annotations(report, fail_on):
-            stream.write(line + "\n")
+            sys.stderr.write(line + "\n")
 
 
 def _finish(report: Report, fail_on: Severity | None, baseline: Path | None) -> None:
@@ -397,7 +398,7 @@ def analyze(
     report = _analyse(cfg)
     name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
     _write(report, formats, out, name)
-    _tell(report, threshold, out)
+    _tell(report, threshold)
     _finish(report, threshold, write_baseline_to)
 
 
@@ -468,7 +469,7 @@ def audit(
         findings_store.record_audit(
             str(Path(repo).resolve()), audit_id, report.rev, cfg.now, report.findings, publish
         )
-    _tell(report, threshold, out)
+    _tell(report, threshold)
     _finish(report, threshold, write_baseline_to)
 
 
@@ -511,10 +512,8 @@ def _tell_guard(result: GuardResult) -> None:
     if summary_file is None:
         return
     for v in result.violations:
-        _print(
-            annotation(v.message, file=v.path, line=v.line, title=f"forensics guard: {v.kind}")
-            + "\n"
-        )
+        title = f"forensics guard: {v.kind}"
+        sys.stderr.write(annotation(v.message, file=v.path, line=v.line, title=title) + "\n")
     verdict = (
         f"**BLOCKED** · {len(result.violations)} change(s) to applied migrations"
         if result.violations
@@ -632,7 +631,7 @@ def demo(
     written, report = run_demo(out)
     for path in written:
         _print(f"{path}\n")
-    _tell(report, None, out)
+    _tell(report, None)
 
 
 class _TerminalFormatter(logging.Formatter):
