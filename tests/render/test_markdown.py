@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 
 from forensics.model.report import Report
-from forensics.render.markdown import escape, fence, render_markdown
+from forensics.render.markdown import escape, fence, render_markdown, render_summary
 from forensics.render.view import SECTIONS
 from tests.render.conftest import SCRIPT
 from tests.render.golden import check_golden
@@ -106,3 +106,24 @@ def test_escape_and_fence_helpers() -> None:
     assert escape("1. x\ny") == r"1\. x y"
     assert fence("a ```` b").startswith("`````\n")
     assert SCRIPT not in escape(SCRIPT)
+
+
+def test_code_spans_in_our_prose_render_as_code_and_the_rest_stays_escaped() -> None:
+    from forensics.model.incidents import literal
+    from forensics.render.markdown import inline, prose
+
+    hostile = "a`b|*c*<x>.py"
+    text = prose(f"Stop the pushes to {literal(hostile)}, then *push* <once>.")
+    # the value is one code span (its backtick made harmless), our prose is escaped
+    assert text == r"Stop the pushes to `a'b|*c*<x>.py`, then \*push\* &lt;once&gt;."
+    assert prose("an `unbalanced tick") == r"an \`unbalanced tick"
+    assert inline("echo `x`") == "`` echo `x` ``"
+
+
+def test_the_first_screen_is_at_most_15_lines_and_opens_the_report(report: Report) -> None:
+    text = render_markdown(report)
+    summary = render_summary(report)
+    assert len(summary.splitlines()) <= 15
+    assert text.startswith(summary.rstrip("\n"))
+    assert "**Do this now**" in summary and "\n1. Stop the pushes to `" in summary
+    assert "\\`" not in summary
