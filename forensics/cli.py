@@ -597,6 +597,7 @@ def watch(
     report = _analyse(cfg)
     name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
     _write(report, formats, out, name)
+    _tell(report, None)
     raise typer.Exit(1)
 
 
