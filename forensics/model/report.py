@@ -180,15 +180,18 @@ class Report:
 
     @property
     def state(self) -> IncidentStatus:
-        """The status word of the first screen: the most urgent incident's, else what the
-        evidence says (HEALTHY only when deploys, a database or a health check were seen)."""
-        if self.incidents:
-            return min((i.status for i in self.incidents), key=lambda s: s.urgency)
+        """The status word of the first screen, from evidence: the most urgent of the
+        incidents' and DEGRADED for a failed health check (or, without incidents, a high
+        finding); without any, HEALTHY only when deploys, a database or a health check were
+        seen, else UNKNOWN."""
+        found = [i.status for i in self.incidents]
         health = self.production.health
-        if health is not None and not health.ok:
-            return IncidentStatus.DEGRADED
-        if any(f.severity >= Severity.HIGH for f in self.findings):
-            return IncidentStatus.DEGRADED
+        if (health is not None and not health.ok) or (
+            not found and any(f.severity >= Severity.HIGH for f in self.findings)
+        ):
+            found.append(IncidentStatus.DEGRADED)
+        if found:
+            return min(found, key=lambda s: s.urgency)
         checked = bool(self.deploys) or self.production.source == "database" or health is not None
         return IncidentStatus.HEALTHY if checked else IncidentStatus.UNKNOWN
 
