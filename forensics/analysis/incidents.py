@@ -284,6 +284,12 @@ def _narrow(option: Remediation, verb: str, keep: set[str]) -> str | None:
     return " && ".join(lines) or None
 
 
+def _still_open(report: Report, finding: Finding) -> bool:
+    """A graph finding calls for a fix unless every event behind it was resolved."""
+    events = [e for e in report.graph_events if e.rule == finding.rule]
+    return not events or any(e.resolved_by is None for e in events)
+
+
 def _plan(report: Report, story: _Story) -> tuple[tuple[PlanStep, ...], tuple[str, ...]]:
     ranked = _ranked(story.findings)
     applied = [f for f in ranked if _serious_applied(f)]
@@ -337,6 +343,17 @@ def _plan(report: Report, story: _Story) -> tuple[tuple[PlanStep, ...], tuple[st
         if merge is not None and (applied or any(f.rule == "FX101" for f in ranked)):
             steps.append(PlanStep("Merge the heads:", _joined(merge)))
             used.append(merge)
+        for f in ranked:
+            if f.rule in GRAPH_RULES and f.rule != "FX101" and _still_open(report, f):
+                steps.append(PlanStep(f"Fix the migration graph: {f.title}."))
+        if not applied and not any(f.rule in GRAPH_RULES for f in ranked) and window:
+            top = window.suspects[0].commit if window.suspects else None
+            if top is not None:
+                try:
+                    undo = shell.command("git", "revert", "--no-edit", shell.commit(top))
+                except shell.UnsafeValue:
+                    undo = None
+                steps.append(PlanStep("Revert the most likely cause, or fix it:", undo))
         if story.status is IncidentStatus.AT_RISK:
             steps.append(
                 PlanStep("Commit, push once; the next deploy then ships what production applied.")

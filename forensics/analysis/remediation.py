@@ -244,14 +244,15 @@ def _revert(
     )
 
 
-def _forward(finding: Finding, state: GraphState | None) -> Remediation | None:
+def _forward(finding: Finding, state: GraphState | None, count: int = 1) -> Remediation | None:
     if state is None or not state.heads or finding.revision is None:
         return None
     heads = [h for h in state.heads if finding.revision in ancestors(state, [h])] or list(
         state.heads
     )
     head = heads[0]
-    message = f"carry forward the intended changes to {finding.revision}"
+    what = finding.revision if count == 1 else f"{count} applied migrations"
+    message = f"carry forward the intended changes to {what}"
     commands, warnings = _commands(
         *_alembic_prefix(state),
         (*_tool(state, "revision"), "-m", shell.text(message), "--head", shell.revision(head)),
@@ -371,7 +372,7 @@ def remediations(
         state = _state(states, environment)
         restorable = [(p, f) for f, p in items if p is not None and p.since_commit]
         restore = _restore(restorable, restore_parses) if restorable else None
-        forward = _forward(items[0][0], state)
+        forward = _forward(items[0][0], state, len(items))
         if forward is not None and restore is not None and not restore.recommended:
             forward = replace(forward, recommended=True)
         for option in (

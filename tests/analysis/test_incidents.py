@@ -180,3 +180,32 @@ def test_deploys_that_all_went_live_are_healthy(
     report = run(repo.path, [f"render:{deploys}"])
     assert report.state is IncidentStatus.HEALTHY and report.status == "healthy"
     assert "Production serves deploy `dep-A`" in render_summary(report)
+
+
+def test_a_window_that_no_migration_explains_plans_to_revert_its_first_suspect(
+    git_repo: Callable[..., RepoBuilder], tmp_path: Path
+) -> None:
+    repo = git_repo()
+    live = repo.commit(
+        "schema",
+        T0,
+        files={
+            "backend/alembic/env.py": "from alembic import context\n",
+            f"{VERSIONS}/{BASE}_users.py": migration(BASE, None, message="users"),
+        },
+    )
+    bad = repo.commit("feat: new cache", T0 + timedelta(hours=1), files={"app.py": "x = 1\n"})
+    deploys = tmp_path / "deploys.json"
+    deploys.write_text(
+        json.dumps(
+            [
+                _render("dep-A", "live", live, T0 + timedelta(minutes=5)),
+                _render("dep-B", "update_failed", bad, T0 + timedelta(hours=1, minutes=2)),
+            ]
+        )
+    )
+    report = run(repo.path, [f"render:{deploys}"])
+    (incident,) = report.incidents
+    assert incident.status is IncidentStatus.BLOCKED
+    assert [p.command for p in incident.plan if p.command] == [f"git revert --no-edit {bad}"]
+    assert f"`{bad[:8]}` (feat: new cache)" in incident.cause
