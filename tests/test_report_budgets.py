@@ -5,7 +5,6 @@ Markdown stays under 400 lines; a repository with about a hundred findings stays
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -100,6 +99,3 @@ def test_the_seed_shaped_demo_stays_under_400_lines(tmp_path: Path) -> None:
     first = markdown.splitlines()[:15]
     assert first[0] == "# Migration incident report: deploys blocked since 2025-11-16 15:02 UTC"
     assert "**Do this now**" in first
-
-
-Make = Callable[..., RepoBuilder]
