@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -44,10 +44,13 @@ from forensics.model.deploys import Deploy
 from forensics.model.findings import Severity
 from forensics.model.report import AuditDiff, Report
 from forensics.model.text import for_terminal
-from forensics.output import check_stem, write_reports
+from forensics.output import append_text, check_stem, write_reports
 from forensics.render import OutputFormat, parse_formats
 from forensics.render.graph import dag_json, dag_mermaid, dag_text, history_json, history_text
 from forensics.render.json import dumps
+
+if TYPE_CHECKING:
+    from forensics.model.guard import GuardResult
 
 app = typer.Typer(
     name="forensics",
@@ -317,6 +320,30 @@ def _write(report: Report, formats: list[OutputFormat], out: Path, stem: str) ->
         raise ForensicsError(failed)
 
 
+def _step_summary() -> Path | None:
+    """The job summary file of a GitHub Actions run, when there is one."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    return Path(target) if target else None
+
+
+def _tell(report: Report, fail_on: Severity | None) -> None:
+    """After each run: the headline and top findings on standard error; under GitHub Actions
+    the first screen appended to the job summary and an annotation per finding at or above
+    --fail-on."""
+    from forensics.render.ci import finding_annotations, terminal_summary
+
+    sys.stderr.write(for_terminal(terminal_summary(report)))
+    summary_file = _step_summary()
+    if summary_file is None:
+        return
+    append_text(summary_file, OutputFormat.SUMMARY.render(report) + "\n")
+    if fail_on is not None:
+        # The runner reads workflow commands on standard error too; standard output keeps
+        # the paths written (or the report itself, with --out -).
+        for line in finding_annotations(report, fail_on):
+            sys.stderr.write(line + "\n")
+
+
 def _finish(report: Report, fail_on: Severity | None, baseline: Path | None) -> None:
     """The baseline when asked, what the settings hid, then the exit code."""
     log = logging.getLogger("forensics")
@@ -341,7 +368,7 @@ def analyze(
     prod_revision: list[str] = ProdOption,
     db_url: str | None = DbOption,
     health_url: str | None = HealthOption,
-    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif"),
+    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif,summary"),
     out: Path = OutOption,
     stem: str | None = StemOption,
     fail_on: str | None = FailOnOption,
@@ -380,6 +407,7 @@ def analyze(
     report = _analyse(cfg)
     name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
     _write(report, formats, out, name)
+    _tell(report, threshold)
     _finish(report, threshold, write_baseline_to)
 
 
@@ -395,7 +423,7 @@ def audit(
     prod_revision: list[str] = ProdOption,
     db_url: str | None = DbOption,
     health_url: str | None = HealthOption,
-    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif"),
+    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif,summary"),
     out: Path = OutOption,
     stem: str | None = StemOption,
     store: str = typer.Option(
@@ -452,6 +480,7 @@ def audit(
         findings_store.record_audit(
             str(Path(repo).resolve()), audit_id, report.rev, cfg.now, report.findings, publish
         )
+    _tell(report, threshold)
     _finish(report, threshold, write_baseline_to)
 
 
@@ -480,7 +509,30 @@ def guard(
         repo, base, rev, staged, deploys, lock, strict, write_lock, force, Diagnostics()
     )
     _print(format_result(result))
+    _tell_guard(result)
     raise typer.Exit(result.exit_code)
+
+
+def _tell_guard(result: GuardResult) -> None:
+    """Under GitHub Actions: an annotation per violation, on the file and the line of its
+    revision, and the verdict in the job summary."""
+    from forensics.render.ci import annotation
+    from forensics.render.markdown import escape
+
+    summary_file = _step_summary()
+    if summary_file is None:
+        return
+    for v in result.violations:
+        title = f"forensics guard: {v.kind}"
+        sys.stderr.write(annotation(v.message, file=v.path, line=v.line, title=title) + "\n")
+    verdict = (
+        f"**BLOCKED** · {len(result.violations)} change(s) to applied migrations"
+        if result.violations
+        else "**OK** · no change to an applied migration"
+    )
+    lines = [f"# forensics guard: {verdict}", ""]
+    lines += [f"- {escape(v.message)}" for v in result.violations[:50]]
+    append_text(summary_file, "\n".join(lines) + "\n\n")
 
 
 @app.command()
@@ -496,7 +548,7 @@ def watch(
     prod_revision: list[str] = ProdOption,
     db_url: str | None = DbOption,
     health_url: str | None = HealthOption,
-    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif"),
+    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif,summary"),
     out: Path = OutOption,
     stem: str | None = StemOption,
     config: Path | None = ConfigOption,
@@ -556,6 +608,7 @@ def watch(
     report = _analyse(cfg)
     name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
     _write(report, formats, out, name)
+    _tell(report, None)
     raise typer.Exit(1)
 
 
@@ -587,8 +640,10 @@ def demo(
     """Build a repository that replays the seed incident, analyse it, write the reports."""
     from forensics.demo import run_demo
 
-    for path in run_demo(out):
+    written, report = run_demo(out)
+    for path in written:
         _print(f"{path}\n")
+    _tell(report, None)
 
 
 class _TerminalFormatter(logging.Formatter):

@@ -28,6 +28,7 @@ from forensics.analysis.evidence import evidence, locations, shown_edits
 from forensics.analysis.failures import rerank, window_causes
 from forensics.analysis.graph import build_state
 from forensics.analysis.graph_history import events_between, walk
+from forensics.analysis.incidents import build_incidents
 from forensics.analysis.remediation import remediations
 from forensics.analysis.windows import failure_windows, rank_suspects, suspect_range
 from forensics.config import AnalyzeConfig, apply_policy
@@ -381,6 +382,7 @@ def run(
         report = _compose(cfg, git, context, findings, diag)
         if hidden:
             report = dataclasses.replace(report, suppressed=hidden)
+        report = dataclasses.replace(report, incidents=build_incidents(report))
         # Sources clean what they read; this catches the rest (a revision id written as
         # "\udc8f" in a migration's string literal, a path from the command line), so that
         # the store and every renderer get valid Unicode. Then the one redaction pass:

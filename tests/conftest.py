@@ -45,6 +45,12 @@ def run(capsys: pytest.CaptureFixture[str]) -> Run:
     return invoke
 
 
+@pytest.fixture(autouse=True)
+def _outside_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run the CLI in process: under a CI job, they must not write its job summary."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
 @pytest.fixture
 def git_repo(tmp_path: Path) -> Callable[..., RepoBuilder]:
     """A factory: ``git_repo()`` or ``git_repo("name")`` gives a fresh repository."""

@@ -40,7 +40,9 @@ def test_analyze_prints_one_format_to_stdout_and_logs_to_stderr(
 
 def test_fail_on_sets_the_exit_code(demo: DemoScenario, run: Run, tmp_path: Path) -> None:
     assert run(*analyze(demo, "--out", str(tmp_path), "--fail-on", "high"))[0] == 1
-    assert run(*analyze(demo, "--out", str(tmp_path), "--fail-on", "critical"))[0] == 0
+    # the failure window is still open, which is critical
+    assert run(*analyze(demo, "--out", str(tmp_path), "--fail-on", "critical"))[0] == 1
+    assert run(*analyze(demo, "--out", str(tmp_path), "--fail-on", "none"))[0] == 0
 
 
 def test_the_console_entry_keeps_exit_codes_and_output(demo: DemoScenario, tmp_path: Path) -> None:
@@ -166,11 +168,20 @@ def test_audits_report_new_still_open_and_resolved(
     assert "postgres@" not in report
 
 
-def test_demo_writes_the_four_reports(run: Run, tmp_path: Path) -> None:
-    code, out, _err = run("demo", "--out", str(tmp_path / "demo"))
+def test_demo_writes_the_reports_and_tells_the_headline(run: Run, tmp_path: Path) -> None:
+    code, out, err = run("demo", "--out", str(tmp_path / "demo"))
     assert code == 0
     written = sorted(Path(line).name for line in out.split())
-    assert written == ["incident.html", "incident.json", "incident.md", "incident.sarif"]
+    assert written == [
+        "incident.html",
+        "incident.json",
+        "incident.md",
+        "incident.sarif",
+        "incident.summary.md",
+    ]
+    # the terminal tells what happened, not only where the files are
+    assert "BLOCKED: deploys blocked since 2025-11-16 15:02 UTC (INC-1)" in err
+    assert "  critical FX401 15 failed deploy(s) in a row (still failing)" in err
 
 
 def test_deploys_after_until_are_not_yet_known(demo: DemoScenario, run: Run) -> None:

@@ -276,6 +276,7 @@ def _removed(
         revision=revision,
         path=old.path,
         commits=commits,
+        line=old.revision_line,
         message=(
             f"{old.path}: migration {revision} is applied ({source}) and {_who(commits)} "
             "removed it or moved it out of the versions folder; production's history still "
@@ -324,6 +325,7 @@ def _changed(
         revision=revision,
         path=new.path,
         commits=commits,
+        line=new.revision_line or (old.revision_line if old else None),
         message=(
             f"{new.path}: migration {revision} is applied ({references[0].source}) and "
             f"{_who(commits)} {what}. Production will never run the edit. "

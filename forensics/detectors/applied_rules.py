@@ -131,6 +131,8 @@ def _about_changes(
         detail=detail,
         revision=point.revision,
         path=point.path,
+        # where the revision is declared now: what an annotation on the file points at
+        line=next((c.after.revision_line for c in reversed(changes) if c.after), None),
         commits=commits,
         changes=refs,
         merges=merges,
@@ -218,6 +220,7 @@ def _removed(ctx: Context, point: AppliedMigration) -> Finding | None:
         ),
         revision=point.revision,
         path=point.path,
+        line=change.before.revision_line if change.before else None,
         commits=commits,
         changes=refs,
         merges=merges,

@@ -8,6 +8,7 @@ The windows and their ranked suspects are computed before detection
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 from forensics.analysis.applied import point_as_of
@@ -68,7 +69,8 @@ def _streak(window: FailureWindow, by_id: dict[str, Deploy]) -> Finding:
     return Finding(
         rule=RuleId.FX401,
         name=RuleId.FX401.rule.name,
-        severity=Severity.HIGH if window.open else Severity.LOW,
+        # Open: nothing reaches production until someone acts. Recovered: a postmortem.
+        severity=Severity.CRITICAL if window.open else Severity.HIGH,
         confidence=Confidence.HIGH,
         title=f"{window.count} failed deploy(s) in a row"
         + (" (still failing)" if window.open else f" (recovered by {window.recovered_by})"),
@@ -255,6 +257,33 @@ def _broken_deploy(deploy: Deploy, point: HistoryPoint) -> Finding:
     )
 
 
+def _broken_in_window(window: FailureWindow, broken: list[tuple[Deploy, HistoryPoint]]) -> Finding:
+    """The failed deploys of one window that shipped a broken graph, as one finding: the
+    window is the event, each deploy a piece of its evidence."""
+    deploy, point = broken[0]
+    first = _broken_deploy(deploy, point)
+    commits = tuple(dict.fromkeys(d.commit for d, _p in broken if d.commit))
+    if len(broken) == 1:
+        return first
+    problems = sorted({f"{p.name} ({p.rule})" for _d, pt in broken for p in pt.problems
+                       if p.severity >= Severity.HIGH})  # fmt: skip
+    return replace(
+        first,
+        title=f"{len(broken)} failed deploys of the window from {window.first_failed} shipped "
+        "a broken migration graph",
+        detail=(
+            f"{len(broken)} of the window's {window.count} failed deploys shipped a commit whose "
+            f"migration graph was broken ({', '.join(problems)}); the first was {deploy.id} of "
+            f"{(deploy.commit or '?')[:8]}. They failed, as any deploy that runs these "
+            "migrations must."
+        ),
+        commits=commits,
+        deploys=tuple(d.id for d, _p in broken),
+        end=max(d.finished_at or d.created_at for d, _p in broken),
+        facts=tuple((d.id, f"{d.status} of {(d.commit or '?')[:8]}") for d, _p in broken),
+    )
+
+
 def detect(ctx: Context) -> Iterator[Finding]:
     by_id = {d.id: d for d in ctx.deploys}
     for window in ctx.failure_windows:
@@ -265,10 +294,20 @@ def detect(ctx: Context) -> Iterator[Finding]:
         cause = _cause(window, by_id)
         if cause is not None:
             yield cause
+    window_of = {i: w for w in ctx.failure_windows for i in w.deploys}
+    per_window: dict[str, list[tuple[Deploy, HistoryPoint]]] = {}
     for deploy in ctx.deploys:
         if deploy.commit is None:
             continue
         record = ctx.commits.get(deploy.commit)
         point = point_as_of(ctx.history, deploy.commit, record.committed_at if record else None)
-        if point is not None and point.broken:
+        if point is None or not point.broken:
+            continue
+        home = window_of.get(deploy.id)
+        if home is not None and deploy.category is DeployCategory.FAILED:
+            per_window.setdefault(home.first_failed, []).append((deploy, point))
+        else:
             yield _broken_deploy(deploy, point)
+    for window in ctx.failure_windows:
+        if window.first_failed in per_window:
+            yield _broken_in_window(window, per_window[window.first_failed])

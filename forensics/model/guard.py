@@ -32,6 +32,8 @@ class Violation:
     revision: str | None = None
     path: str | None = None
     commits: tuple[str, ...] = ()
+    # the line that declares the revision, where an annotation points
+    line: int | None = None
 
 
 def fingerprint_of(ast_fingerprint: str) -> str:

@@ -28,6 +28,9 @@ class RuleId(StrEnum):
     FX202 = "FX202"
     FX203 = "FX203"
     FX204 = "FX204"
+    FX301 = "FX301"
+    FX302 = "FX302"
+    FX303 = "FX303"
     FX401 = "FX401"
     FX402 = "FX402"
     FX403 = "FX403"
@@ -36,10 +39,6 @@ class RuleId(StrEnum):
     @property
     def rule(self) -> Rule:
         return _BY_ID[self]
-
-    FX301 = "FX301"
-    FX302 = "FX302"
-    FX303 = "FX303"
 
 
 class RuleGroup(StrEnum):

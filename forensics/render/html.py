@@ -9,7 +9,6 @@ has inline CSS only: no script, no font, no image, no link to the network.
 
 from __future__ import annotations
 
-import re
 from functools import cache
 
 import jinja2
@@ -33,13 +32,16 @@ def prose(text: str) -> Markup:
     return Markup(_converter().reset().convert(escaped))
 
 
-_SPAN = re.compile(r"`([^`\n]+)`")
-
-
-def sentence(text: str) -> Markup:
-    """One of our own sentences, escaped, with its backticked spans as ``<code>``: the
-    spans are escaped like the rest, so a backticked value from the repository is inert."""
-    return Markup(_SPAN.sub(r"<code>\1</code>", str(escape(text))))
+def sentences(text: str) -> Markup:
+    """Our own sentences whose backticks mark code spans (``model.incidents.literal``): each
+    span as ``<code>``, everything escaped, values from the repository included."""
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an unbalanced backtick: no span at all
+        return escape(text)
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if i % 2 else escape(part)
+        for i, part in enumerate(parts)
+    )
 
 
 def link(text: object, url: str) -> Markup:
@@ -52,7 +54,9 @@ def link(text: object, url: str) -> Markup:
 @cache
 def _environment() -> jinja2.Environment:
     env = templating.environment(autoescape=True)
-    env.filters.update(prose=prose, sentence=sentence, link=link, when=view.when, short=view.short)
+    env.filters.update(
+        prose=prose, sentences=sentences, link=link, when=view.when, short=view.short
+    )
     return env
 
 

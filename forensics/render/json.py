@@ -14,6 +14,7 @@ from typing import Any
 
 from forensics.model.deploys import Deploy, FailureWindow
 from forensics.model.findings import Finding
+from forensics.model.incidents import Incident
 from forensics.model.migrations import GraphEvent
 from forensics.model.report import (
     Burst,
@@ -211,6 +212,20 @@ def _remediation(r: Remediation) -> dict[str, Any]:
     }
 
 
+def _incident(i: Incident) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "status": i.status.key,
+        "headline": i.headline,
+        "impact": i.impact,
+        "cause": i.cause,
+        "plan": [{"step": p.step, "command": p.command} for p in i.plan],
+        "findings": list(i.findings),
+        "window": i.window,
+        "other_options": list(i.other_options),
+    }
+
+
 def report_json(report: Report) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "schema": SCHEMA,
@@ -240,6 +255,7 @@ def report_json(report: Report) -> dict[str, Any]:
     doc["files_examined"] = list(report.files_examined)
     doc["warnings"] = list(report.warnings)
     doc["suppressed"] = dict(report.suppressed)
+    doc["incidents"] = [_incident(i) for i in report.incidents]
     return doc
 
 

@@ -102,6 +102,16 @@ def cell(value: object) -> Raw:
     return Raw(text if text else "-")
 
 
+def inline(value: object) -> Raw:
+    """Any text as one inline code span (a command to copy): delimited by more backticks
+    than it holds, and padded when it starts or ends with one, as CommonMark asks."""
+    text = re.sub(r"\s+", " ", str(value)).strip()
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    marks = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return Raw(f"{marks}{pad}{text}{pad}{marks}")
+
+
 @cache
 def _environment() -> jinja2.Environment:
     env = templating.environment(autoescape=False, finalize=_finalize)
@@ -115,10 +125,20 @@ def _environment() -> jinja2.Environment:
         prose=prose,
         cell_prose=cell_prose,
         link=link,
+        inline=inline,
     )
     return env
 
 
-def render_markdown(report: Report) -> str:
-    text = _environment().get_template("report.md.j2").render(v=view.build(report))
+def _tidy(text: str) -> str:
     return without_controls(re.sub(r"\n{3,}", "\n\n", text).strip()) + "\n"
+
+
+def render_markdown(report: Report) -> str:
+    return _tidy(_environment().get_template("report.md.j2").render(v=view.build(report)))
+
+
+def render_summary(report: Report) -> str:
+    """The first screen alone (``--format summary``): small enough for a pull-request
+    comment whatever the number of findings."""
+    return _tidy(_environment().get_template("summary.md.j2").render(v=view.build(report)))

@@ -9,12 +9,13 @@ The wording that is ours (section titles, status lines, next steps) is built her
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from forensics.model.commits import CommitRecord
 from forensics.model.deploys import Deploy, DeployCategory, FailureWindow, SuspectRole
 from forensics.model.findings import Finding, Severity
+from forensics.model.incidents import Incident, IncidentStatus, PlanStep, literal
 from forensics.model.report import Burst, ChainNode, EnvironmentSummary, Report, RuleInfo
 from forensics.model.rules import CHANGED_APPLIED, RuleId
 
@@ -44,6 +45,8 @@ _GRAPH_RULES = (
 )
 MAX_DEPLOYS = 15
 MAX_TIMELINE = 200
+# Evidence tables longer than this are collapsed (<details> in Markdown and HTML).
+COLLAPSE_ROWS = 10
 ANNOTATION_ORDER = ("production", "head", "applied", "modified", "broken", "base")
 
 _SOURCES = {
@@ -140,6 +143,9 @@ class FindingView:
     suspects: tuple[SuspectRow, ...] = ()
     later: tuple[SuspectRow, ...] = ()
     edits: tuple[EditView, ...] = ()
+    # "finding N" when an earlier finding already shows these commits (rows then empty)
+    same_as: str = ""
+    incident: str = ""
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,20 @@ class ChainView:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """The first screen: the status word, what happened, the cause and the plan. Prose
+    fields mark code spans with backticks (``model.incidents.literal``)."""
+
+    status: IncidentStatus
+    headline: str
+    impact: str
+    cause: str
+    plan: tuple[PlanStep, ...]
+    others: tuple[str, ...]
+    more: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class View:
     """What both templates render, section by section."""
 
@@ -205,6 +225,7 @@ class View:
     timeline_hidden: int
     chains: tuple[ChainView, ...]
     next_steps: tuple[str, ...]
+    summary: Summary | None = None
     sections: tuple[tuple[str, str], ...] = SECTIONS
 
 
@@ -215,7 +236,6 @@ def build(report: Report) -> View:
     deploys = sorted(report.deploys, key=lambda d: (d.created_at, d.id), reverse=True)
     rules, missing = _rules(report, ranked)
     timeline = _timeline(report)
-    seen: set[tuple[str, str]] = set()  # edits whose diff is shown already
     return View(
         report=report,
         title=report.title,
@@ -229,7 +249,7 @@ def build(report: Report) -> View:
         deploys_hidden=max(0, len(deploys) - MAX_DEPLOYS),
         window_line=_window_line(report),
         head_line=_head_line(report),
-        findings=tuple(_finding(report, f, i, seen) for i, f in enumerate(ranked, 1)),
+        findings=_findings(report, ranked),
         still_up=_still_up(report),
         rules=rules,
         rules_missing=missing,
@@ -237,7 +257,76 @@ def build(report: Report) -> View:
         timeline_hidden=max(0, len(timeline) - MAX_TIMELINE),
         chains=tuple(_chain(env) for env in report.environments if env.chain),
         next_steps=_next_steps(report, ranked),
+        summary=summary(report),
     )
+
+
+# -- first screen ---------------------------------------------------------------------------
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _serves(report: Report) -> str:
+    last = _last_success(report)
+    revisions = report.production.revisions
+    revision = ", ".join(literal(r) for r in revisions)
+    if last is None:
+        return f"Production is at revision {revision}." if revisions else ""
+    commit = literal(short(last.commit or last.commit_ref))
+    at = f", revision {revision}" if revisions else ""
+    return (
+        f"Production serves deploy {literal(last.id)} (commit {commit}{at}), live since "
+        f"{when(last.finished_at or last.created_at)}."
+    )
+
+
+def summary(report: Report) -> Summary:
+    """The first screen of the report: the first incident, or what the evidence says when
+    there is none (UNKNOWN when nothing was checked, never HEALTHY by default)."""
+    state = report.state
+    if report.incidents:
+        first: Incident = report.incidents[0]
+        more = tuple(f"{i.id} {i.status.value}: {i.headline}." for i in report.incidents[1:4]) + (
+            (f"{len(report.incidents) - 4} more incident(s) below.",)
+            if len(report.incidents) > 4
+            else ()
+        )
+        return Summary(
+            first.status,
+            first.headline[:1].lower() + first.headline[1:],
+            first.impact,
+            first.cause,
+            first.plan,
+            first.other_options,
+            more,
+        )
+    counts = _severity_counts(report.findings)
+    found = f"{counts} below." if counts else "No finding at medium severity or above."
+    if state is IncidentStatus.UNKNOWN:
+        headline = "production's state was not checked"
+        impact = (
+            "No deploy, database or health-check evidence was given (pass --deploys, "
+            f"--db-url or --health-url). {found}"
+        )
+    elif state is IncidentStatus.HEALTHY:
+        headline = "no incident"
+        checked = _plural(len(report.deploys), "deploy") if report.deploys else "the database"
+        impact = (
+            f"No open failure window and no edit to an applied migration pending, from "
+            f"{checked}. {_serves(report)} {found}"
+        ).replace("  ", " ")
+    else:
+        health = report.production.health
+        headline = "production needs attention"
+        why = (
+            f"The health check failed ({health.error or health.status})."
+            if health is not None and not health.ok
+            else ""
+        )
+        impact = f"{why} {_serves(report)} {found}".strip().replace("  ", " ")
+    top = sorted(report.findings, key=lambda f: (-f.severity, -f.confidence, f.rule))
+    cause = f"Top finding: {top[0].rule} {top[0].title}." if top else ""
+    return Summary(state, headline, impact, cause, (), (), ())
 
 
 # -- status and audit -----------------------------------------------------------------------
@@ -512,6 +601,33 @@ def _edit_views(
     return tuple(views)
 
 
+def _findings(report: Report, ranked: Sequence[Finding]) -> tuple[FindingView, ...]:
+    """Each finding once, its commit table shown by the first finding that names those
+    commits; a later one refers to it instead of repeating the table."""
+    incident_of = {p: i.id for i in report.incidents for p in i.findings}
+    shown: dict[frozenset[str], int] = {}
+    deployed = {d.commit for d in report.deploys if d.commit}
+    seen: set[tuple[str, str]] = set()  # edits whose diff is shown already
+    views = []
+    for index, finding in enumerate(ranked, 1):
+        fv = _finding(report, finding, index, seen)
+        key = frozenset(finding.commits)
+        if finding.rule in (RuleId.FX401, RuleId.FX403, RuleId.FX404) and key and key <= deployed:
+            # its commits are those of its deploys: the deploy table shows them
+            fv = replace(fv, rows=(), same_as="the deploys under Deployment status")
+        elif finding.rule == RuleId.FX402 and (fv.suspects or fv.later):
+            # its facts are the suspect table: commit, score and reasons
+            fv = replace(fv, rows=(), same_as="the suspects listed")
+        elif len(key) > 1:
+            earlier = shown.get(key) or next((n for k, n in shown.items() if key <= k), None)
+            if earlier is not None:
+                fv = replace(fv, rows=(), same_as=f"finding {earlier}")
+            else:
+                shown[key] = index
+        views.append(replace(fv, incident=incident_of.get(finding.fingerprint, "")))
+    return tuple(views)
+
+
 def _finding(
     report: Report, finding: Finding, index: int, seen: set[tuple[str, str]]
 ) -> FindingView:
@@ -782,8 +898,14 @@ def _chain(env: EnvironmentSummary) -> ChainView:
 # -- next steps -----------------------------------------------------------------------------
 def _next_steps(report: Report, ranked: Sequence[Finding]) -> tuple[str, ...]:
     steps: list[str] = []
+    # The plan of each incident is on the first screen: named here, not repeated.
+    told = {p for i in report.incidents for p in i.findings}
+    for incident in report.incidents:
+        steps.append(f"{incident.id} ({incident.status.value}): follow its plan, above.")
     rules = {f.rule for f in ranked}
-    for b in report.bursts:
+    ranked = [f for f in ranked if f.fingerprint not in told]
+    bursts = [] if told else report.bursts
+    for b in bursts:
         if any(f.rule in (RuleId.FX301, RuleId.FX302) for f in ranked):
             steps.append(
                 f"Stop the commits: {len(b.commits)} commit(s) by {', '.join(b.authors)} on "
@@ -804,7 +926,7 @@ def _next_steps(report: Report, ranked: Sequence[Finding]) -> tuple[str, ...]:
             steps.append(f"Join the heads with an alembic merge revision: {f.title}.")
         elif f.rule in _GRAPH_RULES and _still_open(report, f):
             steps.append(f"Fix the graph: {f.title}.")
-    if any(w.open for w in report.failure_windows):
+    if any(w.open for w in report.failure_windows) and not told:
         w = current_window(report)
         assert w is not None
         steps.append(
