@@ -17,12 +17,11 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from forensics import __version__, api, pipeline
-from forensics.analysis.graph import PROBLEM_RULES
 from forensics.config import (
     AnalyzeConfig,
     Policy,
@@ -46,10 +45,13 @@ from forensics.model.deploys import Deploy
 from forensics.model.findings import Severity
 from forensics.model.report import AuditDiff, Report
 from forensics.model.text import for_terminal
-from forensics.output import check_stem, write_reports
+from forensics.output import append_text, check_stem, write_reports
 from forensics.render import OutputFormat, parse_formats
 from forensics.render.graph import dag_json, dag_mermaid, dag_text, history_json, history_text
 from forensics.render.json import dumps
+
+if TYPE_CHECKING:
+    from forensics.model.guard import GuardResult
 
 app = typer.Typer(
     name="forensics",
@@ -161,7 +163,7 @@ def history(
     )
     sha = found.rev
     events = [e for e in found.events if not hidden_by(policy, e.rule, e.path)]
-    severities = [PROBLEM_RULES[e.rule][2] for e in events if e.rule in PROBLEM_RULES]
+    severities = [e.rule.rule.severity for e in events]
     if format is HistoryFormat.json:
         _print_json(history_json(sha, events))
     else:
@@ -197,6 +199,12 @@ BaselineOption = typer.Option(
 )
 WriteBaselineOption = typer.Option(
     None, "--write-baseline", help="Write today's findings to this baseline file."
+)
+LinkBaseOption = typer.Option(
+    None,
+    "--link-base",
+    help="Web address of the repository (https://github.com/OWNER/REPO or a GitLab one) that "
+    "the report links commits and files to; default: origin's, when on GitHub or GitLab.",
 )
 SEVERITY_CHOICES = "critical, high, medium, low, info or none"
 
@@ -253,6 +261,7 @@ def _config(
     policy: Policy,
     default_span: str | None = None,
     deploy_logs: list[str] | None = None,
+    link_base: str | None = None,
 ) -> AnalyzeConfig:
     now = datetime.now(UTC)
     end = parse_when(until, now, "--until") if until else None
@@ -275,6 +284,7 @@ def _config(
         cache_dir=cache_dir,
         use_cache=not no_cache,
         policy=policy,
+        link_base=link_base,
     )
 
 
@@ -311,6 +321,30 @@ def _write(report: Report, formats: list[OutputFormat], out: Path, stem: str) ->
         raise ForensicsError(failed)
 
 
+def _step_summary() -> Path | None:
+    """The job summary file of a GitHub Actions run, when there is one."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    return Path(target) if target else None
+
+
+def _tell(report: Report, fail_on: Severity | None) -> None:
+    """After each run: the headline and top findings on standard error; under GitHub Actions
+    the first screen appended to the job summary and an annotation per finding at or above
+    --fail-on."""
+    from forensics.render.ci import finding_annotations, terminal_summary
+
+    sys.stderr.write(for_terminal(terminal_summary(report)))
+    summary_file = _step_summary()
+    if summary_file is None:
+        return
+    append_text(summary_file, OutputFormat.SUMMARY.render(report) + "\n")
+    if fail_on is not None:
+        # The runner reads workflow commands on standard error too; standard output keeps
+        # the paths written (or the report itself, with --out -).
+        for line in finding_annotations(report, fail_on):
+            sys.stderr.write(line + "\n")
+
+
 def _finish(report: Report, fail_on: Severity | None, baseline: Path | None) -> None:
     """The baseline when asked, what the settings hid, then the exit code."""
     log = logging.getLogger("forensics")
@@ -335,7 +369,7 @@ def analyze(
     prod_revision: list[str] = ProdOption,
     db_url: str | None = DbOption,
     health_url: str | None = HealthOption,
-    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif"),
+    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif,summary"),
     out: Path = OutOption,
     stem: str | None = StemOption,
     fail_on: str | None = FailOnOption,
@@ -345,6 +379,7 @@ def analyze(
     config: Path | None = ConfigOption,
     baseline: Path | None = BaselineOption,
     write_baseline_to: Path | None = WriteBaselineOption,
+    link_base: str | None = LinkBaseOption,
 ) -> None:
     """Write an incident report on what happened to the migrations in the window."""
     formats = parse_formats(format)
@@ -368,10 +403,12 @@ def analyze(
         settings,
         policy,
         deploy_logs=deploy_logs,
+        link_base=link_base,
     )
     report = _analyse(cfg)
     name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
     _write(report, formats, out, name)
+    _tell(report, threshold)
     _finish(report, threshold, write_baseline_to)
 
 
@@ -387,7 +424,7 @@ def audit(
     prod_revision: list[str] = ProdOption,
     db_url: str | None = DbOption,
     health_url: str | None = HealthOption,
-    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif"),
+    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif,summary"),
     out: Path = OutOption,
     stem: str | None = StemOption,
     store: str = typer.Option(
@@ -400,6 +437,7 @@ def audit(
     config: Path | None = ConfigOption,
     baseline: Path | None = BaselineOption,
     write_baseline_to: Path | None = WriteBaselineOption,
+    link_base: str | None = LinkBaseOption,
 ) -> None:
     """The weekly audit: the last 7 days, compared with the previous audit in the store."""
     # SQLAlchemy and Alembic load only for the command that needs them.
@@ -427,6 +465,7 @@ def audit(
         policy,
         default_span="7d",
         deploy_logs=deploy_logs,
+        link_base=link_base,
     )
     report = _analyse(cfg)
     audit_id = audit_id_for(report.until)
@@ -442,6 +481,7 @@ def audit(
         findings_store.record_audit(
             str(Path(repo).resolve()), audit_id, report.rev, cfg.now, report.findings, publish
         )
+    _tell(report, threshold)
     _finish(report, threshold, write_baseline_to)
 
 
@@ -463,14 +503,37 @@ def guard(
 ) -> None:
     """Fail (exit 1) when a change edits, rewires or removes an applied migration."""
 
-    from forensics.guard import format_result
     from forensics.guard import guard as run_guard
+    from forensics.render.guard_text import format_result
 
     result = run_guard(
         repo, base, rev, staged, deploys, lock, strict, write_lock, force, Diagnostics()
     )
     _print(format_result(result))
+    _tell_guard(result)
     raise typer.Exit(result.exit_code)
+
+
+def _tell_guard(result: GuardResult) -> None:
+    """Under GitHub Actions: an annotation per violation, on the file and the line of its
+    revision, and the verdict in the job summary."""
+    from forensics.render.ci import annotation
+    from forensics.render.markdown import escape
+
+    summary_file = _step_summary()
+    if summary_file is None:
+        return
+    for v in result.violations:
+        title = f"forensics guard: {v.kind}"
+        sys.stderr.write(annotation(v.message, file=v.path, line=v.line, title=title) + "\n")
+    verdict = (
+        f"**BLOCKED** · {len(result.violations)} change(s) to applied migrations"
+        if result.violations
+        else "**OK** · no change to an applied migration"
+    )
+    lines = [f"# forensics guard: {verdict}", ""]
+    lines += [f"- {escape(v.message)}" for v in result.violations[:50]]
+    append_text(summary_file, "\n".join(lines) + "\n\n")
 
 
 @app.command()
@@ -486,7 +549,7 @@ def watch(
     prod_revision: list[str] = ProdOption,
     db_url: str | None = DbOption,
     health_url: str | None = HealthOption,
-    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif"),
+    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif,summary"),
     out: Path = OutOption,
     stem: str | None = StemOption,
     config: Path | None = ConfigOption,
@@ -546,6 +609,7 @@ def watch(
     report = _analyse(cfg)
     name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
     _write(report, formats, out, name)
+    _tell(report, None)
     raise typer.Exit(1)
 
 
@@ -577,8 +641,10 @@ def demo(
     """Build a repository that replays the seed incident, analyse it, write the reports."""
     from forensics.demo import run_demo
 
-    for path in run_demo(out):
+    written, report = run_demo(out)
+    for path in written:
         _print(f"{path}\n")
+    _tell(report, None)
 
 
 class _TerminalFormatter(logging.Formatter):

@@ -603,7 +603,7 @@ def build_demo_repo(folder: Path) -> DemoScenario:
 
 
 # -- the demo command -----------------------------------------------------------------------
-DEMO_FORMATS = ("md", "html", "json", "sarif")
+DEMO_FORMATS = ("md", "html", "json", "sarif", "summary")
 
 
 def demo_config(scenario: DemoScenario) -> AnalyzeConfig:
@@ -633,8 +633,9 @@ def demo_report(scenario: DemoScenario) -> Report:
     )
 
 
-def run_demo(out: Path) -> list[Path]:
-    """Build the scenario in a temporary folder, analyse it, and write ``out/incident.*``."""
+def run_demo(out: Path) -> tuple[list[Path], Report]:
+    """Build the scenario in a temporary folder, analyse it, and write ``out/incident.*``:
+    the files written, and the report."""
     root = Path(tempfile.mkdtemp(prefix="forensics-demo-"))
     scenario = build_demo_repo(root)
     log.info("demo repository: %s", scenario.repo)
@@ -642,4 +643,4 @@ def run_demo(out: Path) -> list[Path]:
     written, failed = write_reports(report, parse_formats(",".join(DEMO_FORMATS)), out, "incident")
     if failed is not None:
         raise ForensicsError(failed)
-    return written
+    return written, report

@@ -96,3 +96,16 @@ def write_reports(
     parts = [f"the {', '.join(labels)} report {why}" for why, labels in failures.items()]
     done = f"; {', '.join(p.name for p in written)} written" if written else "; nothing written"
     return written, "; ".join(parts) + done
+
+
+def append_text(path: Path, text: str) -> None:
+    """``text`` appended to ``path`` as UTF-8 (a CI job summary that other steps write too).
+    A file that cannot be written gives a one-line usage error."""
+    try:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(clean(text))
+    except OSError as exc:
+        raise UsageError(
+            f"cannot append to {path}: {exc.strerror or type(exc).__name__}; check "
+            "GITHUB_STEP_SUMMARY"
+        ) from None

@@ -9,31 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from forensics.demo import DemoScenario, build_demo_repo
-from tests.conftest import Run
-
-UNTIL = "2025-11-16T17:25:00Z"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoScenario:
-    return build_demo_repo(tmp_path_factory.mktemp("demo"))
+from forensics.demo import DemoScenario
+from tests.conftest import DEMO_UNTIL as UNTIL
+from tests.conftest import Run, demo_analyze
 
 
 def analyze(demo: DemoScenario, *extra: str) -> list[str]:
-    return [
-        "analyze",
-        "--repo",
-        str(demo.repo),
-        "--since",
-        "2025-11-13",
-        "--until",
-        UNTIL,
-        "--deploys",
-        f"render:{demo.deploys_file}",
-        "--no-cache",
-        *extra,
-    ]
+    return demo_analyze(demo, *extra, deploys=demo.deploys_file)
 
 
 def test_analyze_writes_every_format_with_the_default_stem(
@@ -58,7 +40,9 @@ def test_analyze_prints_one_format_to_stdout_and_logs_to_stderr(
 
 def test_fail_on_sets_the_exit_code(demo: DemoScenario, run: Run, tmp_path: Path) -> None:
     assert run(*analyze(demo, "--out", str(tmp_path), "--fail-on", "high"))[0] == 1
-    assert run(*analyze(demo, "--out", str(tmp_path), "--fail-on", "critical"))[0] == 0
+    # the failure window is still open, which is critical
+    assert run(*analyze(demo, "--out", str(tmp_path), "--fail-on", "critical"))[0] == 1
+    assert run(*analyze(demo, "--out", str(tmp_path), "--fail-on", "none"))[0] == 0
 
 
 def test_the_console_entry_keeps_exit_codes_and_output(demo: DemoScenario, tmp_path: Path) -> None:
@@ -184,11 +168,20 @@ def test_audits_report_new_still_open_and_resolved(
     assert "postgres@" not in report
 
 
-def test_demo_writes_the_four_reports(run: Run, tmp_path: Path) -> None:
-    code, out, _err = run("demo", "--out", str(tmp_path / "demo"))
+def test_demo_writes_the_reports_and_tells_the_headline(run: Run, tmp_path: Path) -> None:
+    code, out, err = run("demo", "--out", str(tmp_path / "demo"))
     assert code == 0
     written = sorted(Path(line).name for line in out.split())
-    assert written == ["incident.html", "incident.json", "incident.md", "incident.sarif"]
+    assert written == [
+        "incident.html",
+        "incident.json",
+        "incident.md",
+        "incident.sarif",
+        "incident.summary.md",
+    ]
+    # the terminal tells what happened, not only where the files are
+    assert "BLOCKED: deploys blocked since 2025-11-16 15:02 UTC (INC-1)" in err
+    assert "  critical FX401 15 failed deploy(s) in a row (still failing)" in err
 
 
 def test_deploys_after_until_are_not_yet_known(demo: DemoScenario, run: Run) -> None:

@@ -8,14 +8,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from forensics.demo import DemoScenario, build_demo_repo
+from forensics.demo import DemoScenario
 from forensics.schemas import NAMES, schema
 from tests.conftest import Run
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoScenario:
-    return build_demo_repo(tmp_path_factory.mktemp("schema-demo"))
 
 
 def validate(name: str, document: object) -> None:
@@ -47,6 +42,13 @@ def test_the_reports_of_analyze_and_audit_match_the_report_schema(
     assert report["findings"] and report["deploys"] and report["failure_windows"]
     assert report["failure_windows"][0]["causes"]
     validate("report", report)
+    # the story: one blocked incident whose findings are fingerprints of the report's
+    (incident,) = report["incidents"]
+    assert incident["status"] == report["status"] == "blocked"
+    assert set(incident["findings"]) <= {f["fingerprint"] for f in report["findings"]}
+    wrong = {**report, "incidents": [{**incident, "status": "on fire"}]}
+    with pytest.raises(jsonschema.ValidationError):
+        validate("report", wrong)
     validate("baseline", json.loads(baseline.read_text(encoding="utf-8")))
 
     store = f"sqlite:///{tmp_path / 'store.db'}"

@@ -65,7 +65,8 @@ def find_bursts(
     least ``min_commits`` commits, oldest first, each with its automation score.
 
     Sessions are found per file, then sessions that share a commit are joined, so commits
-    that change several files together form one burst naming all of them. Times are author
+    that change several files together form one burst naming all of them; sessions that
+    overlap in time are joined too, so bursts are maximal and never overlap. Times are author
     dates (in UTC), which a rebase or cherry-pick keeps. ``commits`` must hold every commit
     named in ``MigrationChange.authors``; unknown ones are skipped.
     """
@@ -97,10 +98,21 @@ def find_bursts(
     for sha in touched:
         groups.setdefault(root(sha), []).append(sha)
 
+    # Sessions on different files that overlap in time are one session: a burst is
+    # maximal, and no two bursts overlap (one finding per burst, one automation verdict).
+    sessions = sorted(
+        (sorted(m, key=when) for m in groups.values() if len(m) >= max(min_commits, 1)),
+        key=lambda m: when(m[0]),
+    )
+    joined: list[list[str]] = []
+    for members in sessions:
+        if joined and when(members[0])[0] <= when(joined[-1][-1])[0]:
+            joined[-1] = sorted([*joined[-1], *members], key=when)
+        else:
+            joined.append(members)
+
     bursts = []
-    for members in groups.values():
-        if len(members) < max(min_commits, 1):
-            continue
+    for members in joined:
         ordered = sorted(members, key=when)
         times = [commits[sha].authored_at for sha in ordered]
         gaps = _gaps(times)

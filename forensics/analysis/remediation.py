@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from forensics.analysis import shell
 from forensics.analysis.graph import ancestors
@@ -23,8 +24,9 @@ from forensics.model.deploys import AppliedMigration
 from forensics.model.findings import Finding, Severity
 from forensics.model.migrations import GraphState
 from forensics.model.report import Remediation
+from forensics.model.rules import RuleGroup, RuleId, ids_in
 
-APPLIED_RULES = ("FX201", "FX202", "FX203", "FX204")
+APPLIED_RULES = ids_in(RuleGroup.APPLIED)
 RestoreCheck = Callable[[str, str], bool]
 
 
@@ -90,58 +92,80 @@ def _tool(state: GraphState | None, command: str) -> Line:
     return ("alembic", *options, command)
 
 
-def _restore(point: AppliedMigration, finding: Finding, check: RestoreCheck | None) -> Remediation:
-    source = point.since_commit or ""
-    path = point.path
-    evidence = f"deploy {point.since_deploy}" if point.since_deploy else f"{point.evidence}"
+def _restore(
+    items: Sequence[tuple[AppliedMigration, Finding]], check: RestoreCheck | None
+) -> Remediation:
+    """One option that puts every edited applied migration back as production applied it:
+    one ``git restore`` per application commit, naming all its files."""
+    by_source: dict[str, list[tuple[AppliedMigration, Finding]]] = {}
+    for point, finding in items:
+        by_source.setdefault(point.since_commit or "", []).append((point, finding))
     warnings = []
-    if check is not None and not check(source, path):
-        warnings.append(
-            f"The content of {path} at {_short(source)} does not parse either: restoring it "
-            "brings back what production ran, but a deploy that imports it will still fail. "
-            "Fix it in a new commit without changing its revision, down_revision or tables."
-        )
     risks = [
-        "Every intended change in the later edits is dropped from this file; carry it "
+        "Every intended change in the later edits is dropped from these files; carry it "
+        "forward in a new migration (see the option below)."
+        if len(items) > 1
+        else "Every intended change in the later edits is dropped from this file; carry it "
         "forward in a new migration (see the option below).",
         "Databases that already ran an edited version (a developer's, CI's, staging) may "
         "differ from production; compare their schema before relying on them.",
     ]
-    lines: list[Line] = [
-        ("git", "restore", "--source", shell.commit(source), "--", shell.path(path)),
-        ("git", "add", "--", shell.path(path)),
-    ]
-    if finding.path and finding.path != path:
-        lines.append(("git", "rm", "-q", "--", shell.path(finding.path)))
-        risks.append(
-            f"The file now lives at {finding.path}; it is removed so that revision "
-            f"{point.revision} is declared once."
+    lines: list[Line] = []
+    checks: list[Line] = []
+    for source, group in by_source.items():
+        paths = [shell.path(p.path) for p, _f in group]
+        lines.append(("git", "restore", "--source", shell.commit(source), "--", *paths))
+        lines.append(("git", "add", "--", *paths))
+        checks.append(("git", "diff", "--stat", shell.commit(source), "--", *paths))
+        for point, finding in group:
+            if check is not None and not check(source, point.path):
+                warnings.append(
+                    f"The content of {point.path} at {_short(source)} does not parse either: "
+                    "restoring it brings back what production ran, but a deploy that imports "
+                    "it will still fail, and fresh databases need the fix: carry it forward "
+                    "instead, without changing its revision, down_revision or tables."
+                )
+            if finding.path and finding.path != point.path:
+                lines.append(("git", "rm", "-q", "--", shell.path(finding.path)))
+                risks.append(
+                    f"The file now lives at {finding.path}; it is removed so that revision "
+                    f"{point.revision} is declared once."
+                )
+    revisions = [p.revision for p, _f in items]
+    if len(items) == 1:
+        point = items[0][0]
+        message = f"Restore migration {point.revision} to its applied content"
+        title = f"Restore {point.revision} to the content production applied"
+        evidence = f"deploy {point.since_deploy}" if point.since_deploy else f"{point.evidence}"
+        why = (
+            f"Production applied {point.revision} from commit {_short(point.since_commit or '')} "
+            f"({evidence}). This puts {point.path} back exactly as it was there; the diff must "
+            "print nothing."
         )
-    lines += [
-        ("git", "diff", "--stat", shell.commit(source), "--", shell.path(path)),
-        (
-            "git",
-            "commit",
-            "-m",
-            shell.text(f"Restore migration {point.revision} to its applied content"),
-        ),
-    ]
+    else:
+        message = f"Restore {len(items)} applied migrations to their applied content"
+        named = ", ".join(revisions) if len(revisions) <= 3 else f"{len(revisions)} migrations"
+        title = f"Restore {named} to the content production applied"
+        why = (
+            f"Puts the {len(items)} files back exactly as production applied them, from "
+            f"{', '.join(_short(s) for s in by_source)}; the diff must print nothing."
+        )
+    lines += [*checks, ("git", "commit", "-m", shell.text(message))]
     commands, refused = _commands(*lines)
     return Remediation(
-        title=f"Restore {point.revision} to the content production applied",
+        kind="restore",
+        title=title,
         commands=commands,
-        why=(
-            f"Production applied {point.revision} from commit {_short(source)} ({evidence}). "
-            f"This puts {path} back exactly as it was there; the diff must print nothing."
-        ),
+        why=why,
         risks=tuple(risks),
-        recommended=True,
+        # a restore that brings back content that does not parse is no fix to recommend
+        recommended=not warnings,
         warnings=(*refused, *warnings),
     )
 
 
-def _touched(record: CommitRecord, path: str) -> bool:
-    return any(path in (f.path, f.old_path) for f in record.files)
+def _touched(record: CommitRecord, paths: Sequence[str]) -> bool:
+    return any(f.path in paths or f.old_path in paths for f in record.files)
 
 
 def _newest_first(item: tuple[int, CommitRecord | None, str]) -> tuple[float, int]:
@@ -150,17 +174,29 @@ def _newest_first(item: tuple[int, CommitRecord | None, str]) -> tuple[float, in
 
 
 def _revert(
-    finding: Finding, point: AppliedMigration | None, commits: Mapping[str, CommitRecord]
+    items: Sequence[tuple[Finding, AppliedMigration | None]],
+    commits: Mapping[str, CommitRecord],
 ) -> Remediation | None:
-    path = finding.path or (point.path if point else None)
-    if path is None:
+    """One ``git revert`` over exactly the non-merge commits that changed the files, however
+    many files each of them touched."""
+    paths = list(
+        dict.fromkeys(
+            path for f, p in items if (path := f.path or (p.path if p else None)) is not None
+        )
+    )
+    if not paths:
         return None
     chosen: list[tuple[int, CommitRecord | None, str]] = []
-    for order, sha in enumerate(finding.commits):
-        record = commits.get(sha)
-        if record is not None and (record.is_merge or not _touched(record, path)):
-            continue
-        chosen.append((order, record, sha))
+    seen: set[str] = set()
+    for finding, _point in items:
+        for sha in finding.commits:
+            if sha in seen:
+                continue
+            seen.add(sha)
+            record = commits.get(sha)
+            if record is not None and (record.is_merge or not _touched(record, paths)):
+                continue
+            chosen.append((len(chosen), record, sha))
     if not chosen:
         return None
     # Newest first, so that each revert applies on top of the ones before it. Commit time
@@ -177,7 +213,7 @@ def _revert(
                 f"Commit {_short(sha)} was not read; the other files it changed are unknown."
             )
             continue
-        others = sorted({f.path for f in record.files} - {path})
+        others = sorted({f.path for f in record.files} - set(paths))
         if others:
             risks.append(
                 f"{_short(sha)} also changed {', '.join(others)}; the revert undoes those "
@@ -188,33 +224,36 @@ def _revert(
         "it in favour of the older content."
     )
     lines: list[Line] = [("git", "revert", "--no-commit", *map(shell.commit, shas))]
-    if point and point.since_commit:
-        lines.append(
-            ("git", "diff", "--stat", shell.commit(point.since_commit), "--", shell.path(path))
-        )
-    message = f"Revert {len(shas)} edit(s) of applied migration {finding.revision or path}"
+    for source in dict.fromkeys(p.since_commit for _f, p in items if p and p.since_commit):
+        mine = [shell.path(p.path) for _f, p in items if p and p.since_commit == source]
+        lines.append(("git", "diff", "--stat", shell.commit(source or ""), "--", *mine))
+    what = items[0][0].revision or paths[0] if len(paths) == 1 else f"{len(paths)} files"
+    message = f"Revert {len(shas)} edit(s) of applied migration {what}"
     lines.append(("git", "commit", "-m", shell.text(message)))
     commands, refused = _commands(*lines)
+    where = paths[0] if len(paths) == 1 else f"{len(paths)} applied migrations"
     return Remediation(
-        title=f"Revert exactly the {len(shas)} commit(s) that changed {path}",
+        kind="revert",
+        title=f"Revert exactly the {len(shas)} commit(s) that changed {where}",
         commands=commands,
         why=(
-            f"Reverts, newest first, the non-merge commits that changed {path} after "
-            "production applied it, and no other commit."
+            f"Reverts, newest first, the non-merge commits that changed {', '.join(paths)} "
+            "after production applied it, and no other commit."
         ),
         risks=tuple(risks),
         warnings=refused,
     )
 
 
-def _forward(finding: Finding, state: GraphState | None) -> Remediation | None:
+def _forward(finding: Finding, state: GraphState | None, count: int = 1) -> Remediation | None:
     if state is None or not state.heads or finding.revision is None:
         return None
     heads = [h for h in state.heads if finding.revision in ancestors(state, [h])] or list(
         state.heads
     )
     head = heads[0]
-    message = f"carry forward the intended changes to {finding.revision}"
+    what = finding.revision if count == 1 else f"{count} applied migrations"
+    message = f"carry forward the intended changes to {what}"
     commands, warnings = _commands(
         *_alembic_prefix(state),
         (*_tool(state, "revision"), "-m", shell.text(message), "--head", shell.revision(head)),
@@ -222,6 +261,7 @@ def _forward(finding: Finding, state: GraphState | None) -> Remediation | None:
     if len(heads) > 1:
         warnings += (f"The graph has several heads ({', '.join(heads)}); merge them first.",)
     return Remediation(
+        kind="forward",
         title="Carry the intended change forward in a new migration",
         commands=commands,
         why=(
@@ -262,6 +302,7 @@ def _rerun(
         (*_tool(state, "upgrade"), "head"),
     )
     return Remediation(
+        kind="rerun",
         title=f"Re-run {finding.revision} in production (dangerous, not recommended)",
         commands=commands,
         why="The usual manual fix (stamp production back, upgrade again), with its real effect.",
@@ -284,6 +325,7 @@ def _merge(finding: Finding, state: GraphState | None) -> Remediation | None:
         ),
     )
     return Remediation(
+        kind="merge",
         title=f"Merge the {len(state.heads)} heads",
         commands=commands,
         why=(
@@ -309,7 +351,9 @@ def remediations(
     restore_parses: RestoreCheck | None = None,
     production: Sequence[str] = (),
 ) -> tuple[Remediation, ...]:
-    """Remediation options for the findings, most important first, without duplicates.
+    """Remediation options for the findings, most important first, each once: per
+    environment one restore, one revert, one carry-forward and one re-run covering every
+    edited applied migration, then one merge of the heads.
 
     ``restore_parses(commit, path)`` tells whether the file parses at that commit; without
     it no parse warning is given. ``production`` are the revisions production is at.
@@ -317,27 +361,33 @@ def remediations(
     found: list[Remediation] = []
     done: set[tuple[str | None, str | None]] = set()
     ranked = sorted(findings, key=lambda f: (-f.severity, -f.confidence, f.rule))
+    groups: dict[str | None, list[tuple[Finding, AppliedMigration | None]]] = {}
     for finding in ranked:
         if finding.rule in APPLIED_RULES and finding.severity >= Severity.MEDIUM:
             key = (finding.environment, finding.revision)
             if key in done or finding.revision is None:
                 continue
             done.add(key)
-            state = _state(states, finding.environment)
-            point = _point(applied, finding)
-            if point is not None and point.since_commit:
-                found.append(_restore(point, finding, restore_parses))
-            for option in (
-                _revert(finding, point, commits) if finding.rule != "FX204" else None,
-                _forward(finding, state),
-                _rerun(finding, state, production),
-            ):
-                if option is not None:
-                    found.append(option)
+            groups.setdefault(finding.environment, []).append((finding, _point(applied, finding)))
+    for environment, items in groups.items():
+        state = _state(states, environment)
+        restorable = [(p, f) for f, p in items if p is not None and p.since_commit]
+        restore = _restore(restorable, restore_parses) if restorable else None
+        forward = _forward(items[0][0], state, len(items))
+        if forward is not None and restore is not None and not restore.recommended:
+            forward = replace(forward, recommended=True)
+        for option in (
+            restore,
+            _revert([(f, p) for f, p in items if f.rule != RuleId.FX204], commits),
+            forward,
+            _rerun(items[0][0], state, production),
+        ):
+            if option is not None:
+                found.append(option)
     for finding in ranked:
-        if finding.rule == "FX101":
+        if finding.rule == RuleId.FX101:
             state = _state(states, finding.environment)
-            key = (state.environment.name if state else None, "FX101")
+            key = (state.environment.name if state else None, RuleId.FX101)
             if key in done:
                 continue
             done.add(key)

@@ -8,62 +8,26 @@ The windows and their ranked suspects are computed before detection
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 from forensics.analysis.applied import point_as_of
 from forensics.analysis.windows import SCORE_APPLIED_EDIT, SCORE_LEFT_BROKEN, SCORE_OTHER
-from forensics.detectors.base import Context, Rule
+from forensics.detectors.base import Context
 from forensics.model.deploys import (
     Deploy,
     DeployCategory,
     FailureCause,
     FailureClass,
     FailureWindow,
+    Suspect,
+    SuspectRole,
 )
 from forensics.model.findings import Confidence, Finding, Severity
 from forensics.model.migrations import HistoryPoint
+from forensics.model.rules import Rule, RuleGroup, RuleId, in_group
 
-RULES: tuple[Rule, ...] = (
-    Rule(
-        "FX401",
-        "failed-deploy-streak",
-        Severity.HIGH,
-        "A run of failed deploys (a failure window)",
-        "Every deploy between one successful deploy and the next failed. While the window "
-        "is open, nothing new reaches production: it keeps running the last successful "
-        "deploy.",
-    ),
-    Rule(
-        "FX402",
-        "suspect-change",
-        Severity.HIGH,
-        "The commits that most likely caused a failure window",
-        "The commits between the last successful deploy and the failures, ranked: a commit "
-        "that left the migration graph broken first, then an edit to an applied migration, "
-        "then a new migration, then everything else.",
-    ),
-    Rule(
-        "FX403",
-        "deployed-broken-migrations",
-        Severity.MEDIUM,
-        "A deploy shipped a commit whose migration graph was broken",
-        "With a broken graph `alembic upgrade head` stops before running anything. A deploy "
-        "of such a commit fails if it runs migrations; if it went live anyway, its "
-        "migrations cannot have run, and the database is behind the code.",
-    ),
-    Rule(
-        "FX404",
-        "deploy-failure-cause",
-        Severity.HIGH,
-        "Why the deploys failed, in their own logs",
-        "The logs of a window's failed deploys are matched against a catalogue of what "
-        "Alembic, the database drivers, Python and the deploy platforms print (several "
-        "heads, an unknown revision, an object that already exists, a migration that does "
-        "not import, a lock timeout, an out-of-memory kill...). The first line that shows "
-        "each class is quoted as evidence. A window whose logs point away from migrations is "
-        "probably not a migration incident.",
-    ),
-)
+RULES: tuple[Rule, ...] = in_group(RuleGroup.DEPLOY)
 
 SUSPECTS_SHOWN = 20
 
@@ -103,9 +67,10 @@ def _streak(window: FailureWindow, by_id: dict[str, Deploy]) -> Finding:
     else:
         detail += "No deploy has succeeded since: production still runs the last good one."
     return Finding(
-        rule="FX401",
-        name="failed-deploy-streak",
-        severity=Severity.HIGH if window.open else Severity.LOW,
+        rule=RuleId.FX401,
+        name=RuleId.FX401.rule.name,
+        # Open: nothing reaches production until someone acts. Recovered: a postmortem.
+        severity=Severity.CRITICAL if window.open else Severity.HIGH,
         confidence=Confidence.HIGH,
         title=f"{window.count} failed deploy(s) in a row"
         + (" (still failing)" if window.open else f" (recovered by {window.recovered_by})"),
@@ -125,40 +90,78 @@ def _streak(window: FailureWindow, by_id: dict[str, Deploy]) -> Finding:
     )
 
 
+def _later_phrase(later: list[Suspect]) -> str:
+    if not later:
+        return ""
+    failed = [s.commit[:8] for s in later if s.failed_fix]
+    text = (
+        f" {len(later)} commit(s) came after the first failed deploy's commit; they cannot "
+        "have caused the failures and are listed apart"
+    )
+    if failed:
+        text += f", and {', '.join(failed)} broke the migration graph again (a failed fix)"
+    return text + "."
+
+
 def _suspects(window: FailureWindow) -> Finding | None:
     if not window.suspects:
         return None
-    relevant = [s for s in window.suspects if s.score > SCORE_OTHER] or list(window.suspects)
+    possible = [s for s in window.suspects if s.can_cause]
+    later = [s for s in window.suspects if not s.can_cause]
+    relevant = [s for s in possible if s.score > SCORE_OTHER] or possible
     shown = relevant[:SUSPECTS_SHOWN]
-    top = shown[0]
-    if top.score >= SCORE_LEFT_BROKEN:
-        confidence = Confidence.HIGH
-    elif top.score >= SCORE_APPLIED_EDIT:
+    later_shown = [s for s in later if s.failed_fix or s.score > SCORE_OTHER][:SUSPECTS_SHOWN]
+    bounded = all(s.role is SuspectRole.CAUSE for s in possible)
+    before = window.last_live_before or "none known"
+    if not shown:
+        title = (
+            f"The first failed deploy {window.first_failed} shipped no commit that the last "
+            "successful one did not run: the cause lies outside the code"
+        )
+        detail = f"Nothing changed between the last successful deploy ({before}) and it."
         confidence = Confidence.MEDIUM
     else:
-        confidence = Confidence.LOW
+        top = shown[0]
+        if top.score >= SCORE_LEFT_BROKEN:
+            confidence = Confidence.HIGH
+        elif top.score >= SCORE_APPLIED_EDIT:
+            confidence = Confidence.MEDIUM
+        else:
+            confidence = Confidence.LOW
+        if bounded:
+            title = (
+                f"Most likely cause of the failures from {window.first_failed}: commit "
+                f"{top.commit[:8]}"
+            )
+            detail = (
+                f"{len(possible)} commit(s) came between the last successful deploy ({before}) "
+                f"and the first failed one; ranked first, {top.commit[:8]}: {top.reasons[0]}."
+            )
+        else:
+            confidence = min(confidence, Confidence.MEDIUM)
+            title = (
+                f"The cause of the failures from {window.first_failed} cannot be bounded; first "
+                f"suspect: commit {top.commit[:8]}"
+            )
+            detail = (
+                "No successful deploy before the failures is known, so the cause cannot be "
+                f"bounded: the {len(possible)} commit(s) before the first failed deploy are "
+                f"ranked; first, {top.commit[:8]}: {top.reasons[0]}."
+            )
+        if len(relevant) > len(shown):
+            detail += f" {len(relevant) - len(shown)} more not shown."
+    detail += _later_phrase(later)
     return Finding(
-        rule="FX402",
-        name="suspect-change",
+        rule=RuleId.FX402,
+        name=RuleId.FX402.rule.name,
         severity=Severity.HIGH if window.open else Severity.LOW,
         confidence=confidence,
-        title=f"Most likely cause of the failures from {window.first_failed}: commit "
-        f"{top.commit[:8]}",
-        detail=(
-            f"{len(window.suspects)} commit(s) came after the last successful deploy "
-            f"({window.last_live_before or 'none known'}); ranked first, {top.commit[:8]}: "
-            f"{top.reasons[0]}."
-            + (
-                f" {len(relevant) - len(shown)} more not shown."
-                if len(relevant) > len(shown)
-                else ""
-            )
-        ),
-        commits=tuple(s.commit for s in shown),
+        title=title,
+        detail=detail,
+        commits=tuple(s.commit for s in (*shown, *later_shown)),
         deploys=window.deploys,
         start=window.start,
         end=window.end,
-        facts=tuple((f"{s.commit[:8]} ({s.score:.1f})", "; ".join(s.reasons)) for s in shown),
     )
 
 
@@ -201,8 +204,8 @@ def _cause(window: FailureWindow, by_id: dict[str, Deploy]) -> Finding | None:
         facts.append(("named in the log", subject))
     failed = [by_id[c.deploy] for c in causes if c.deploy in by_id]
     return Finding(
-        rule="FX404",
-        name="deploy-failure-cause",
+        rule=RuleId.FX404,
+        name=RuleId.FX404.rule.name,
         severity=Severity.HIGH if window.open else Severity.LOW,
         confidence=Confidence.HIGH if known else Confidence.LOW,
         title=(
@@ -236,8 +239,8 @@ def _broken_deploy(deploy: Deploy, point: HistoryPoint) -> Finding:
         severity = Severity.LOW
         outcome = f"Its outcome is {deploy.status}."
     return Finding(
-        rule="FX403",
-        name="deployed-broken-migrations",
+        rule=RuleId.FX403,
+        name=RuleId.FX403.rule.name,
         severity=severity,
         confidence=Confidence.HIGH,
         title=f"Deploy {deploy.id} shipped commit {(deploy.commit or '?')[:8]} with a broken "
@@ -254,6 +257,33 @@ def _broken_deploy(deploy: Deploy, point: HistoryPoint) -> Finding:
     )
 
 
+def _broken_in_window(window: FailureWindow, broken: list[tuple[Deploy, HistoryPoint]]) -> Finding:
+    """The failed deploys of one window that shipped a broken graph, as one finding: the
+    window is the event, each deploy a piece of its evidence."""
+    deploy, point = broken[0]
+    first = _broken_deploy(deploy, point)
+    commits = tuple(dict.fromkeys(d.commit for d, _p in broken if d.commit))
+    if len(broken) == 1:
+        return first
+    problems = sorted({f"{p.name} ({p.rule})" for _d, pt in broken for p in pt.problems
+                       if p.severity >= Severity.HIGH})  # fmt: skip
+    return replace(
+        first,
+        title=f"{len(broken)} failed deploys of the window from {window.first_failed} shipped "
+        "a broken migration graph",
+        detail=(
+            f"{len(broken)} of the window's {window.count} failed deploys shipped a commit whose "
+            f"migration graph was broken ({', '.join(problems)}); the first was {deploy.id} of "
+            f"{(deploy.commit or '?')[:8]}. They failed, as any deploy that runs these "
+            "migrations must."
+        ),
+        commits=commits,
+        deploys=tuple(d.id for d, _p in broken),
+        end=max(d.finished_at or d.created_at for d, _p in broken),
+        facts=tuple((d.id, f"{d.status} of {(d.commit or '?')[:8]}") for d, _p in broken),
+    )
+
+
 def detect(ctx: Context) -> Iterator[Finding]:
     by_id = {d.id: d for d in ctx.deploys}
     for window in ctx.failure_windows:
@@ -264,10 +294,20 @@ def detect(ctx: Context) -> Iterator[Finding]:
         cause = _cause(window, by_id)
         if cause is not None:
             yield cause
+    window_of = {i: w for w in ctx.failure_windows for i in w.deploys}
+    per_window: dict[str, list[tuple[Deploy, HistoryPoint]]] = {}
     for deploy in ctx.deploys:
         if deploy.commit is None:
             continue
         record = ctx.commits.get(deploy.commit)
         point = point_as_of(ctx.history, deploy.commit, record.committed_at if record else None)
-        if point is not None and point.broken:
+        if point is None or not point.broken:
+            continue
+        home = window_of.get(deploy.id)
+        if home is not None and deploy.category is DeployCategory.FAILED:
+            per_window.setdefault(home.first_failed, []).append((deploy, point))
+        else:
             yield _broken_deploy(deploy, point)
+    for window in ctx.failure_windows:
+        if window.first_failed in per_window:
+            yield _broken_in_window(window, per_window[window.first_failed])

@@ -8,7 +8,10 @@ from functools import cached_property
 
 from forensics.model.commits import CommitRecord
 from forensics.model.deploys import Deploy, FailureWindow
+from forensics.model.evidence import EditEvidence, FindingLocation
 from forensics.model.findings import Finding, Severity
+from forensics.model.incidents import Incident, IncidentStatus
+from forensics.model.links import RemoteLinks
 from forensics.model.migrations import GraphEvent, MigrationChange
 
 
@@ -99,6 +102,8 @@ class Remediation:
     risks: tuple[str, ...]
     recommended: bool = False
     warnings: tuple[str, ...] = ()
+    # restore, revert, forward, rerun or merge: which step of a plan the option can be
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,21 @@ class Report:
     rules: tuple[RuleInfo, ...] = ()
     # Findings hidden by the team's settings: (reason, count), e.g. ("baseline", 3).
     suppressed: tuple[tuple[str, int], ...] = ()
+    # What each shown edit to an applied migration changed against the applied content.
+    edits: tuple[EditEvidence, ...] = ()
+    # The file and line each finding points at (code scanning wants a file for each).
+    locations: tuple[FindingLocation, ...] = ()
+    # Links to the repository's web pages, when its remote is on GitHub or GitLab.
+    links: RemoteLinks | None = None
+
+    def edit(self, commit: str, path: str | None) -> EditEvidence | None:
+        return next((e for e in self.edits if e.commit == commit and e.path == path), None)
+
+    def location(self, fingerprint: str) -> FindingLocation | None:
+        return next((x for x in self.locations if x.fingerprint == fingerprint), None)
+
+    # The findings told as stories, the most urgent first (analysis.incidents).
+    incidents: tuple[Incident, ...] = ()
 
     def commit(self, sha: str) -> CommitRecord | None:
         return self._commits.get(sha)
@@ -174,12 +194,24 @@ class Report:
         return {sha: tuple(changes) for sha, changes in found.items()}
 
     @property
-    def status(self) -> str:
-        """``blocked``, ``degraded`` or ``healthy``, from the findings and the windows."""
-        if any(w.open for w in self.failure_windows) or any(
-            f.severity >= Severity.CRITICAL for f in self.findings
+    def state(self) -> IncidentStatus:
+        """The status word of the first screen, from evidence: the most urgent of the
+        incidents' and DEGRADED for a failed health check (or, without incidents, a high
+        finding); without any, HEALTHY only when deploys, a database or a health check were
+        seen, else UNKNOWN."""
+        found = [i.status for i in self.incidents]
+        health = self.production.health
+        if (health is not None and not health.ok) or (
+            not found and any(f.severity >= Severity.HIGH for f in self.findings)
         ):
-            return "blocked"
-        if any(f.severity >= Severity.MEDIUM for f in self.findings):
-            return "degraded"
-        return "healthy"
+            found.append(IncidentStatus.DEGRADED)
+        if found:
+            return min(found, key=lambda s: s.urgency)
+        checked = bool(self.deploys) or self.production.source == "database" or health is not None
+        return IncidentStatus.HEALTHY if checked else IncidentStatus.UNKNOWN
+
+    @property
+    def status(self) -> str:
+        """``state`` as JSON writes it: ``blocked``, ``at-risk``, ``degraded``,
+        ``recovered``, ``healthy`` or ``unknown``."""
+        return self.state.key

@@ -18,7 +18,7 @@ from forensics.model.report import Report
 from forensics.model.text import map_text, without_controls
 from forensics.render.html import render_html
 from forensics.render.json import render_json
-from forensics.render.markdown import render_markdown
+from forensics.render.markdown import render_markdown, render_summary
 from forensics.render.sarif import render_sarif
 
 Renderer = Callable[[Report], str]
@@ -29,6 +29,8 @@ class OutputFormat(Enum):
     HTML = ("html", ".html", render_html, True)
     JSON = ("json", ".json", render_json, False)
     SARIF = ("sarif", ".sarif", render_sarif, False)
+    # the first screen alone, small enough for a pull-request comment
+    SUMMARY = ("summary", ".summary.md", render_summary, True)
 
     def __init__(self, label: str, suffix: str, renderer: Renderer, for_people: bool) -> None:
         self.label = label

@@ -13,7 +13,7 @@ from functools import cache
 
 import jinja2
 import markdown as md
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from forensics.model.report import Report
 from forensics.model.text import without_controls
@@ -32,10 +32,31 @@ def prose(text: str) -> Markup:
     return Markup(_converter().reset().convert(escaped))
 
 
+def sentences(text: str) -> Markup:
+    """Our own sentences whose backticks mark code spans (``model.incidents.literal``): each
+    span as ``<code>``, everything escaped, values from the repository included."""
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an unbalanced backtick: no span at all
+        return escape(text)
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if i % 2 else escape(part)
+        for i, part in enumerate(parts)
+    )
+
+
+def link(text: object, url: str) -> Markup:
+    """``text`` (escaped unless Markup) as a link to ``url``; without one, the text alone."""
+    if not url or not url.startswith("https://"):
+        return escape(text)
+    return Markup('<a href="{}">{}</a>').format(url, text)
+
+
 @cache
 def _environment() -> jinja2.Environment:
     env = templating.environment(autoescape=True)
-    env.filters.update(prose=prose, when=view.when, short=view.short)
+    env.filters.update(
+        prose=prose, sentences=sentences, link=link, when=view.when, short=view.short
+    )
     return env
 
 

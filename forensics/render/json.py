@@ -14,6 +14,7 @@ from typing import Any
 
 from forensics.model.deploys import Deploy, FailureWindow
 from forensics.model.findings import Finding
+from forensics.model.incidents import Incident
 from forensics.model.migrations import GraphEvent
 from forensics.model.report import (
     Burst,
@@ -173,7 +174,14 @@ def _window(w: FailureWindow) -> dict[str, Any]:
         "last_live_before": w.last_live_before,
         "recovered_by": w.recovered_by,
         "suspects": [
-            {"commit": s.commit, "score": s.score, "reasons": list(s.reasons)} for s in w.suspects
+            {
+                "commit": s.commit,
+                "score": s.score,
+                "reasons": list(s.reasons),
+                "role": s.role.value,
+                "failed_fix": s.failed_fix,
+            }
+            for s in w.suspects
         ],
         "open": w.open,
         "deploys": list(w.deploys),
@@ -201,6 +209,20 @@ def _remediation(r: Remediation) -> dict[str, Any]:
         "commands": list(r.commands),
         "risks": list(r.risks),
         "warnings": list(r.warnings),
+    }
+
+
+def _incident(i: Incident) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "status": i.status.key,
+        "headline": i.headline,
+        "impact": i.impact,
+        "cause": i.cause,
+        "plan": [{"step": p.step, "command": p.command} for p in i.plan],
+        "findings": list(i.findings),
+        "window": i.window,
+        "other_options": list(i.other_options),
     }
 
 
@@ -233,6 +255,7 @@ def report_json(report: Report) -> dict[str, Any]:
     doc["files_examined"] = list(report.files_examined)
     doc["warnings"] = list(report.warnings)
     doc["suppressed"] = dict(report.suppressed)
+    doc["incidents"] = [_incident(i) for i in report.incidents]
     return doc
 
 

@@ -9,13 +9,15 @@ The wording that is ours (section titles, status lines, next steps) is built her
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from forensics.model.commits import CommitRecord
-from forensics.model.deploys import Deploy, DeployCategory, FailureWindow
+from forensics.model.deploys import Deploy, DeployCategory, FailureWindow, SuspectRole
 from forensics.model.findings import Finding, Severity
+from forensics.model.incidents import Incident, IncidentStatus, PlanStep, literal
 from forensics.model.report import Burst, ChainNode, EnvironmentSummary, Report, RuleInfo
+from forensics.model.rules import CHANGED_APPLIED, RuleId
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("production", "Production status"),
@@ -33,9 +35,18 @@ AUDIT_TITLE = "Since last audit"
 WARNINGS_TITLE = "Analysis warnings"
 TITLES = dict(SECTIONS)
 
-_GRAPH_RULES = ("FX102", "FX103", "FX104", "FX105", "FX106", "FX204")
+_GRAPH_RULES = (
+    RuleId.FX102,
+    RuleId.FX103,
+    RuleId.FX104,
+    RuleId.FX105,
+    RuleId.FX106,
+    RuleId.FX204,
+)
 MAX_DEPLOYS = 15
 MAX_TIMELINE = 200
+# Evidence tables longer than this are collapsed (<details> in Markdown and HTML).
+COLLAPSE_ROWS = 10
 ANNOTATION_ORDER = ("production", "head", "applied", "modified", "broken", "base")
 
 _SOURCES = {
@@ -52,10 +63,6 @@ def when(moment: datetime | None) -> str:
     if moment is None:
         return "-"
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def clock(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%m-%d %H:%M:%S")
 
 
 def short(sha: str | None) -> str:
@@ -89,11 +96,42 @@ class CommitRow:
     author: str
     message: str
     kind: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class SuspectRow:
+    """A suspect of a failure window, with its role (``cause``, ``later``, ``unbounded``)
+    and what the report calls it (``most likely cause``, ``failed fix``...)."""
+
+    commit: CommitRow
+    role: str
+    label: str
+    score: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EditView:
+    """An edit to an applied migration with its diff against the applied content."""
+
+    short: str
+    url: str
+    parts: str
+    what: str
+    against: str
+    against_url: str
+    added: int
+    deleted: int
+    diff: str
+    truncated: bool
 
 
 @dataclass(frozen=True)
 class FindingView:
-    """A finding with its anchor, location and evidence rows."""
+    """A finding with its anchor, location and evidence rows (for FX402 the window's
+    suspects instead, possible causes apart from the later commits; for FX201-FX203 the
+    diff of each edit)."""
 
     finding: Finding
     anchor: str
@@ -101,6 +139,13 @@ class FindingView:
     rows: tuple[CommitRow, ...]
     merges: tuple[str, ...]
     span: str
+    location_url: str = ""
+    suspects: tuple[SuspectRow, ...] = ()
+    later: tuple[SuspectRow, ...] = ()
+    edits: tuple[EditView, ...] = ()
+    # "finding N" when an earlier finding already shows these commits (rows then empty)
+    same_as: str = ""
+    incident: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +159,8 @@ class DeployRow:
     commit: str
     message: str
     flag: str
+    url: str = ""
+    commit_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,6 +173,7 @@ class TimelineRow:
     who: str
     detail: str
     at: datetime = field(compare=False, repr=False)
+    url: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -137,6 +185,20 @@ class ChainView:
     tree: str
     nodes: tuple[ChainNode, ...]
     summary: EnvironmentSummary
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The first screen: the status word, what happened, the cause and the plan. Prose
+    fields mark code spans with backticks (``model.incidents.literal``)."""
+
+    status: IncidentStatus
+    headline: str
+    impact: str
+    cause: str
+    plan: tuple[PlanStep, ...]
+    others: tuple[str, ...]
+    more: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -163,6 +225,7 @@ class View:
     timeline_hidden: int
     chains: tuple[ChainView, ...]
     next_steps: tuple[str, ...]
+    summary: Summary | None = None
     sections: tuple[tuple[str, str], ...] = SECTIONS
 
 
@@ -198,7 +261,7 @@ def _build(report: Report) -> View:
         deploys_hidden=max(0, len(deploys) - MAX_DEPLOYS),
         window_line=_window_line(report),
         head_line=_head_line(report),
-        findings=tuple(_finding(report, f, i) for i, f in enumerate(ranked, 1)),
+        findings=_findings(report, ranked),
         still_up=_still_up(report),
         rules=rules,
         rules_missing=missing,
@@ -206,7 +269,76 @@ def _build(report: Report) -> View:
         timeline_hidden=max(0, len(timeline) - MAX_TIMELINE),
         chains=tuple(_chain(env) for env in report.environments if env.chain),
         next_steps=_next_steps(report, ranked),
+        summary=summary(report),
     )
+
+
+# -- first screen ---------------------------------------------------------------------------
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _serves(report: Report) -> str:
+    last = _last_success(report)
+    revisions = report.production.revisions
+    revision = ", ".join(literal(r) for r in revisions)
+    if last is None:
+        return f"Production is at revision {revision}." if revisions else ""
+    commit = literal(short(last.commit or last.commit_ref))
+    at = f", revision {revision}" if revisions else ""
+    return (
+        f"Production serves deploy {literal(last.id)} (commit {commit}{at}), live since "
+        f"{when(last.finished_at or last.created_at)}."
+    )
+
+
+def summary(report: Report) -> Summary:
+    """The first screen of the report: the first incident, or what the evidence says when
+    there is none (UNKNOWN when nothing was checked, never HEALTHY by default)."""
+    state = report.state
+    if report.incidents:
+        first: Incident = report.incidents[0]
+        more = tuple(f"{i.id} {i.status.value}: {i.headline}." for i in report.incidents[1:4]) + (
+            (f"{len(report.incidents) - 4} more incident(s) below.",)
+            if len(report.incidents) > 4
+            else ()
+        )
+        return Summary(
+            first.status,
+            first.headline[:1].lower() + first.headline[1:],
+            first.impact,
+            first.cause,
+            first.plan,
+            first.other_options,
+            more,
+        )
+    counts = _severity_counts(report.findings)
+    found = f"{counts} below." if counts else "No finding at medium severity or above."
+    if state is IncidentStatus.UNKNOWN:
+        headline = "production's state was not checked"
+        impact = (
+            "No deploy, database or health-check evidence was given (pass --deploys, "
+            f"--db-url or --health-url). {found}"
+        )
+    elif state is IncidentStatus.HEALTHY:
+        headline = "no incident"
+        checked = _plural(len(report.deploys), "deploy") if report.deploys else "the database"
+        impact = (
+            f"No open failure window and no edit to an applied migration pending, from "
+            f"{checked}. {_serves(report)} {found}"
+        ).replace("  ", " ")
+    else:
+        health = report.production.health
+        headline = "production needs attention"
+        why = (
+            f"The health check failed ({health.error or health.status})."
+            if health is not None and not health.ok
+            else ""
+        )
+        impact = f"{why} {_serves(report)} {found}".strip().replace("  ", " ")
+    top = sorted(report.findings, key=lambda f: (-f.severity, -f.confidence, f.rule))
+    cause = f"Top finding: {top[0].rule} {top[0].title}." if top else ""
+    return Summary(state, headline, impact, cause, (), (), ())
 
 
 # -- status and audit -----------------------------------------------------------------------
@@ -307,6 +439,8 @@ def _deploy_row(report: Report, d: Deploy) -> DeployRow:
         commit=short(d.commit or d.commit_ref),
         message=message,
         flag=flag,
+        url=tree_url(report, d.commit),
+        commit_url=commit_url(report, d.commit),
     )
 
 
@@ -371,8 +505,9 @@ def _kind(report: Report, finding: Finding, sha: str) -> str:
 
 def _commit_row(report: Report, sha: str, kind: str) -> CommitRow:
     record = report.commit(sha)
+    url = commit_url(report, sha)
     if record is None:
-        return CommitRow(sha, short(sha), "-", "-", "(commit not read)", kind)
+        return CommitRow(sha, short(sha), "-", "-", "(commit not read)", kind, url)
     return CommitRow(
         sha=sha,
         short=record.short,
@@ -380,16 +515,145 @@ def _commit_row(report: Report, sha: str, kind: str) -> CommitRow:
         author=record.author.name,
         message=record.subject,
         kind=kind,
+        url=url,
     )
 
 
-def _finding(report: Report, finding: Finding, index: int) -> FindingView:
+# -- links ----------------------------------------------------------------------------------
+def commit_url(report: Report, sha: str | None) -> str:
+    """The commit's page on the remote, or "" when the report has no links."""
+    return (report.links.commit(sha) or "") if report.links and sha else ""
+
+
+def tree_url(report: Report, sha: str | None) -> str:
+    return (report.links.tree(sha) or "") if report.links and sha else ""
+
+
+def file_url(report: Report, path: str | None, line: int | None = None) -> str:
+    """The file as it is at the analysed revision, at ``line``."""
+    if not report.links or not path:
+        return ""
+    return report.links.file(report.rev, path, line) or ""
+
+
+_LABELS = {
+    SuspectRole.CAUSE: "possible cause",
+    SuspectRole.UNBOUNDED: "unbounded",
+    SuspectRole.LATER: "later",
+}
+
+
+def _suspect_rows(report: Report, finding: Finding) -> tuple[list[SuspectRow], list[SuspectRow]]:
+    """The suspects of the window an FX402 finding speaks of, those it names: possible
+    causes (the first one is the most likely cause) and later commits apart."""
+    window = next((w for w in report.failure_windows if w.deploys == finding.deploys), None)
+    if window is None or finding.rule != RuleId.FX402:
+        return [], []
+    named = set(finding.commits)
+    causes: list[SuspectRow] = []
+    later: list[SuspectRow] = []
+    for suspect in window.suspects:
+        if suspect.commit not in named:
+            continue
+        if not suspect.can_cause:
+            label = "failed fix" if suspect.failed_fix else "later"
+        elif not causes:
+            bounded = suspect.role is SuspectRole.CAUSE
+            label = "most likely cause" if bounded else "first suspect (cause not bounded)"
+        else:
+            label = _LABELS[suspect.role]
+        row = SuspectRow(
+            commit=_commit_row(report, suspect.commit, ""),
+            role=suspect.role.value,
+            label=label,
+            score=f"{suspect.score:.2f}",
+            reasons=suspect.reasons,
+        )
+        (causes if suspect.can_cause else later).append(row)
+    return causes, later
+
+
+_EDIT_RULES = CHANGED_APPLIED
+
+
+def _edit_views(
+    report: Report, finding: Finding, seen: set[tuple[str, str]]
+) -> tuple[EditView, ...]:
+    """The diffs of an edit finding's commits, each shown once in the report (under the
+    first finding that names it)."""
+    if finding.rule not in _EDIT_RULES or not finding.path:
+        return ()
+    views = []
+    for sha in finding.commits:
+        edit = report.edit(sha, finding.path)
+        if edit is None or (sha, finding.path) in seen:
+            continue
+        seen.add((sha, finding.path))
+        parts = ", ".join(p.value for p in edit.parts) or "blank lines and comments"
+        if not edit.diff:
+            what = "left the file as production applied it"
+        elif edit.cosmetic:
+            what = f"only reformatted it ({parts}): same code and metadata as applied"
+        else:
+            what = f"changed {parts}"
+        views.append(
+            EditView(
+                short=short(sha),
+                url=commit_url(report, sha),
+                parts=parts,
+                what=what,
+                against=short(edit.against) if edit.against else "",
+                against_url=commit_url(report, edit.against),
+                added=edit.added,
+                deleted=edit.deleted,
+                diff=edit.diff,
+                truncated=edit.truncated,
+            )
+        )
+    return tuple(views)
+
+
+def _findings(report: Report, ranked: Sequence[Finding]) -> tuple[FindingView, ...]:
+    """Each finding once, its commit table shown by the first finding that names those
+    commits; a later one refers to it instead of repeating the table."""
+    incident_of = {p: i.id for i in report.incidents for p in i.findings}
+    shown: dict[frozenset[str], int] = {}
+    deployed = {d.commit for d in report.deploys if d.commit}
+    seen: set[tuple[str, str]] = set()  # edits whose diff is shown already
+    views = []
+    for index, finding in enumerate(ranked, 1):
+        fv = _finding(report, finding, index, seen)
+        key = frozenset(finding.commits)
+        if finding.rule in (RuleId.FX401, RuleId.FX403, RuleId.FX404) and key and key <= deployed:
+            # its commits are those of its deploys: the deploy table shows them
+            fv = replace(fv, rows=(), same_as="the deploys under Deployment status")
+        elif finding.rule == RuleId.FX402 and (fv.suspects or fv.later):
+            # its facts are the suspect table: commit, score and reasons
+            fv = replace(fv, rows=(), same_as="the suspects listed")
+        elif len(key) > 1:
+            earlier = shown.get(key) or next((n for k, n in shown.items() if key <= k), None)
+            if earlier is not None:
+                fv = replace(fv, rows=(), same_as=f"finding {earlier}")
+            else:
+                shown[key] = index
+        views.append(replace(fv, incident=incident_of.get(finding.fingerprint, "")))
+    return tuple(views)
+
+
+def _finding(
+    report: Report, finding: Finding, index: int, seen: set[tuple[str, str]]
+) -> FindingView:
     location = finding.path or finding.revision or ""
     if finding.path and finding.line:
         location += f":{finding.line}"
     if finding.revision and finding.path:
         location = f"{finding.revision} ({location})"
+    pinned = report.location(finding.fingerprint)
+    line = pinned.line if pinned is not None and pinned.path == finding.path else finding.line
+    causes, later = _suspect_rows(report, finding)
     rows = tuple(_commit_row(report, sha, _kind(report, finding, sha)) for sha in finding.commits)
+    if causes or later:
+        rows = ()  # the suspect tables list the same commits
     if finding.start and finding.end and finding.start != finding.end:
         period = f"{when(finding.start)} to {when(finding.end)}"
     else:
@@ -401,6 +665,10 @@ def _finding(report: Report, finding: Finding, index: int) -> FindingView:
         rows=rows,
         merges=tuple(short(m) for m in finding.merges),
         span=period,
+        location_url=file_url(report, finding.path, line),
+        suspects=tuple(causes),
+        later=tuple(later),
+        edits=_edit_views(report, finding, seen),
     )
 
 
@@ -456,7 +724,7 @@ def _rules(
     report: Report, ranked: Sequence[Finding]
 ) -> tuple[tuple[RuleInfo, ...], tuple[str, ...]]:
     catalogue = {r.id: r for r in report.rules}
-    seen: list[str] = []
+    seen: list[RuleId] = []
     for f in ranked:
         if f.rule not in seen:
             seen.append(f.rule)
@@ -491,7 +759,13 @@ def _timeline(report: Report) -> list[TimelineRow]:
         detail = c.subject + (f" [migrations: {', '.join(kinds)}]" if kinds else "")
         rows.append(
             TimelineRow(
-                when(c.committed_at), "commit", c.short, c.author.name, detail, c.committed_at
+                when(c.committed_at),
+                "commit",
+                c.short,
+                c.author.name,
+                detail,
+                c.committed_at,
+                commit_url(report, c.sha),
             )
         )
     for b in report.bursts:
@@ -505,6 +779,7 @@ def _timeline(report: Report) -> list[TimelineRow]:
                 "",
                 f"{d.status} of {short(d.commit or d.commit_ref)}",
                 d.created_at,
+                tree_url(report, d.commit),
             )
         )
     for w in report.failure_windows:
@@ -635,16 +910,22 @@ def _chain(env: EnvironmentSummary) -> ChainView:
 # -- next steps -----------------------------------------------------------------------------
 def _next_steps(report: Report, ranked: Sequence[Finding]) -> tuple[str, ...]:
     steps: list[str] = []
+    # The plan of each incident is on the first screen: named here, not repeated.
+    told = {p for i in report.incidents for p in i.findings}
+    for incident in report.incidents:
+        steps.append(f"{incident.id} ({incident.status.value}): follow its plan, above.")
     rules = {f.rule for f in ranked}
-    for b in report.bursts:
-        if any(f.rule in ("FX301", "FX302") for f in ranked):
+    ranked = [f for f in ranked if f.fingerprint not in told]
+    bursts = [] if told else report.bursts
+    for b in bursts:
+        if any(f.rule in (RuleId.FX301, RuleId.FX302) for f in ranked):
             steps.append(
                 f"Stop the commits: {len(b.commits)} commit(s) by {', '.join(b.authors)} on "
                 f"{', '.join(b.paths)} within {span((b.end - b.start).total_seconds())}. "
                 "Check for a script, agent or retry loop that pushes them."
             )
     for f in ranked:
-        if f.rule in ("FX201", "FX202", "FX203") and f.severity >= Severity.MEDIUM:
+        if f.rule in CHANGED_APPLIED and f.severity >= Severity.MEDIUM:
             steps.append(
                 f"Push no more commits that change {f.path or f.revision}. Put back the "
                 "content production applied (see Remediation options)."
@@ -653,11 +934,11 @@ def _next_steps(report: Report, ranked: Sequence[Finding]) -> tuple[str, ...]:
                 f"Carry whatever the edits to {f.revision or f.path} meant to do forward "
                 "in a new migration."
             )
-        elif f.rule == "FX101" and _still_open(report, f):
+        elif f.rule == RuleId.FX101 and _still_open(report, f):
             steps.append(f"Join the heads with an alembic merge revision: {f.title}.")
         elif f.rule in _GRAPH_RULES and _still_open(report, f):
             steps.append(f"Fix the graph: {f.title}.")
-    if any(w.open for w in report.failure_windows):
+    if any(w.open for w in report.failure_windows) and not told:
         w = current_window(report)
         assert w is not None
         steps.append(

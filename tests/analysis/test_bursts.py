@@ -227,3 +227,20 @@ def test_times_are_utc(git_repo: Make, make_migration: Callable[..., str]) -> No
     _changes, commits = mine(GitSource(repo.path))
     assert all(c.authored_at.tzinfo is UTC for c in commits.values())
     assert min(c.authored_at for c in commits.values()) < datetime(2025, 11, 13, tzinfo=UTC)
+
+
+def test_interleaved_sessions_on_two_files_are_one_burst_and_bursts_never_overlap() -> None:
+    """Two files edited in turn by one session are one burst (one FX301, one automation
+    verdict), however the commits split between the files; a later session stays apart."""
+    a = [record(f"a{i}", i * 2) for i in range(5)]  # minutes 0, 2, 4, 6, 8 on v/a.py
+    b = [record(f"b{i}", i * 2 + 1) for i in range(5)]  # minutes 1, 3, 5, 7, 9 on v/b.py
+    later = [record(f"c{i}", 120 + i) for i in range(4)]  # two hours later, on v/a.py
+    changes = [change(r, "v/a.py") for r in a + later] + [change(r, "v/b.py") for r in b]
+    commits = {r.sha: r for r in a + b + later}
+    first, second = find_bursts(changes, commits, min_commits=4)
+    assert first.commits == tuple(
+        sorted((r.sha for r in a + b), key=lambda s: commits[s].authored_at)
+    )
+    assert first.paths == ("v/a.py", "v/b.py")
+    assert second.commits == tuple(r.sha for r in later)
+    assert first.end < second.start

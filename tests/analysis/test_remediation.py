@@ -9,11 +9,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from forensics.analysis.graph import build_state
 from forensics.analysis.remediation import remediations
-from forensics.demo import DemoScenario, build_demo_repo
+from forensics.demo import DemoScenario
 from forensics.errors import Diagnostics
 from forensics.gitbuild import RepoBuilder
 from forensics.model.deploys import AppliedMigration
@@ -43,11 +41,6 @@ def git(repo: Path, *args: str) -> str:
         ["git", *args], cwd=repo, env=GIT_ENV, capture_output=True, text=True, check=True
     )
     return done.stdout
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoScenario:
-    return build_demo_repo(tmp_path_factory.mktemp("demo"))
 
 
 def _edits(demo: DemoScenario) -> list[str]:
@@ -220,9 +213,14 @@ def test_restore_warns_when_the_applied_content_does_not_parse(demo: DemoScenari
         seen.append((commit, path))
         return False
 
-    restore = _options(demo, restore_parses=parses)[0]
+    options = _options(demo, restore_parses=parses)
+    restore = options[0]
     assert seen == [(demo.applied_commit, demo.migration_path)]
     assert restore.warnings and "does not parse" in restore.warnings[0]
+    # fresh databases need the fix: restoring is no longer what is recommended, carrying
+    # the change forward is
+    assert not restore.recommended
+    assert [o.kind for o in options if o.recommended] == ["forward"]
     assert not _options(demo, restore_parses=lambda c, p: True)[0].warnings
 
 
@@ -376,3 +374,39 @@ def test_commands_name_the_ini_section_and_migrations_folder_when_not_the_defaul
         (merge,) = remediations([finding], {}, [], [build_state(env, parsed)])
         assert merge.commands[0] == expected[0]
         assert merge.commands[1].startswith(expected[1])
+
+
+def test_one_commit_on_many_applied_files_gives_one_command_each() -> None:
+    """A sweep that touched many applied migrations: one restore naming every file, one
+    revert of the commits, each risk stated once, not one option per file."""
+    sweep, fix = "a" * 40, "b" * 40
+    applied_at = "c" * 40
+    paths = [f"db/versions/r{i}_step.py" for i in range(5)]
+    findings = [
+        Finding(
+            "FX201",
+            "applied-migration-modified",
+            Severity.HIGH,
+            Confidence.HIGH,
+            "t",
+            "d",
+            revision=f"r{i}",
+            path=path,
+            commits=(sweep, fix) if i == 0 else (sweep,),
+            environment="db",
+        )
+        for i, path in enumerate(paths)
+    ]
+    points = [
+        AppliedMigration(f"r{i}", path, "db", "deploy", "dep-1", applied_at)
+        for i, path in enumerate(paths)
+    ]
+    options = remediations(findings, {}, points, [])
+    restore, revert = options
+    assert restore.kind == "restore" and restore.recommended
+    assert restore.commands[0] == f"git restore --source {applied_at} -- " + " ".join(paths)
+    assert sum(c.startswith("git restore") for c in restore.commands) == 1
+    assert revert.kind == "revert"
+    assert revert.commands[0] == f"git revert --no-commit {fix} {sweep}"
+    assert len(set(restore.risks)) == len(restore.risks)
+    assert len(set(revert.risks)) == len(revert.risks)

@@ -11,7 +11,7 @@ import pytest
 from forensics.detectors import deploy_rules
 from forensics.detectors.base import Context
 from forensics.gitbuild import RepoBuilder
-from forensics.model.deploys import Deploy, DeployCategory, FailureWindow, Suspect
+from forensics.model.deploys import Deploy, DeployCategory, FailureWindow, Suspect, SuspectRole
 from forensics.model.findings import Confidence, Severity
 from forensics.model.migrations import GraphHistory, GraphProblem, HistoryPoint
 from tests.detectors.scenario import Seed, analyse, build_seed, by_rule
@@ -35,20 +35,26 @@ def test_seed_window_suspects_and_broken_deploys(seed: Seed) -> None:
     facts = dict(streak.facts)
     assert facts["failed deploys"] == "11" and facts["last successful before"] == "dep-D"
     assert facts["recovered by"] == "not yet" and "dep-D" in streak.detail
-    assert streak.severity is Severity.HIGH
+    assert streak.severity is Severity.CRITICAL  # still open: nothing reaches production
 
+    # Only the commit the first failed deploy shipped can have caused the failures; the
+    # rewire and the syntax error came after it, as failed fixes.
     (suspect,) = by_rule(findings, "FX402")
-    assert set(suspect.commits[:2]) == {seed.syntax_error, seed.rewire}
-    assert ctx.failure_windows[0].suspects[-1].commit == seed.message_only
-    assert suspect.confidence is Confidence.HIGH
+    suspects = ctx.failure_windows[0].suspects
+    assert suspect.commits[0] == seed.edits[0] == suspects[0].commit
+    assert suspects[0].role is SuspectRole.CAUSE
+    assert {s.role for s in suspects[1:]} == {SuspectRole.LATER}
+    assert {s.commit for s in suspects if s.failed_fix} == {seed.syntax_error, seed.rewire}
+    assert seed.syntax_error in suspect.commits and seed.message_only not in suspect.commits
+    assert "failed fix" in suspect.detail and suspect.confidence is Confidence.HIGH
 
     broken = by_rule(findings, "FX403")
-    syntax_deploy = [f for f in broken if seed.syntax_error in f.commits]
-    assert len(syntax_deploy) == 1 and syntax_deploy[0].deploys == ("dep-06",)
-    assert syntax_deploy[0].rule == "FX403" and "does not parse" in syntax_deploy[0].detail
+    # one finding for the window, each broken deploy a piece of its evidence
+    (window_broken,) = broken
+    assert "dep-06" in window_broken.deploys and "unparseable-migration" in window_broken.detail
     # every flagged deploy shipped a commit whose graph was really broken
-    assert {c for f in broken for c in f.commits} == {seed.rewire, seed.edits[3], seed.syntax_error}
-    assert all(f.severity is Severity.MEDIUM for f in broken)  # they failed, as they must
+    assert set(window_broken.commits) == {seed.rewire, seed.edits[3], seed.syntax_error}
+    assert window_broken.severity is Severity.MEDIUM  # they failed, as they must
 
 
 @pytest.mark.rule("FX401", fires=False)
@@ -76,7 +82,7 @@ def dep(ident: str, category: DeployCategory, minute: int, commit: str) -> Deplo
 @pytest.mark.rule("FX401", fires=True)
 @pytest.mark.rule("FX402", fires=True)
 @pytest.mark.rule("FX403", fires=True)
-def test_recovered_window_is_low_and_live_broken_deploy_is_high() -> None:
+def test_recovered_window_is_high_and_live_broken_deploy_is_high() -> None:
     problem = GraphProblem(
         rule="FX101",
         name="multiple-heads",
@@ -108,7 +114,6 @@ def test_recovered_window_is_low_and_live_broken_deploy_is_high() -> None:
     )
     ctx = Context(
         rev="c-fixed",
-        now=NOW,
         until=NOW,
         history=history,
         deploys=deploys,
@@ -116,7 +121,7 @@ def test_recovered_window_is_low_and_live_broken_deploy_is_high() -> None:
     )
     findings = list(deploy_rules.detect(ctx))
     (streak,) = [f for f in findings if f.rule == "FX401"]
-    assert streak.severity is Severity.LOW and "recovered by d3" in streak.title
+    assert streak.severity is Severity.HIGH and "recovered by d3" in streak.title
     assert dict(streak.facts)["duration"] == "15 min"
     (suspect,) = [f for f in findings if f.rule == "FX402"]
     assert suspect.confidence is Confidence.LOW and suspect.commits == ("c-other",)

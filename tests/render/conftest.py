@@ -8,10 +8,12 @@ build. One commit message carries ``<script>`` and Markdown markup, one author n
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from forensics.analysis.incidents import build_incidents
 from forensics.model.commits import ChangeStatus, CommitRecord, FileChange, Person
 from forensics.model.deploys import Deploy, DeployCategory, FailureWindow, Suspect
 from forensics.model.findings import ChangeRef, Confidence, Finding, Severity
@@ -324,6 +326,7 @@ def seed_report(*, audit: bool = False) -> Report:
             "Puts back the exact file production ran with deploy dep-applied.",
             ("Drops the intended changes of the later edits from this file.",),
             recommended=True,
+            kind="restore",
         ),
         Remediation(
             "Revert exactly the commits that changed the file",
@@ -331,6 +334,7 @@ def seed_report(*, audit: bool = False) -> Report:
             "Undoes the 8 commits that touched the file, newest first.",
             (f"{sha('b7')[:8]} also changed README.md, which the revert undoes too.",),
             warnings=("Message with ``` fence and <b>bold</b>",),
+            kind="revert",
         ),
     )
     rules = (
@@ -392,7 +396,7 @@ def seed_report(*, audit: bool = False) -> Report:
             still_open=(findings[1].fingerprint,),
             resolved=("0123456789abcdef",),
         )
-    return Report(
+    report = Report(
         generated_at=datetime(2025, 11, 16, 17, 25, tzinfo=UTC),
         repo_path="/srv/ma-saas",
         rev=sha("b8"),
@@ -425,6 +429,7 @@ def seed_report(*, audit: bool = False) -> Report:
         audit=diff,
         rules=rules,
     )
+    return replace(report, incidents=build_incidents(report))
 
 
 @pytest.fixture

@@ -85,3 +85,16 @@ def test_print_styles_and_deterministic_golden(report: Report) -> None:
     assert text == render_html(report)
     assert render_html(replace(report, generated_at=report.generated_at.replace(hour=9))) != text
     check_golden("report.html", text)
+
+
+def test_the_first_screen_shows_the_status_word_and_the_plan(report: Report) -> None:
+    from forensics.render.html import sentences
+
+    page = render_html(report)
+    head = page[: page.index('<section id="production">')]
+    assert '<span class="status status-blocked" id="status">BLOCKED</span>' in head
+    assert "<strong>Do this now</strong>" in head and '<ol class="plan">' in head
+    assert "<code>backend/alembic/versions/774225e563ca_add_document_ai.py</code>" in head
+    assert str(sentences("run `<b>x</b>` & <i>go</i>")) == (
+        "run <code>&lt;b&gt;x&lt;/b&gt;</code> &amp; &lt;i&gt;go&lt;/i&gt;"
+    )

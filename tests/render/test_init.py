@@ -35,8 +35,12 @@ def test_each_format_renders_with_its_suffix(report: Report) -> None:
         OutputFormat.HTML: ".html",
         OutputFormat.JSON: ".json",
         OutputFormat.SARIF: ".sarif",
+        OutputFormat.SUMMARY: ".summary.md",
     }
     assert OutputFormat.MD.render(report).startswith("# ")
     assert OutputFormat.HTML.render(report).startswith("<!DOCTYPE html>")
     assert json.loads(OutputFormat.JSON.render(report))["schema"] == "forensics.report/1"
     assert json.loads(OutputFormat.SARIF.render(report))["version"] == "2.1.0"
+    summary = OutputFormat.SUMMARY.render(report)
+    assert summary.startswith("# ") and "**Do this now**" in summary
+    assert summary == OutputFormat.MD.render(report)[: len(summary) - 1] + "\n"

@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 
 from forensics.model.report import Report
-from forensics.render.markdown import escape, fence, render_markdown
+from forensics.render.markdown import escape, fence, render_markdown, render_summary
 from forensics.render.view import SECTIONS
 from tests.render.conftest import SCRIPT
 from tests.render.golden import check_golden
@@ -18,9 +18,9 @@ def _headings(text: str) -> list[str]:
 
 def test_every_section_in_design_order(report: Report) -> None:
     text = render_markdown(report)
-    assert text.startswith("# Migration incident report\n")
+    assert text.startswith("# Migration incident report: deploys blocked since 2025-11-16 15:02")
     assert _headings(text)[:10] == [title for _, title in SECTIONS]
-    assert "**Status**: **BLOCKED" in text
+    assert "\n**BLOCKED** · 9 deploys failed in a row" in text
 
 
 def test_audit_section_first_when_present(audit_report: Report) -> None:
@@ -88,7 +88,8 @@ def test_empty_sections_say_so_in_one_line(report: Report) -> None:
         "No files were listed as examined.",
     ):
         assert line in text
-    assert "**Status**: **HEALTHY" in text
+    # nothing was checked: the status says so, never HEALTHY by default
+    assert "**UNKNOWN** · No deploy, database or health-check evidence was given" in text
 
 
 def test_deterministic_and_golden(report: Report) -> None:
@@ -105,3 +106,24 @@ def test_escape_and_fence_helpers() -> None:
     assert escape("1. x\ny") == r"1\. x y"
     assert fence("a ```` b").startswith("`````\n")
     assert SCRIPT not in escape(SCRIPT)
+
+
+def test_code_spans_in_our_prose_render_as_code_and_the_rest_stays_escaped() -> None:
+    from forensics.model.incidents import literal
+    from forensics.render.markdown import inline, prose
+
+    hostile = "a`b|*c*<x>.py"
+    text = prose(f"Stop the pushes to {literal(hostile)}, then *push* <once>.")
+    # the value is one code span (its backtick made harmless), our prose is escaped
+    assert text == r"Stop the pushes to `a'b|*c*<x>.py`, then \*push\* &lt;once&gt;."
+    assert prose("an `unbalanced tick") == r"an \`unbalanced tick"
+    assert inline("echo `x`") == "`` echo `x` ``"
+
+
+def test_the_first_screen_is_at_most_15_lines_and_opens_the_report(report: Report) -> None:
+    text = render_markdown(report)
+    summary = render_summary(report)
+    assert len(summary.splitlines()) <= 15
+    assert text.startswith(summary.rstrip("\n"))
+    assert "**Do this now**" in summary and "\n1. Stop the pushes to `" in summary
+    assert "\\`" not in summary
