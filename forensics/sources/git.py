@@ -739,7 +739,24 @@ class GitSource:
         """How one file changed from ``base`` to ``commit`` (from the commit's first parent
         when ``base`` is ``None``), through PyDriller's ``ModifiedFile`` over a diff limited
         to ``paths`` (the file's names over its renames); an empty diff when nothing
-        differs. ``None`` (and a warning) when the commits cannot be read."""
+        differs. ``None`` (and a warning) when the commits cannot be read.
+
+        Kept in the mining cache when both commits are full SHAs: the change between two
+        commits never changes, and reading it through PyDriller costs a fifth of a warm run
+        on a report with a hundred edits."""
+        cache = self.cache if self.cache is not None and self.cache.enabled else None
+        named = all(_HEX40.match(rev) for rev in (base, commit) if rev is not None)
+        key = cache_key("diff", base, commit, list(paths)) if cache and named else None
+        if cache is not None and key is not None:
+            known = cache.get("diffs", key, DiffDetail)
+            if known is not None:
+                return known
+        detail = self._file_diff(base, commit, paths)
+        if cache is not None and key is not None and detail is not None:
+            cache.put("diffs", key, detail, DiffDetail)
+        return detail
+
+    def _file_diff(self, base: str | None, commit: str, paths: Sequence[str]) -> DiffDetail | None:
         from pydriller.domain.commit import ModifiedFile
 
         try:
