@@ -489,8 +489,8 @@ def change_kinds(report: Report, sha: str, path: str | None = None) -> list[str]
     return kinds
 
 
-def _kind(report: Report, finding: Finding, sha: str) -> str:
-    kinds = [c.kind for c in finding.changes if c.commit == sha]
+def _kind(report: Report, finding: Finding, sha: str, kinds: list[str]) -> str:
+    """``kinds``: those the finding's changes give ``sha``, in their order."""
     if not kinds:
         kinds = change_kinds(report, sha, finding.path) or change_kinds(report, sha)
     if kinds:
@@ -651,7 +651,14 @@ def _finding(
     pinned = report.location(finding.fingerprint)
     line = pinned.line if pinned is not None and pinned.path == finding.path else finding.line
     causes, later = _suspect_rows(report, finding)
-    rows = tuple(_commit_row(report, sha, _kind(report, finding, sha)) for sha in finding.commits)
+    # The kinds of each commit in one pass: a finding can hold hundreds of both.
+    given: dict[str, list[str]] = {}
+    for change in finding.changes:
+        given.setdefault(change.commit, []).append(change.kind)
+    rows = tuple(
+        _commit_row(report, sha, _kind(report, finding, sha, given.get(sha, [])))
+        for sha in finding.commits
+    )
     if causes or later:
         rows = ()  # the suspect tables list the same commits
     if finding.start and finding.end and finding.start != finding.end:
