@@ -9,6 +9,7 @@ XML-escaped here, because messages, authors and paths come from the analysed rep
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -60,6 +61,20 @@ _STEPS = (
 
 def _t(text: object) -> str:
     return escape(str(text), quote=True)
+
+
+_ATTRIBUTE = re.compile(r'="([^"]*)"')
+_LONG_NUMBER = re.compile(r"\d+\.\d{3,}")
+
+
+def _tidy(svg: str) -> str:
+    """Coordinates with one decimal: float sums leave ``236.79999999999998`` otherwise.
+    Only attribute values are touched, never text."""
+
+    def number(m: re.Match[str]) -> str:
+        return f"{float(m.group()):.1f}"
+
+    return _ATTRIBUTE.sub(lambda m: '="' + _LONG_NUMBER.sub(number, m.group(1)) + '"', svg)
 
 
 def _kind(report: Report, sha: str) -> str:
@@ -117,13 +132,13 @@ class _Layout:
     label_rows: int
 
 
-WIDE = _Layout("wide", 1000, 92, 18, 13, 10, 3)
+WIDE = _Layout("wide", 1000, 92, 18, 14, 10, 3)
 COMPACT = _Layout("compact", 380, 8, 8, 14, 4, 4)
 
 
 def _text_width(text: str, size: float, bold: bool = False) -> float:
     """A generous estimate, so that labels placed apart stay apart in any sans-serif font."""
-    return len(text) * size * (0.63 if bold else 0.58)
+    return len(text) * size * (0.64 if bold else 0.6)
 
 
 @dataclass(frozen=True)
@@ -226,6 +241,10 @@ class _Labels:
     @property
     def used(self) -> int:
         return 1 + max((p.row for p in self.placed), default=-1)
+
+
+def _deploy_legend(d: Deploy, colour: str) -> tuple[str, str, str]:
+    return ("diamond", colour, f"deploy: {d.category.value.replace('_', ' ')}")
 
 
 def _short(m: _Moment) -> str:
@@ -507,11 +526,7 @@ def timeline_svg(report: Report, layout: _Layout = WIDE) -> str:
     d_top = lane_name("deploys", y, 10 + d_rows * (size * 2 + 1))
     for d, row in zip(deploys, rows, strict=True):
         colour = DEPLOY_COLOURS.get(d.category.value, "#6e7781")
-        legend[f"deploy-{d.category.value}"] = (
-            "diamond",
-            colour,
-            f"deploy: {d.category.value.replace('_', ' ')}",
-        )
+        legend[f"deploy-{d.category.value}"] = _deploy_legend(d, colour)
         tip = f"{d.id} {d.status} {view.when(d.created_at)} commit {view.short(d.commit)}"
         shape = _diamond(axis.x(d.created_at), d_top + 5 + size + row * (size * 2 + 1), size)
         body.append(
@@ -567,7 +582,7 @@ def timeline_svg(report: Report, layout: _Layout = WIDE) -> str:
             f'fill="#57606a">{_t(text)}</text>'
         )
     y = axis_y + 10 + font
-    context, y = _context_strip(report, lay, axis, commits, outside, y)
+    context, y = _context_strip(report, lay, axis, commits, outside, y, legend)
     out.append(context)
     legend_svg, y = _legend(list(legend.values()), lay, y + 8)
     out.append(legend_svg)
@@ -579,7 +594,7 @@ def timeline_svg(report: Report, layout: _Layout = WIDE) -> str:
         f"<title>{_t(label)}</title>\n"
         f'<rect x="0" y="0" width="{lay.width}" height="{height}" fill="#ffffff"/>'
     )
-    return "\n".join([head, *out, "</svg>"])
+    return _tidy("\n".join([head, *out, "</svg>"]))
 
 
 def _context_strip(
@@ -589,9 +604,11 @@ def _context_strip(
     commits: Sequence[CommitRecord],
     moments: Sequence[_Moment],
     y: float,
+    legend: dict[str, tuple[str, str, str]],
 ) -> tuple[str, float]:
     """The whole analysed window as a thin strip, the drawn stretch outlined on it, and the
-    key moments that fall outside that stretch. Nothing when the stretch is the whole."""
+    key moments that fall outside that stretch. Nothing when the stretch is the whole.
+    What it draws joins ``legend``, which lists what the chart shows."""
     times = [c.committed_at for c in commits] + [d.created_at for d in report.deploys]
     first = report.since or min(times, default=focus.start)
     whole = _Axis(min(first, focus.start), max(report.until, focus.end), lay.left, focus.width)
@@ -617,6 +634,7 @@ def _context_strip(
                 f'<rect x="{x1}" y="{top}" width="{max(x2 - x1, 2):.1f}" height="{height}" '
                 f'fill="{_RED}" fill-opacity="0.25"/>'
             )
+            legend["window"] = ("band", _RED, "failure window")
     for c in commits:
         if whole.inside(c.committed_at):
             x = whole.x(c.committed_at)
@@ -625,6 +643,7 @@ def _context_strip(
         if whole.inside(d.created_at):
             x = whole.x(d.created_at)
             colour = DEPLOY_COLOURS.get(d.category.value, "#6e7781")
+            legend[f"deploy-{d.category.value}"] = _deploy_legend(d, colour)
             out.append(
                 f'<line x1="{x}" y1="{top + 8}" x2="{x}" y2="{top + height - 1}" '
                 f'stroke="{colour}" stroke-width="1.5"/>'
@@ -821,7 +840,7 @@ def chain_svg(environment: EnvironmentSummary) -> str:
         )
     out.append(legend)
     out.append("</svg>")
-    return "\n".join(out)
+    return _tidy("\n".join(out))
 
 
 _CHAIN_LEGEND = (
@@ -842,7 +861,7 @@ def _chain_legend(nodes: Sequence[ChainNode], width: int, y: float) -> tuple[str
     out, x, base = ['<g class="legend">'], 10.0, y + 12
     for _, fill, stroke, text in items:
         advance = 30 + _text_width(text, 12)
-        if x > 10 and x + advance - 10 > width:
+        if x > 10 and x + advance - 6 > width:
             x, base = 10.0, base + 20
         out.append(
             f'<rect x="{x}" y="{base - 10}" width="16" height="12" rx="3" fill="{fill}" '
