@@ -516,23 +516,26 @@ def timeline_svg(report: Report, layout: _Layout = WIDE) -> str:
         )
     y = c_top + 14 + c_rows * (radius * 2 + 2)
 
-    # Deploys lane.
-    deploys = sorted(
-        (d for d in report.deploys if axis.inside(d.created_at)), key=lambda d: (d.created_at, d.id)
-    )
-    size = 6.5 if lay is WIDE else 6.0
-    rows = _stack([axis.x(d.created_at) for d in deploys], size * 1.7 + 1.5, 3)
-    d_rows = max(rows, default=0) + 1
-    d_top = lane_name("deploys", y, 10 + d_rows * (size * 2 + 1))
-    for d, row in zip(deploys, rows, strict=True):
-        colour = DEPLOY_COLOURS.get(d.category.value, "#6e7781")
-        legend[f"deploy-{d.category.value}"] = _deploy_legend(d, colour)
-        tip = f"{d.id} {d.status} {view.when(d.created_at)} commit {view.short(d.commit)}"
-        shape = _diamond(axis.x(d.created_at), d_top + 5 + size + row * (size * 2 + 1), size)
-        body.append(
-            f'<path class="deploy" d="{shape}" fill="{colour}"><title>{_t(tip)}</title></path>'
+    # Deploys lane, when there is deploy data at all.
+    plot_bottom = y
+    if report.deploys:
+        deploys = sorted(
+            (d for d in report.deploys if axis.inside(d.created_at)),
+            key=lambda d: (d.created_at, d.id),
         )
-    plot_bottom = d_top + 10 + d_rows * (size * 2 + 1)
+        size = 6.5 if lay is WIDE else 6.0
+        rows = _stack([axis.x(d.created_at) for d in deploys], size * 1.7 + 1.5, 3)
+        d_rows = max(rows, default=0) + 1
+        d_top = lane_name("deploys", y, 10 + d_rows * (size * 2 + 1))
+        for d, row in zip(deploys, rows, strict=True):
+            colour = DEPLOY_COLOURS.get(d.category.value, "#6e7781")
+            legend[f"deploy-{d.category.value}"] = _deploy_legend(d, colour)
+            tip = f"{d.id} {d.status} {view.when(d.created_at)} commit {view.short(d.commit)}"
+            shape = _diamond(axis.x(d.created_at), d_top + 5 + size + row * (size * 2 + 1), size)
+            body.append(
+                f'<path class="deploy" d="{shape}" fill="{colour}"><title>{_t(tip)}</title></path>'
+            )
+        plot_bottom = d_top + 10 + d_rows * (size * 2 + 1)
 
     # Failure windows behind everything, over the full height of the plot.
     under: list[str] = []
@@ -635,12 +638,17 @@ def _context_strip(
                 f'fill="{_RED}" fill-opacity="0.25"/>'
             )
             legend["window"] = ("band", _RED, "failure window")
+    # One tick per pixel at most: a long history has thousands of commits.
+    ticked: set[tuple[str, float]] = set()
     for c in commits:
-        if whole.inside(c.committed_at):
+        if whole.inside(c.committed_at) and ("c", round(whole.x(c.committed_at))) not in ticked:
+            ticked.add(("c", round(whole.x(c.committed_at))))
             x = whole.x(c.committed_at)
             out.append(f'<line x1="{x}" y1="{top + 1}" x2="{x}" y2="{top + 6}" stroke="#57606a"/>')
-    for d in report.deploys:
-        if whole.inside(d.created_at):
+    for d in sorted(report.deploys, key=lambda d: (d.category.value != "failed", d.id)):
+        key = (d.category.value, round(whole.x(d.created_at)))
+        if whole.inside(d.created_at) and key not in ticked:
+            ticked.add(key)
             x = whole.x(d.created_at)
             colour = DEPLOY_COLOURS.get(d.category.value, "#6e7781")
             legend[f"deploy-{d.category.value}"] = _deploy_legend(d, colour)
