@@ -212,11 +212,22 @@ class _Labels:
     ) -> list[tuple[int, float, str, str] | None]:
         """For each (x, texts, has a leader line): row, text x, anchor and text, or None."""
         options = [self._options(x, texts, line) for x, texts, line in items]
-        best: list[tuple[float, list[int]]] = [(float("inf"), [-1] * len(options))]
-        budget = [20_000]
+        # Greedy first (each label takes its first free place), so that a search cut short
+        # by its budget still returns that.
+        greedy: list[int] = []
+        taken = list(self.placed)
+        cost = 0.0
+        for opts in options:
+            k = next((k for k, o in enumerate(opts) if self._free(o[1], taken)), -1)
+            greedy.append(k)
+            cost += opts[k][0] if k >= 0 else 100
+            if k >= 0:
+                taken.append(opts[k][1])
+        best: list[tuple[float, list[int]]] = [(cost, greedy)]
+        budget = [5_000]
 
         def walk(i: int, cost: float, chosen: list[int], placed: list[_Label]) -> None:
-            if cost >= best[0][0] or budget[0] <= 0:
+            if cost >= best[0][0] or budget[0] <= 0:  # no better than what is found
                 return
             budget[0] -= 1
             if i == len(options):
@@ -264,6 +275,12 @@ def _moments(report: Report, window: FailureWindow | None) -> list[_Moment]:
             revisions = applied.setdefault(f.deploys[0], [])
             if f.revision not in revisions:
                 revisions.append(f.revision)
+    # The latest three applications at most: a mature repository has dozens.
+    latest = sorted(
+        (d for d in (_deploy_at(report, i) for i in applied) if d is not None),
+        key=lambda d: (d.created_at, d.id),
+    )[-3:]
+    applied = {d.id: applied[d.id] for d in latest}
     for deploy_id, revisions in applied.items():
         d = _deploy_at(report, deploy_id)
         if d is not None:

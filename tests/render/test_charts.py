@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import timedelta
+from itertools import pairwise
 
 from forensics.model.report import ChainNode, EnvironmentSummary, Report
 from forensics.render.charts import COMPACT, KIND_COLOURS, _Labels, chain_svg, timeline_svg
@@ -138,3 +139,13 @@ def test_chain_legend_lists_only_the_marks_drawn() -> None:
     node = ChainNode("aaaa", "v/a.py", None, (), ("head",))
     root = _parse(chain_svg(EnvironmentSummary("one", ("v",), 1, ("aaaa",), ("aaaa",), (node,))))
     assert _legend(root) == ["head"]
+
+
+def test_many_labels_stay_apart_and_the_search_stays_small() -> None:
+    labels = _Labels(rows=3, low=0, high=1000, size=13)
+    items = [(float(x), (f"label {x}", "l"), True) for x in range(0, 1000, 9)]
+    placed = labels.solve(items)
+    assert len(placed) == len(items) and sum(p is not None for p in placed) >= 10
+    spans = sorted((label.row, label.x0, label.x1) for label in labels.placed)
+    for (row, _, a1), (other_row, b0, _) in pairwise(spans):
+        assert row != other_row or a1 <= b0
