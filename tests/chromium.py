@@ -138,7 +138,7 @@ window.addEventListener('load', () => setTimeout(() => {
     scrollWidth: doc.documentElement.scrollWidth,
     status: doc.getElementById('status') ? box(doc.getElementById('status')) : null,
     chart: doc.getElementById('incident-chart') ? box(doc.getElementById('incident-chart')) : null,
-    firstSection: box(doc.querySelector('section')),
+    production: doc.getElementById('production') ? box(doc.getElementById('production')) : null,
     doThisNow: null,
     charts: svgs.map((svg) => ({
       kind: svg.getAttribute('class'),

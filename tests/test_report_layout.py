@@ -65,9 +65,9 @@ def test_first_screen_at_1366(page: str, tmp_path: Path, proxy: tuple[str, list[
     assert geometry["status"]["bottom"] <= 768
     if geometry["doThisNow"] is not None:
         assert geometry["doThisNow"]["top"] <= 768
-    # The incident chart comes before every section, and starts on the first screen.
-    assert geometry["chart"]["top"] < 768
-    assert geometry["chart"]["bottom"] <= geometry["firstSection"]["top"]
+    # The incident chart comes right after the first screen's summary, before the sections.
+    assert geometry["status"]["bottom"] <= geometry["chart"]["top"]
+    assert geometry["chart"]["bottom"] <= geometry["production"]["top"]
     (timeline,) = [c for c in geometry["charts"] if c["kind"] == "chart timeline"]
     shown = [label["text"] for label in timeline["labels"]]
     assert all(any(text.startswith(m) for text in shown) for m in MOMENTS), shown
