@@ -1,9 +1,15 @@
 """Inline SVG charts for the HTML report, built as plain strings (no library, no script).
 
-``timeline_svg`` puts commits, bursts, deploys and failure windows on one time axis;
-``chain_svg`` draws the annotated migration chain. The SVG is inlined in the HTML, so it
-carries no ``xmlns`` (an inline ``<svg>`` needs none) and no external reference. All text is
-XML-escaped here, because messages, authors and paths come from the analysed repository.
+``timeline_svg`` draws the incident: the failure window and the edits and graph breaks since
+the last good deploy before it, on one time axis, with its key moments labelled (applied,
+last good deploy, first failure, graph broken, fix, recovery or still failing) and a thin
+strip of the whole analysed window under it. Its legend lists only what it draws. It comes
+in two layouts, ``WIDE`` for screens and paper and ``COMPACT`` for phones; the page picks
+one with a CSS media query. ``chain_svg`` draws the annotated migration chain.
+
+The SVG is inlined in the HTML, so it carries no ``xmlns`` (an inline ``<svg>`` needs none)
+and no external reference. All text is XML-escaped here, because messages, authors and paths
+come from the analysed repository.
 """
 
 from __future__ import annotations
