@@ -24,6 +24,7 @@ from html import escape
 from forensics.model.commits import CommitRecord
 from forensics.model.deploys import Deploy, DeployCategory, FailureWindow
 from forensics.model.report import ChainNode, EnvironmentSummary, Report
+from forensics.model.rules import RuleId
 from forensics.render import view
 
 KIND_COLOURS: dict[str, tuple[str, str]] = {
@@ -277,7 +278,7 @@ def _moments(report: Report, window: FailureWindow | None) -> list[_Moment]:
     found: list[_Moment] = []
     applied: dict[str, list[str]] = {}
     for f in report.findings:
-        if f.rule == "FX201" and f.deploys and f.revision:
+        if f.rule == RuleId.FX201 and f.deploys and f.revision:
             revisions = applied.setdefault(f.deploys[0], [])
             if f.revision not in revisions:
                 revisions.append(f.revision)
