@@ -125,6 +125,9 @@ class EditView:
     deleted: int
     diff: str
     truncated: bool
+    # the most likely cause: the Markdown shows its diff, the others' parts stand in the
+    # commit table (the HTML shows every diff)
+    key: bool = False
 
 
 @dataclass(frozen=True)
@@ -491,7 +494,10 @@ def _kind(report: Report, finding: Finding, sha: str) -> str:
     return "no migration change"
 
 
-def _commit_row(report: Report, sha: str, kind: str) -> CommitRow:
+def _commit_row(report: Report, sha: str, kind: str, parts: str = "") -> CommitRow:
+    """``parts``: what an edit changed against the applied content, shown with its kind."""
+    if parts:
+        kind = f"{kind} ({parts})"
     record = report.commit(sha)
     url = commit_url(report, sha)
     if record is None:
@@ -564,6 +570,22 @@ def _suspect_rows(report: Report, finding: Finding) -> tuple[list[SuspectRow], l
 _EDIT_RULES = CHANGED_APPLIED
 
 
+def _key_commits(report: Report) -> set[str]:
+    """Each window's most likely cause: the edit whose diff the Markdown shows."""
+    return {
+        next(s.commit for s in w.suspects if s.can_cause)
+        for w in report.failure_windows
+        if any(s.can_cause for s in w.suspects)
+    }
+
+
+def _edit_parts(report: Report, finding: Finding, sha: str) -> str:
+    edit = report.edit(sha, finding.path) if finding.path else None
+    if edit is None or not edit.diff:
+        return ""
+    return ", ".join(p.value for p in edit.parts)
+
+
 def _edit_views(
     report: Report, finding: Finding, seen: set[tuple[str, str]]
 ) -> tuple[EditView, ...]:
@@ -571,6 +593,7 @@ def _edit_views(
     first finding that names it)."""
     if finding.rule not in _EDIT_RULES or not finding.path:
         return ()
+    key = _key_commits(report)
     views = []
     for sha in finding.commits:
         edit = report.edit(sha, finding.path)
@@ -596,6 +619,7 @@ def _edit_views(
                 deleted=edit.deleted,
                 diff=edit.diff,
                 truncated=edit.truncated,
+                key=sha in key,
             )
         )
     return tuple(views)
@@ -639,7 +663,10 @@ def _finding(
     pinned = report.location(finding.fingerprint)
     line = pinned.line if pinned is not None and pinned.path == finding.path else finding.line
     causes, later = _suspect_rows(report, finding)
-    rows = tuple(_commit_row(report, sha, _kind(report, finding, sha)) for sha in finding.commits)
+    rows = tuple(
+        _commit_row(report, sha, _kind(report, finding, sha), _edit_parts(report, finding, sha))
+        for sha in finding.commits
+    )
     if causes or later:
         rows = ()  # the suspect tables list the same commits
     if finding.start and finding.end and finding.start != finding.end:
@@ -758,7 +785,11 @@ def _timeline(report: Report) -> list[TimelineRow]:
         )
     for b in report.bursts:
         rows.append(_burst_row(b))
+    # a window's failed deploys are listed under Deployment status; its row stands for them
+    in_windows = {d for w in report.failure_windows for d in w.deploys}
     for d in report.deploys:
+        if d.id in in_windows:
+            continue
         rows.append(
             TimelineRow(
                 when(d.created_at),
@@ -777,7 +808,7 @@ def _timeline(report: Report) -> list[TimelineRow]:
                 "failure window opens",
                 w.first_failed,
                 "",
-                f"{w.count} failed deploy(s)",
+                f"{w.count} failed deploy(s), listed under Deployment status",
                 w.start,
             )
         )
