@@ -27,6 +27,7 @@ from forensics.analysis.chain import chain_nodes
 from forensics.analysis.failures import rerank, window_causes
 from forensics.analysis.graph import build_state
 from forensics.analysis.graph_history import events_between, walk
+from forensics.analysis.metrics import trend_weeks, weekly_metrics
 from forensics.analysis.remediation import remediations
 from forensics.analysis.windows import candidate_range, failure_windows, rank_suspects
 from forensics.config import AnalyzeConfig, apply_policy
@@ -35,6 +36,7 @@ from forensics.errors import Diagnostics, InputError, log, redact
 from forensics.model.commits import ChangeStatus, CommitRecord, FileChange
 from forensics.model.deploys import AppliedMigration, Deploy, FailureWindow
 from forensics.model.findings import Finding, Severity
+from forensics.model.metrics import WeekMetrics
 from forensics.model.migrations import (
     ChangeKind,
     Environment,
@@ -396,6 +398,8 @@ def run(
         findings, hidden = apply_policy(detectors.run(context), cfg.policy)
         progress("composing the report")
         report = _compose(cfg, git, context, findings, diag)
+        progress("computing delivery metrics")
+        report = dataclasses.replace(report, metrics=_metrics(git, context, findings))
         if hidden:
             report = dataclasses.replace(report, suppressed=hidden)
         # Sources clean what they read; this catches the rest (a revision id written as
@@ -545,6 +549,38 @@ def _suspects(
         suspects = rank_suspects(window, candidates, history, points)
         windows.append(dataclasses.replace(window, suspects=suspects))
     return windows
+
+
+def _metrics(git: GitSource, context: Context, findings: Sequence[Finding]) -> tuple[WeekMetrics, ...]:
+    """The weekly delivery metrics up to ``until``. Lead time needs, for each live deploy of
+    the trend's weeks, the commits it was the first live deploy to contain: those reachable
+    from its commit and not from the live deploy before it (one ``git log`` each). The first
+    live deploy of a history has no deploy before it, and its commits no lead time."""
+    until = context.until
+    start = datetime.fromisoformat(f"{trend_weeks(until)[0]}-1").replace(tzinfo=until.tzinfo)
+    live = sorted(
+        (d for d in successful(context.deploys) if d.commit and d.created_at <= until),
+        key=lambda d: (d.created_at, d.id),
+    )
+    deployed: dict[str, list[tuple[str, datetime]]] = {}
+    seen: set[str] = set()
+    previous: Deploy | None = None
+    for deploy in live:
+        if deploy.created_at >= start and previous is not None and deploy.commit:
+            found = git.log(deploy.commit, exclude=[previous.commit or ""], first_parent=False)
+            fresh = [(c.sha, c.committed_at) for c in found if c.sha not in seen]
+            seen.update(sha for sha, _at in fresh)
+            deployed[deploy.id] = fresh
+        previous = deploy
+    times = {sha: c.committed_at for sha, c in context.commits.items()}
+    return weekly_metrics(
+        until=until,
+        deploys=context.deploys,
+        windows=context.failure_windows,
+        deployed=deployed,
+        findings=findings,
+        commit_times=times,
+    )
 
 
 def _log_specs(cfg: AnalyzeConfig) -> tuple[str, ...]:

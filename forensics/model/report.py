@@ -9,6 +9,7 @@ from functools import cached_property
 from forensics.model.commits import CommitRecord
 from forensics.model.deploys import Deploy, FailureWindow
 from forensics.model.findings import Finding, Severity
+from forensics.model.metrics import WeekMetrics
 from forensics.model.migrations import GraphEvent, MigrationChange
 
 
@@ -151,6 +152,8 @@ class Report:
     rules: tuple[RuleInfo, ...] = ()
     # Findings hidden by the team's settings: (reason, count), e.g. ("baseline", 3).
     suppressed: tuple[tuple[str, int], ...] = ()
+    # Delivery metrics of the weeks up to ``until``, oldest first.
+    metrics: tuple[WeekMetrics, ...] = ()
 
     def commit(self, sha: str) -> CommitRecord | None:
         return self._commits.get(sha)
