@@ -433,13 +433,23 @@ def audit(
     def publish(diff: AuditDiff) -> None:
         nonlocal report
         report = dataclasses.replace(report, audit=diff, title="Weekly migration audit")
-        _write(report, formats, out, audit_id if stem is None else stem)
+        _write(report, formats, out, name)
 
     # The reports are written before the store commits: an audit that could not be
     # reported is not stored, and the next run sees its findings as new again.
+    name = audit_id if stem is None else stem
+    shown = out / f"{name}{formats[0].suffix}" if str(out) != "-" else None
     with FindingsStore.open(store) as findings_store:
         findings_store.record_audit(
-            str(Path(repo).resolve()), audit_id, report.rev, cfg.now, report.findings, publish
+            str(Path(repo).resolve()),
+            audit_id,
+            report.rev,
+            cfg.now,
+            report.findings,
+            publish,
+            metrics=report.metrics,
+            status=report.status,
+            report=str(shown) if shown else None,
         )
     _finish(report, threshold, write_baseline_to)
 
