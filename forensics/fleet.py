@@ -40,13 +40,13 @@ from forensics.errors import (
     describe_bug,
     redact,
 )
-from forensics.model.findings import Severity
+from forensics.model.findings import Finding, Severity
 from forensics.model.fleet import FleetReport, RepoResult, RepoStatus
 from forensics.model.report import AuditDiff, Report
-from forensics.output import check_stem, write_reports
+from forensics.output import check_stem, write_atomic, write_reports
 from forensics.render import OutputFormat
 from forensics.sources.git import fetch_repository
-from forensics.store import FindingsStore, StoredAudit, audit_id_for
+from forensics.store import FindingsStore, StoredAudit, audit_id_for, compare
 
 REPO_KEYS = ("name", "path", "url", "rev", "deploys", "migrations", "deploy_logs", "tags", "timeout")
 DEFAULT_KEYS = tuple(k for k in REPO_KEYS if k not in ("name", "path", "url"))
@@ -181,14 +181,18 @@ class Job:
     now: datetime
     until: datetime
     store: str | None = None
+    # With SQLite: the previous audit's id and findings, read by the client beforehand.
+    previous: tuple[str | None, dict[str, Finding]] | None = None
 
 
 @dataclass(frozen=True)
 class TaskOutcome:
-    """What a task hands back: the row, and the report when the client is to record it."""
+    """What a task hands back: the row and, when the client is to record the audit, the
+    report and its rendered texts by format label."""
 
     result: RepoResult
     report: Report | None = None
+    texts: tuple[tuple[str, str], ...] = ()
 
 
 def audit_task(job: Job) -> TaskOutcome:
@@ -250,7 +254,15 @@ def _audit(job: Job) -> TaskOutcome:
     report = pipeline.run(cfg, Diagnostics())
     report = replace(report, title="Weekly migration audit")
     if job.store is None:
-        return TaskOutcome(_row(entry, report, None, None), report)
+        # The client records it; the reports are rendered here, where the cores are.
+        prior, before = job.previous or (None, {})
+        audit_id = audit_id_for(report.until)
+        diff = compare(audit_id, prior, before, report.findings)
+        audited = replace(report, audit=diff)
+        chosen = [OutputFormat[f.upper()] for f in job.formats]
+        texts = tuple((fmt.label, fmt.render(audited)) for fmt in chosen)
+        link = f"{entry.name}/{audit_id}{_link_format(chosen).suffix}"
+        return TaskOutcome(_row(entry, audited, diff, link), audited, texts)
     with FindingsStore.open(job.store) as store:
         row = record(store, entry, report, job.out, job.formats, job.now)
     return TaskOutcome(row)
@@ -263,9 +275,12 @@ def record(
     out: Path,
     formats: Sequence[str],
     now: datetime,
+    texts: Sequence[tuple[str, str]] = (),
 ) -> RepoResult:
     """Store one repository's audit and write its reports into ``out/<name>/``, in the
-    store's transaction (an audit whose reports could not be written is not stored)."""
+    store's transaction (an audit whose reports could not be written is not stored).
+    ``texts`` are the reports already rendered against ``report.audit``, written as they
+    are when the store compares the audit the same way."""
     audit_id = audit_id_for(report.until)
     chosen = [OutputFormat[f.upper()] for f in formats]
     folder = out / entry.name
@@ -274,9 +289,12 @@ def record(
 
     def publish(diff: AuditDiff) -> None:
         audited = replace(report, audit=diff)
-        _written, failed = write_reports(audited, chosen, folder, audit_id)
-        if failed is not None:
-            raise ForensicsError(failed)
+        if texts and diff == report.audit:
+            _write_texts(folder, audit_id, chosen, dict(texts))
+        else:
+            _written, failed = write_reports(audited, chosen, folder, audit_id)
+            if failed is not None:
+                raise ForensicsError(failed)
         written["report"] = audited
 
     diff = store.record_audit(
@@ -291,6 +309,20 @@ def record(
         report=link,
     )
     return _row(entry, written.get("report", report), diff, link)
+
+
+def _write_texts(
+    folder: Path, stem: str, formats: Sequence[OutputFormat], texts: dict[str, str]
+) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for fmt in formats:
+            write_atomic(folder / f"{stem}{fmt.suffix}", texts[fmt.label])
+    except OSError as exc:
+        raise ForensicsError(
+            f"the reports could not be written to {folder} ({exc.strerror}): check it, or "
+            "pass another --out"
+        ) from None
 
 
 def _link_format(formats: Sequence[OutputFormat]) -> OutputFormat:
@@ -407,6 +439,7 @@ def run_fleet(entries: Sequence[RepoEntry], options: FleetOptions) -> FleetRepor
             )
             client = Client(cluster)
             where = f"local cluster of {count} worker process(es)"
+        ready = time.monotonic()
         try:
             link = _dashboard(client)
             if link:
@@ -420,6 +453,9 @@ def run_fleet(entries: Sequence[RepoEntry], options: FleetOptions) -> FleetRepor
                     now=now,
                     until=until,
                     store=options.store if workers_write else None,
+                    previous=None
+                    if workers_write
+                    else store.previous_audit(entry.key, audit_id, until),
                 )
                 for entry in todo
             }
@@ -466,6 +502,7 @@ def run_fleet(entries: Sequence[RepoEntry], options: FleetOptions) -> FleetRepor
         metrics=fleet_metrics(r.metrics for r in ordered if r.status is not RepoStatus.FAILED),
         cluster=where,
         elapsed_seconds=round(time.monotonic() - started, 3),
+        cluster_seconds=round(ready - started, 3),
     )
 
 
@@ -474,7 +511,15 @@ def _record_here(
 ) -> RepoResult:
     assert outcome.report is not None
     try:
-        row = record(store, entry, outcome.report, options.out.resolve(), options.formats, now)
+        row = record(
+            store,
+            entry,
+            outcome.report,
+            options.out.resolve(),
+            options.formats,
+            now,
+            outcome.texts,
+        )
     except ForensicsError as exc:
         return _failed(entry, exc.message).result
     return replace(row, seconds=outcome.result.seconds)

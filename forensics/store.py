@@ -331,23 +331,8 @@ class FindingsStore:
         findings as new again."""
         created_at = to_utc(created_at)
         week = _week(audit_id, created_at)
-        current = list(dict.fromkeys(f.fingerprint for f in findings))
         with self._transaction() as conn:
-            previous = conn.execute(
-                sa.select(_audits.c.id, _audits.c.audit_id)
-                .where(_audits.c.repo_key == repo_key, _audits.c.week <= week)
-                .order_by(_audits.c.week.desc(), _audits.c.created_at.desc(), _audits.c.id.desc())
-                .limit(1)
-            ).first()
-            before: dict[str, Finding] = {}
-            if previous is not None:
-                rows = conn.execute(
-                    sa.select(_findings)
-                    .where(_findings.c.audit_pk == previous.id)
-                    .order_by(_findings.c.position)
-                )
-                for row in rows:
-                    before.setdefault(row.fingerprint, _stored_finding(row))
+            previous, before = self._previous(conn, repo_key, week)
             self._delete(conn, repo_key, audit_id)
             inserted = conn.execute(
                 sa.insert(_audits).values(
@@ -398,19 +383,42 @@ class FindingsStore:
                         for i, f in enumerate(findings)
                     ],
                 )
-            now = set(current)
-            resolved = tuple(fp for fp in before if fp not in now)
-            diff = AuditDiff(
-                audit_id=audit_id,
-                previous=previous.audit_id if previous else None,
-                new=tuple(fp for fp in current if fp not in before),
-                still_open=tuple(fp for fp in current if fp in before),
-                resolved=resolved,
-                resolved_findings=tuple(before[fp] for fp in resolved),
-            )
+            diff = compare(audit_id, previous.audit_id if previous else None, before, findings)
             if publish is not None:
                 publish(diff)
         return diff
+
+    @staticmethod
+    def _previous(
+        conn: Connection, repo_key: str, week: str
+    ) -> tuple[sa.Row[Any] | None, dict[str, Finding]]:
+        """The audit a new audit of ``week`` compares with, and its findings by fingerprint."""
+        previous = conn.execute(
+            sa.select(_audits.c.id, _audits.c.audit_id)
+            .where(_audits.c.repo_key == repo_key, _audits.c.week <= week)
+            .order_by(_audits.c.week.desc(), _audits.c.created_at.desc(), _audits.c.id.desc())
+            .limit(1)
+        ).first()
+        before: dict[str, Finding] = {}
+        if previous is not None:
+            rows = conn.execute(
+                sa.select(_findings)
+                .where(_findings.c.audit_pk == previous.id)
+                .order_by(_findings.c.position)
+            )
+            for row in rows:
+                before.setdefault(row.fingerprint, _stored_finding(row))
+        return previous, before
+
+    def previous_audit(
+        self, repo_key: str, audit_id: str, created_at: datetime
+    ) -> tuple[str | None, dict[str, Finding]]:
+        """What ``record_audit`` would compare an audit ``audit_id`` with: the previous
+        audit's id and its findings by fingerprint. A fleet run reads it here, before its
+        tasks run, so that a task can write its reports without writing to the store."""
+        with self._transaction() as conn:
+            previous, before = self._previous(conn, repo_key, _week(audit_id, to_utc(created_at)))
+        return (previous.audit_id if previous else None), before
 
     @staticmethod
     def _delete(conn: Connection, repo_key: str, audit_id: str) -> None:
@@ -507,6 +515,23 @@ class FindingsStore:
                 .order_by(_findings.c.position)
             ).all()
         return [_stored_finding(r) for r in rows]
+
+
+def compare(
+    audit_id: str, previous: str | None, before: dict[str, Finding], findings: Sequence[Finding]
+) -> AuditDiff:
+    """An audit's findings against the previous audit's (``before``, by fingerprint)."""
+    current = list(dict.fromkeys(f.fingerprint for f in findings))
+    now = set(current)
+    resolved = tuple(fp for fp in before if fp not in now)
+    return AuditDiff(
+        audit_id=audit_id,
+        previous=previous,
+        new=tuple(fp for fp in current if fp not in before),
+        still_open=tuple(fp for fp in current if fp in before),
+        resolved=resolved,
+        resolved_findings=tuple(before[fp] for fp in resolved),
+    )
 
 
 def _week(audit_id: str, created_at: datetime) -> str:

@@ -52,7 +52,8 @@ class RepoResult:
 class FleetReport:
     """Every repository's row and the fleet-wide weekly figures. ``generated_at`` is
     injected, never read from a clock by a renderer. ``cluster`` names where the audits ran
-    (``local: 2 workers`` or the scheduler's address)."""
+    (``local: 2 workers`` or the scheduler's address); ``cluster_seconds`` is the part of
+    ``elapsed_seconds`` spent starting or reaching it."""
 
     generated_at: datetime
     audit_id: str
@@ -60,6 +61,7 @@ class FleetReport:
     metrics: tuple[WeekMetrics, ...] = ()
     cluster: str = ""
     elapsed_seconds: float = 0.0
+    cluster_seconds: float = 0.0
 
     def count(self, status: RepoStatus) -> int:
         return sum(1 for r in self.repositories if r.status is status)

@@ -39,6 +39,7 @@ def fleet_json(report: FleetReport) -> dict[str, Any]:
         "summary": {status.value: report.count(status) for status in RepoStatus},
         "cluster": report.cluster,
         "elapsed_seconds": report.elapsed_seconds,
+        "cluster_seconds": report.cluster_seconds,
     }
 
 
