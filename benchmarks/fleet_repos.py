@@ -46,7 +46,8 @@ def _migration(revision: str, down: str | None, message: str, extra: str = "") -
         "from alembic import op\nimport sqlalchemy as sa\n\n"
         f"revision = {revision!r}\ndown_revision = {down!r}\n"
         "branch_labels = None\ndepends_on = None\n\n\n"
-        f"def upgrade():\n    op.create_table({message!r}, sa.Column('id', sa.Integer)){extra}\n\n\n"
+        f"def upgrade():\n    op.create_table({message!r}, sa.Column('id', sa.Integer))"
+        f"{extra}\n\n\n"
         "def downgrade():\n    pass\n"
     )
 
@@ -84,7 +85,9 @@ def build_service(root: Path, name: str, weeks: int = 4) -> Service:
         repo.commit(
             f"Add migration {i}",
             monday + timedelta(hours=9),
-            files={f"migrations/versions/{revision}_step.py": _migration(revision, previous, f"t{i}")},
+            files={
+                f"migrations/versions/{revision}_step.py": _migration(revision, previous, f"t{i}")
+            },
         )
         code = repo.commit(
             f"Feature {i}", monday + timedelta(hours=10), files={"app.py": f"VERSION = {i}\n"}

@@ -600,7 +600,10 @@ app.add_typer(fleet_app, name="fleet")
 def fleet_audit(
     manifest: Path = typer.Option(..., "--manifest", help="TOML list of repositories."),
     workers: int | None = typer.Option(
-        None, "--workers", min=1, help="Worker processes of the local cluster (default: one per core)."
+        None,
+        "--workers",
+        min=1,
+        help="Worker processes of the local cluster (default: one per core).",
     ),
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="An existing Dask scheduler, tcp://HOST:8786."

@@ -48,7 +48,17 @@ from forensics.render import OutputFormat
 from forensics.sources.git import fetch_repository
 from forensics.store import FindingsStore, StoredAudit, audit_id_for, compare
 
-REPO_KEYS = ("name", "path", "url", "rev", "deploys", "migrations", "deploy_logs", "tags", "timeout")
+REPO_KEYS = (
+    "name",
+    "path",
+    "url",
+    "rev",
+    "deploys",
+    "migrations",
+    "deploy_logs",
+    "tags",
+    "timeout",
+)
 DEFAULT_KEYS = tuple(k for k in REPO_KEYS if k not in ("name", "path", "url"))
 DEFAULT_TIMEOUT = 1800.0
 # How often a task is tried again when the worker running it dies.
@@ -358,7 +368,9 @@ def _stored_row(entry: RepoEntry, stored: StoredAudit) -> RepoResult:
     status = stored.record.status or RepoStatus.HEALTHY.value
     return RepoResult(
         name=entry.name,
-        status=RepoStatus(status) if status in RepoStatus.__members__.values() else RepoStatus.HEALTHY,
+        status=RepoStatus(status)
+        if status in RepoStatus.__members__.values()
+        else RepoStatus.HEALTHY,
         repo=entry.key,
         rev=stored.record.rev,
         audit_id=stored.record.audit_id,
@@ -507,7 +519,11 @@ def run_fleet(entries: Sequence[RepoEntry], options: FleetOptions) -> FleetRepor
 
 
 def _record_here(
-    store: FindingsStore, entry: RepoEntry, outcome: TaskOutcome, options: FleetOptions, now: datetime
+    store: FindingsStore,
+    entry: RepoEntry,
+    outcome: TaskOutcome,
+    options: FleetOptions,
+    now: datetime,
 ) -> RepoResult:
     assert outcome.report is not None
     try:
@@ -545,11 +561,9 @@ def _connect(client_type: Any, address: str) -> Any:
 
 def _has_dashboard() -> bool:
     """Dask's dashboard needs bokeh, which forensics does not require."""
-    try:
-        import bokeh  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec("bokeh") is not None
 
 
 def _dashboard(client: Any) -> str | None:

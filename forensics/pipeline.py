@@ -551,7 +551,9 @@ def _suspects(
     return windows
 
 
-def _metrics(git: GitSource, context: Context, findings: Sequence[Finding]) -> tuple[WeekMetrics, ...]:
+def _metrics(
+    git: GitSource, context: Context, findings: Sequence[Finding]
+) -> tuple[WeekMetrics, ...]:
     """The weekly delivery metrics up to ``until``. Lead time needs, for each live deploy of
     the trend's weeks, the commits it was the first live deploy to contain: those reachable
     from its commit and not from the live deploy before it (one ``git log`` each). The first

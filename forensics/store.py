@@ -389,9 +389,7 @@ class FindingsStore:
         return diff
 
     @staticmethod
-    def _previous(
-        conn: Connection, repo_key: str, week: str
-    ) -> tuple[sa.Row[Any] | None, dict[str, Finding]]:
+    def _previous(conn: Connection, repo_key: str, week: str) -> tuple[Any, dict[str, Finding]]:
         """The audit a new audit of ``week`` compares with, and its findings by fingerprint."""
         previous = conn.execute(
             sa.select(_audits.c.id, _audits.c.audit_id)

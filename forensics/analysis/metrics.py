@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from forensics.model.commits import CommitRecord
 from forensics.model.deploys import Deploy, DeployCategory, FailureWindow
@@ -192,8 +192,8 @@ def weekly_metrics(
     )
     broken = broken_frame.groupby("week").size().reindex(index, fill_value=0)
 
-    def number(value: object) -> float | None:
-        return None if pd.isna(value) else round(float(value), 3)  # type: ignore[arg-type]
+    def number(value: Any) -> float | None:
+        return None if pd.isna(value) else round(float(value), 3)
 
     return tuple(
         WeekMetrics(
@@ -233,12 +233,13 @@ def fleet_metrics(rows: Iterable[Sequence[WeekMetrics]]) -> tuple[WeekMetrics, .
     sums = grouped[["deploys", "failed", "applied_edits", "broken_deploys"]].sum()
     medians = grouped[["time_to_restore_h", "lead_time_h_p50", "lead_time_h_p90"]].median()
 
-    def number(value: object) -> float | None:
-        return None if pd.isna(value) else round(float(value), 3)  # type: ignore[arg-type]
+    def number(value: Any) -> float | None:
+        return None if pd.isna(value) else round(float(value), 3)
 
     result = []
     for week in sums.index:
-        deploys, failed = int(sums.at[week, "deploys"]), int(sums.at[week, "failed"])
+        counts: dict[str, Any] = sums.loc[week].to_dict()
+        deploys, failed = int(counts["deploys"]), int(counts["failed"])
         result.append(
             WeekMetrics(
                 week=str(week),
@@ -248,8 +249,8 @@ def fleet_metrics(rows: Iterable[Sequence[WeekMetrics]]) -> tuple[WeekMetrics, .
                 time_to_restore_h=number(medians.at[week, "time_to_restore_h"]),
                 lead_time_h_p50=number(medians.at[week, "lead_time_h_p50"]),
                 lead_time_h_p90=number(medians.at[week, "lead_time_h_p90"]),
-                applied_edits=int(sums.at[week, "applied_edits"]),
-                broken_deploys=int(sums.at[week, "broken_deploys"]),
+                applied_edits=int(counts["applied_edits"]),
+                broken_deploys=int(counts["broken_deploys"]),
             )
         )
     return tuple(result)

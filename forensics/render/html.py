@@ -44,7 +44,9 @@ def render_html(report: Report) -> str:
     timeline = Markup(charts.timeline_svg(report))
     chains = {c.name: Markup(charts.chain_svg(c.summary)) for c in v.chains}
     trend = Markup(charts.trend_svg(report.metrics)) if v.metrics else Markup("")
-    page = _environment().get_template("html.j2").render(
-        v=v, timeline=timeline, chains=chains, trend=trend
+    page = (
+        _environment()
+        .get_template("html.j2")
+        .render(v=v, timeline=timeline, chains=chains, trend=trend)
     )
     return without_controls(page.strip()) + "\n"

@@ -62,8 +62,13 @@ def test_every_figure_of_a_constructed_history() -> None:
         recovered_by="d",
     )
     still_open = FailureWindow(
-        start=MONDAY, end=MONDAY, count=1, first_failed="z", last_failed="z",
-        last_live_before=None, recovered_by=None,
+        start=MONDAY,
+        end=MONDAY,
+        count=1,
+        first_failed="z",
+        last_failed="z",
+        last_live_before=None,
+        recovered_by=None,
     )
     # d brought live commits made 1, 2, 3 and 10 hours before it went live; e one of 4 h.
     deployed = {

@@ -58,16 +58,27 @@ def test_sqlite_fleet_with_a_broken_repository_and_a_url(
         3,
         broken=("not-a-repo",),
         extra=(
-            "[[repo]]\nname = \"by-url\"\nurl = \"file://{svc}\"\n\n"
-            "[[repo]]\nname = \"unreachable\"\n"
-            f"url = \"https://user:{SECRET}@127.0.0.1:9/org/x.git\"\ntimeout = 30\n"
+            '[[repo]]\nname = "by-url"\nurl = "file://{svc}"\n\n'
+            '[[repo]]\nname = "unreachable"\n'
+            f'url = "https://user:{SECRET}@127.0.0.1:9/org/x.git"\ntimeout = 30\n'
         ).replace("{svc}", str(tmp_path / "fleet" / "svc0")),
     )
     out = tmp_path / "out"
     store = tmp_path / "store.db"
     code, stdout, stderr = run(
-        "fleet", "audit", "--manifest", str(manifest), "--workers", "2",
-        "--store", str(store), "--out", str(out), "--until", UNTIL, "--workdir",
+        "fleet",
+        "audit",
+        "--manifest",
+        str(manifest),
+        "--workers",
+        "2",
+        "--store",
+        str(store),
+        "--out",
+        str(out),
+        "--until",
+        UNTIL,
+        "--workdir",
         str(tmp_path / "work"),
     )
     assert code == 1  # high findings, and failed repositories
@@ -79,7 +90,9 @@ def test_sqlite_fleet_with_a_broken_repository_and_a_url(
         assert rows[name]["error"] is None
         assert (out / name / "audit-2025-W46.html").is_file()
         assert (out / name / "audit-2025-W46.json").is_file()
-    assert all(rows[f"svc{i}"]["status"] == "degraded" and rows[f"svc{i}"]["new"] == 7 for i in range(3))
+    assert all(
+        rows[f"svc{i}"]["status"] == "degraded" and rows[f"svc{i}"]["new"] == 7 for i in range(3)
+    )
     # the fetched copy is svc0 without its deploy history: nothing applied, nothing to say
     assert rows["by-url"]["status"] == "healthy" and rows["by-url"]["rev"] == rows["svc0"]["rev"]
     assert rows["not-a-repo"]["status"] == "failed"
@@ -88,7 +101,9 @@ def test_sqlite_fleet_with_a_broken_repository_and_a_url(
     assert rows["unreachable"]["error"].startswith("cannot fetch https://***@127.0.0.1:9/")
     fleet_week = document["metrics"][-1]
     assert (fleet_week["week"], fleet_week["deploys"], fleet_week["applied_edits"]) == (
-        "2025-W46", 3, 3,
+        "2025-W46",
+        3,
+        3,
     )
     # credentials appear nowhere: output, reports, the fetched copy, the store
     assert SECRET not in stdout + stderr
@@ -105,13 +120,16 @@ def test_sqlite_fleet_with_a_broken_repository_and_a_url(
     skipped = {r.name for r in again.repositories if r.skipped}
     assert skipped == {"svc0", "svc1", "svc2", "by-url"}
     assert {r.name for r in again.repositories if r.status is RepoStatus.FAILED} == {
-        "not-a-repo", "unreachable",
+        "not-a-repo",
+        "unreachable",
     }
     _check_complete(again, ["svc0", "svc1", "svc2"])
     assert exit_code(again, None) == 0 and exit_code(again, Severity.CRITICAL) == 1
 
 
-def test_a_repository_over_its_time_limit_fails_alone(make_fleet: MakeFleet, tmp_path: Path) -> None:
+def test_a_repository_over_its_time_limit_fails_alone(
+    make_fleet: MakeFleet, tmp_path: Path
+) -> None:
     manifest = make_fleet(2)
     text = manifest.read_text().replace('name = "svc1"', 'name = "svc1"\ntimeout = 0.001')
     manifest.write_text(text)

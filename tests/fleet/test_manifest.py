@@ -40,7 +40,11 @@ timeout = 5
     )
     billing, search = read_manifest(manifest)
     assert billing.path == (tmp_path / "repos" / "billing").resolve()
-    assert billing.deploys == (f"csv:{tmp_path / 'deploys/billing.csv'}", "render-api:srv-1", "tags:v*")
+    assert billing.deploys == (
+        f"csv:{tmp_path / 'deploys/billing.csv'}",
+        "render-api:srv-1",
+        "tags:v*",
+    )
     assert billing.migrations == ("db/migrations",)
     assert billing.deploy_logs == (f"dir:{tmp_path / 'logs'}",)
     assert billing.timeout == 60.0

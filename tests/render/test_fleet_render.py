@@ -19,8 +19,17 @@ from tests.chromium import ARTIFACTS, CHROMIUM, Dom, chromium, page_requests
 
 HOSTILE = '<script>document.title="pwned"</script> | `x` **y**'
 WEEKS = tuple(
-    WeekMetrics(f"2025-W{n:02d}", n % 3 + 1, n % 2, (n % 2) / (n % 3 + 1), 4.0 if n % 2 else None,
-                28.5, 40.0, n % 2, 0)
+    WeekMetrics(
+        f"2025-W{n:02d}",
+        n % 3 + 1,
+        n % 2,
+        (n % 2) / (n % 3 + 1),
+        4.0 if n % 2 else None,
+        28.5,
+        40.0,
+        n % 2,
+        0,
+    )
     for n in range(35, 47)
 )
 
@@ -28,15 +37,33 @@ WEEKS = tuple(
 def _fleet() -> FleetReport:
     rows = (
         RepoResult(
-            "billing-service-with-a-long-name", RepoStatus.BLOCKED, "/srv/billing", rev="a" * 40,
-            audit_id="audit-2025-W46", findings=3, severities=(("critical", 1), ("low", 2)),
-            new=2, still_open=1, resolved=4, report="billing-service-with-a-long-name/audit-2025-W46.html",
+            "billing-service-with-a-long-name",
+            RepoStatus.BLOCKED,
+            "/srv/billing",
+            rev="a" * 40,
+            audit_id="audit-2025-W46",
+            findings=3,
+            severities=(("critical", 1), ("low", 2)),
+            new=2,
+            still_open=1,
+            resolved=4,
+            report="billing-service-with-a-long-name/audit-2025-W46.html",
             metrics=WEEKS,
         ),
-        RepoResult("search", RepoStatus.HEALTHY, "/srv/search", report="search/audit-2025-W46.html",
-                   metrics=WEEKS, skipped=True),
-        RepoResult("evil", RepoStatus.FAILED, "https://***@example.com/x.git",
-                   error=f"cannot fetch: {HOSTILE}"),
+        RepoResult(
+            "search",
+            RepoStatus.HEALTHY,
+            "/srv/search",
+            report="search/audit-2025-W46.html",
+            metrics=WEEKS,
+            skipped=True,
+        ),
+        RepoResult(
+            "evil",
+            RepoStatus.FAILED,
+            "https://***@example.com/x.git",
+            error=f"cannot fetch: {HOSTILE}",
+        ),
     )
     return FleetReport(
         generated_at=datetime(2025, 11, 14, 12, tzinfo=UTC),
@@ -103,8 +130,13 @@ def test_fleet_html_in_chromium_at_390_px(tmp_path: Path, proxy: tuple[str, list
     )
     dumped = Dom()
     dumped.feed(
-        chromium(harness, tmp_path / "profile-phone", proxy_url, "--dump-dom",
-                 "--allow-file-access-from-files")
+        chromium(
+            harness,
+            tmp_path / "profile-phone",
+            proxy_url,
+            "--dump-dom",
+            "--allow-file-access-from-files",
+        )
     )
     measured = dict(part.split("=") for part in dumped.title.split())
     assert int(measured["width"]) <= 390, measured
@@ -114,6 +146,7 @@ def test_fleet_html_in_chromium_at_390_px(tmp_path: Path, proxy: tuple[str, list
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "fleet-390.png"
-    chromium(page, tmp_path / "profile-shot", proxy_url, f"--screenshot={shot}",
-             "--window-size=390,1400")
+    chromium(
+        page, tmp_path / "profile-shot", proxy_url, f"--screenshot={shot}", "--window-size=390,1400"
+    )
     assert shot.stat().st_size > 10_000
