@@ -643,7 +643,7 @@ def fleet_audit(
                 workdir=workdir,
                 store=store,
                 out=out,
-                formats=tuple(f.label for f in formats if f.label != "sarif"),
+                formats=tuple(f.label for f in formats),
                 until=end,
                 now=now,
                 progress=progress,
