@@ -23,6 +23,7 @@ import concurrent.futures
 import os
 import time
 import tomllib
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -65,7 +66,8 @@ DEFAULT_TIMEOUT = 1800.0
 RETRIES = 2
 AUDIT_SPAN = timedelta(days=7)
 
-Progress = Callable[[int, int, int, int], None]  # done, failed, running, total
+# done, failed, running (at most one per worker thread), total
+Progress = Callable[[int, int, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -473,7 +475,12 @@ def run_fleet(entries: Sequence[RepoEntry], options: FleetOptions) -> FleetRepor
             }
             futures = {
                 client.submit(
-                    audit_task, job, key=f"audit-{name}-{audit_id}", retries=RETRIES, pure=False
+                    audit_task,
+                    job,
+                    # unique per run: two runs on one shared scheduler must not share tasks
+                    key=f"audit-{name}-{audit_id}-{uuid.uuid4().hex[:12]}",
+                    retries=RETRIES,
+                    pure=False,
                 ): jobs[name].entry
                 for name, job in jobs.items()
             }
@@ -482,7 +489,9 @@ def run_fleet(entries: Sequence[RepoEntry], options: FleetOptions) -> FleetRepor
             total = len(entries)
             done = sum(1 for r in rows.values() if r.status is not RepoStatus.FAILED)
             failed = len(rows) - done
-            progress(done, failed, len(futures), total)
+            # a task runs on each worker thread; the rest wait for one
+            slots = max(1, sum(client.nthreads().values()))
+            progress(done, failed, min(len(futures), slots), total)
             for future in as_completed(list(futures)):
                 entry = futures[future]
                 try:
@@ -501,7 +510,7 @@ def run_fleet(entries: Sequence[RepoEntry], options: FleetOptions) -> FleetRepor
                     failed += 1
                 else:
                     done += 1
-                progress(done, failed, total - done - failed, total)
+                progress(done, failed, min(total - done - failed, slots), total)
         finally:
             client.close()
             if cluster is not None:
@@ -545,7 +554,7 @@ def _task_error(exc: BaseException) -> str:
     """A task's failure on one line: a worker that kept dying, or what went wrong."""
     name = type(exc).__name__
     if name == "KilledWorker":
-        return f"the worker running it died {RETRIES + 1} times or more (Dask KilledWorker)"
+        return "its worker died while auditing it, and again on retry (Dask KilledWorker)"
     return f"the task failed: {describe_bug(exc)}"
 
 
