@@ -560,7 +560,7 @@ def _task_error(exc: BaseException) -> str:
 
 def _connect(client_type: Any, address: str) -> Any:
     try:
-        return client_type(address, timeout="20s")
+        return client_type(address, timeout="10s")
     except (OSError, TimeoutError) as exc:
         raise UsageError(
             f"cannot reach the Dask scheduler {redact(address)} ({describe_bug(exc)}): start "

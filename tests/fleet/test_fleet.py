@@ -181,3 +181,38 @@ def test_postgres_fleet_workers_write_and_a_killed_worker_loses_nothing(
             assert stored.metrics == row.metrics
     for name in names:
         assert (tmp_path / "out" / name / "audit-2025-W46.md").is_file()
+
+
+def test_an_existing_scheduler_runs_the_same_tasks(make_fleet: MakeFleet, tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    manifest = make_fleet(2)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+    ) as cluster:
+        options = _options(tmp_path, str(tmp_path / "s.db"), scheduler=cluster.scheduler_address)
+        options.workers = None
+        report = run_fleet(read_manifest(manifest), options)
+        assert cluster.scheduler_address in report.cluster
+    _check_complete(report, ["svc0", "svc1"])
+
+
+def test_an_unreachable_scheduler_is_one_line(
+    run: Run, make_fleet: MakeFleet, tmp_path: Path
+) -> None:
+    manifest = make_fleet(1)
+    code, _out, err = run(
+        "fleet",
+        "audit",
+        "--manifest",
+        str(manifest),
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+        "--store",
+        str(tmp_path / "s.db"),
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert code == 2
+    assert err.startswith("error: cannot reach the Dask scheduler tcp://127.0.0.1:9")
+    assert err.count("\n") == 1
