@@ -555,25 +555,34 @@ def _metrics(
     git: GitSource, context: Context, findings: Sequence[Finding]
 ) -> tuple[WeekMetrics, ...]:
     """The weekly delivery metrics up to ``until``. Lead time needs, for each live deploy of
-    the trend's weeks, the commits it was the first live deploy to contain: those reachable
-    from its commit and not from the live deploy before it (one ``git log`` each). The first
-    live deploy of a history has no deploy before it, and its commits no lead time."""
+    the trend's weeks, the commits it was the first live deploy to contain. One
+    ``rev-list`` gives the commits reachable from those deploys and not from the live deploy
+    before them; walking that graph from each deploy in time order, past the commits an
+    earlier deploy already reached, hands each commit to its first deploy. The first live
+    deploy of a history has nothing before it: its commits get no lead time."""
     until = context.until
     start = datetime.fromisoformat(f"{trend_weeks(until)[0]}-1").replace(tzinfo=until.tzinfo)
-    live = sorted(
-        (d for d in successful(context.deploys) if d.commit and d.created_at <= until),
-        key=lambda d: (d.created_at, d.id),
+    live = [d for d in successful(context.deploys) if d.commit and d.created_at <= until]
+    before = [d for d in live if d.created_at < start]
+    recent = [d for d in live if d.created_at >= start]
+    graph = git.commit_graph(
+        (d.commit or "" for d in recent), exclude=[before[-1].commit or ""] if before else []
     )
     deployed: dict[str, list[tuple[str, datetime]]] = {}
     seen: set[str] = set()
-    previous: Deploy | None = None
-    for deploy in live:
-        if deploy.created_at >= start and previous is not None and deploy.commit:
-            found = git.log(deploy.commit, exclude=[previous.commit or ""], first_parent=False)
-            fresh = [(c.sha, c.committed_at) for c in found if c.sha not in seen]
-            seen.update(sha for sha, _at in fresh)
-            deployed[deploy.id] = fresh
-        previous = deploy
+    for index, deploy in enumerate(recent):
+        reached: list[tuple[str, datetime]] = []
+        stack = [deploy.commit or ""]
+        while stack:
+            sha = stack.pop()
+            if sha in seen or sha not in graph:
+                continue
+            seen.add(sha)
+            at, parents = graph[sha]
+            reached.append((sha, at))
+            stack.extend(parents)
+        if before or index:
+            deployed[deploy.id] = reached
     times = {sha: c.committed_at for sha, c in context.commits.items()}
     return weekly_metrics(
         until=until,

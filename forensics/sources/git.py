@@ -547,6 +547,26 @@ class GitSource:
             self.cache.put("log", key, _RawLog(_NONCE, text, kept))
         return records
 
+    def commit_graph(
+        self, tips: Iterable[str], exclude: Iterable[str] = ()
+    ) -> dict[str, tuple[datetime, tuple[str, ...]]]:
+        """Every commit reachable from ``tips`` and not from ``exclude``, with its commit
+        time and parents: one ``git rev-list``, whatever the number of tips."""
+        wanted = [t for t in dict.fromkeys(tips) if t]
+        if not wanted:
+            return {}
+        revs = "".join(f"{t}\n" for t in wanted) + "".join(f"^{x}\n" for x in exclude if x)
+        out, error = self._run_partial(
+            "rev-list", "--parents", "--timestamp", "--stdin", stdin=revs.encode()
+        )
+        if error is not None:
+            self._partial(f"git could not read the whole history ({error}); results are partial")
+        graph: dict[str, tuple[datetime, tuple[str, ...]]] = {}
+        for line in _text(out).splitlines():
+            stamp, sha, *parents = line.split()
+            graph[sha] = (_utc(stamp), tuple(parents))
+        return graph
+
     def records(self, shas: Iterable[str]) -> list[CommitRecord]:
         """The given commits alone (``git log --no-walk``); unknown ones are left out."""
         wanted = sorted({s for s in shas if s})
