@@ -5,6 +5,7 @@ middle of a task loses no repository, and a run started again skips what is done
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -111,6 +112,9 @@ def test_sqlite_fleet_with_a_broken_repository_and_a_url(
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
     assert "unreachable: failed: cannot fetch" in stderr
+    assert "4 repositories audited, 2 failed, of 6" in stderr
+    if importlib.util.find_spec("bokeh") is not None:
+        assert "Dask dashboard: http://127.0.0.1:" in stderr
     markdown = (out / "fleet-audit-2025-W46.md").read_text()
     assert "[report](svc1/audit-2025-W46.html)" in markdown
     assert "## Failed repositories" in markdown
