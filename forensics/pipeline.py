@@ -9,7 +9,7 @@ import dataclasses
 import posixpath
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from forensics import detectors
@@ -561,7 +561,7 @@ def _metrics(
     earlier deploy already reached, hands each commit to its first deploy. The first live
     deploy of a history has nothing before it: its commits get no lead time."""
     until = context.until
-    start = datetime.fromisoformat(f"{trend_weeks(until)[0]}-1").replace(tzinfo=until.tzinfo)
+    start = datetime.fromisoformat(f"{trend_weeks(until)[0]}-1").replace(tzinfo=UTC)
     live = [d for d in successful(context.deploys) if d.commit and d.created_at <= until]
     before = [d for d in live if d.created_at < start]
     recent = [d for d in live if d.created_at >= start]
