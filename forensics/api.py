@@ -69,9 +69,11 @@ def analyze(
     deploy_logs: Sequence[str] = (),
     cache_dir: str | Path | None = None,
     now: datetime | None = None,
+    link_base: str | None = None,
 ) -> Report:
     """The incident report of ``forensics analyze``. ``since`` and ``until`` are datetimes
-    or ``WHEN`` strings (``2025-11-13``, ``7d``); ``now`` defaults to the clock."""
+    or ``WHEN`` strings (``2025-11-13``, ``7d``); ``now`` defaults to the clock;
+    ``link_base`` is ``--link-base``."""
     now = now or datetime.now(UTC)
     end = _when(until, now, "--until")
     cfg = AnalyzeConfig(
@@ -90,6 +92,7 @@ def analyze(
         cache_dir=Path(cache_dir) if cache_dir is not None else None,
         use_cache=cache_dir is not None,
         policy=policy or Policy(),
+        link_base=link_base,
     )
     return pipeline.run(cfg, Diagnostics())
 

@@ -21,7 +21,6 @@ from typing import Any
 import typer
 
 from forensics import __version__, api, pipeline
-from forensics.analysis.graph import PROBLEM_RULES
 from forensics.config import (
     AnalyzeConfig,
     Policy,
@@ -160,7 +159,7 @@ def history(
     )
     sha = found.rev
     events = [e for e in found.events if not hidden_by(policy, e.rule, e.path)]
-    severities = [PROBLEM_RULES[e.rule][2] for e in events if e.rule in PROBLEM_RULES]
+    severities = [e.rule.rule.severity for e in events]
     if format is HistoryFormat.json:
         _print_json(history_json(sha, events))
     else:
@@ -196,6 +195,12 @@ BaselineOption = typer.Option(
 )
 WriteBaselineOption = typer.Option(
     None, "--write-baseline", help="Write today's findings to this baseline file."
+)
+LinkBaseOption = typer.Option(
+    None,
+    "--link-base",
+    help="Web address of the repository (https://github.com/OWNER/REPO or a GitLab one) that "
+    "the report links commits and files to; default: origin's, when on GitHub or GitLab.",
 )
 SEVERITY_CHOICES = "critical, high, medium, low, info or none"
 
@@ -252,6 +257,7 @@ def _config(
     policy: Policy,
     default_span: str | None = None,
     deploy_logs: list[str] | None = None,
+    link_base: str | None = None,
 ) -> AnalyzeConfig:
     now = datetime.now(UTC)
     end = parse_when(until, now, "--until") if until else None
@@ -274,6 +280,7 @@ def _config(
         cache_dir=cache_dir,
         use_cache=not no_cache,
         policy=policy,
+        link_base=link_base,
     )
 
 
@@ -344,6 +351,7 @@ def analyze(
     config: Path | None = ConfigOption,
     baseline: Path | None = BaselineOption,
     write_baseline_to: Path | None = WriteBaselineOption,
+    link_base: str | None = LinkBaseOption,
 ) -> None:
     """Write an incident report on what happened to the migrations in the window."""
     formats = parse_formats(format)
@@ -367,6 +375,7 @@ def analyze(
         settings,
         policy,
         deploy_logs=deploy_logs,
+        link_base=link_base,
     )
     report = _analyse(cfg)
     name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
@@ -399,6 +408,7 @@ def audit(
     config: Path | None = ConfigOption,
     baseline: Path | None = BaselineOption,
     write_baseline_to: Path | None = WriteBaselineOption,
+    link_base: str | None = LinkBaseOption,
 ) -> None:
     """The weekly audit: the last 7 days, compared with the previous audit in the store."""
     # SQLAlchemy and Alembic load only for the command that needs them.
@@ -426,6 +436,7 @@ def audit(
         policy,
         default_span="7d",
         deploy_logs=deploy_logs,
+        link_base=link_base,
     )
     report = _analyse(cfg)
     audit_id = audit_id_for(report.until)
@@ -472,8 +483,8 @@ def guard(
 ) -> None:
     """Fail (exit 1) when a change edits, rewires or removes an applied migration."""
 
-    from forensics.guard import format_result
     from forensics.guard import guard as run_guard
+    from forensics.render.guard_text import format_result
 
     result = run_guard(
         repo, base, rev, staged, deploys, lock, strict, write_lock, force, Diagnostics()

@@ -110,6 +110,8 @@ class AnalyzeConfig:
     use_cache: bool = True
     thresholds: Thresholds = field(default_factory=Thresholds)
     policy: Policy = field(default_factory=Policy)
+    # The web address of the repository that reports link to, instead of origin's.
+    link_base: str | None = None
 
     def __post_init__(self) -> None:
         if self.since and self.until and self.until < self.since:

@@ -25,27 +25,33 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forensics.errors import InputError
+from forensics.model.guard import FINGERPRINT_LENGTH, LockEntry, LockUpdate, fingerprint_of
 from forensics.output import write_atomic
+
+# The entry and update types live in the model (guard's result carries them); they are
+# part of this module's interface all the same.
+__all__ = [
+    "HEADER",
+    "LockEntry",
+    "LockFile",
+    "LockUpdate",
+    "compare",
+    "fingerprint_of",
+    "format_lock",
+    "parse_lock",
+    "read_lock",
+    "write_lock",
+]
 
 HEADER = "# forensics.lock/2"
 # Version 1 fingerprinted with an older normal form of the AST (quote prefixes, imports and
 # annotations counted): its fingerprints cannot be compared with today's.
 _OLD_HEADERS = ("# forensics.lock/1",)
-FINGERPRINT_LENGTH = 32
 _COMMENT = (
     "# Applied migrations and their semantic fingerprints (formatting does not count).",
     "# Written by `forensics guard --write-lock`; do not edit by hand.",
 )
 _MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")
-
-
-@dataclass(frozen=True)
-class LockEntry:
-    """An applied migration as the lock file pins it."""
-
-    revision: str
-    path: str
-    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -61,26 +67,6 @@ class LockFile:
         for entry in self.entries:
             found.setdefault(entry.revision, []).append(entry)
         return found
-
-
-@dataclass(frozen=True)
-class LockUpdate:
-    """What re-locking changes. ``changed`` pairs (old, new) of revisions whose fingerprint
-    or path changed; ``removed`` are locked revisions no longer present."""
-
-    added: tuple[LockEntry, ...] = ()
-    changed: tuple[tuple[LockEntry, LockEntry], ...] = ()
-    removed: tuple[LockEntry, ...] = ()
-    unchanged: int = 0
-
-    @property
-    def needs_force(self) -> bool:
-        return bool(self.changed or self.removed)
-
-
-def fingerprint_of(ast_fingerprint: str) -> str:
-    """The lock's form of a ``MigrationFile.ast_fingerprint``."""
-    return ast_fingerprint[:FINGERPRINT_LENGTH]
 
 
 def _line(entry: LockEntry) -> str:

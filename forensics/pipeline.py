@@ -24,18 +24,21 @@ from forensics.analysis.applied import (
 )
 from forensics.analysis.bursts import find_bursts
 from forensics.analysis.chain import chain_nodes
+from forensics.analysis.evidence import evidence, locations, shown_edits
 from forensics.analysis.failures import rerank, window_causes
 from forensics.analysis.graph import build_state
 from forensics.analysis.graph_history import events_between, walk
 from forensics.analysis.metrics import trend_weeks, weekly_metrics
 from forensics.analysis.remediation import remediations
-from forensics.analysis.windows import candidate_range, failure_windows, rank_suspects
+from forensics.analysis.windows import failure_windows, rank_suspects, suspect_range
 from forensics.config import AnalyzeConfig, apply_policy
 from forensics.detectors.base import Context
 from forensics.errors import Diagnostics, InputError, log, redact
 from forensics.model.commits import ChangeStatus, CommitRecord, FileChange
 from forensics.model.deploys import AppliedMigration, Deploy, FailureWindow
+from forensics.model.evidence import EditEvidence
 from forensics.model.findings import Finding, Severity
+from forensics.model.links import Forge, RemoteLinks, remote_links
 from forensics.model.metrics import WeekMetrics
 from forensics.model.migrations import (
     ChangeKind,
@@ -46,19 +49,17 @@ from forensics.model.migrations import (
     SourceDialect,
 )
 from forensics.model.report import EnvironmentSummary, Report, RuleInfo
+from forensics.model.rules import CHANGED_APPLIED
 from forensics.model.text import clean_tree, map_text
-from forensics.sources.alembic_files import ConstantResolver, read_migration
+from forensics.sources.alembic_files import read_migration
 from forensics.sources.cache import MiningCache, cache_key
 from forensics.sources.deploy_logs import load_logs
 from forensics.sources.deploys import load_deploys
-from forensics.sources.environments import (
-    SYMLINK_MODE,
-    discover_environments,
-    migration_paths,
-)
-from forensics.sources.git import GitSource, TreeEntry
+from forensics.sources.environments import SYMLINK_MODE, discover_environments
+from forensics.sources.git import GitSource
 from forensics.sources.github_actions import is_file
 from forensics.sources.health import check
+from forensics.sources.migration_tree import MigrationTree, tree_reader
 
 if TYPE_CHECKING:
     from forensics.sources.database import DatabaseState
@@ -71,19 +72,11 @@ TIMELINE_LIMIT = 500
 # The failed deploys of a window whose logs are read: the first and the last of a long run
 # say how it started and how it went on; the middle repeats them.
 LOGS_PER_WINDOW = 30
-
-
-def _reader(
-    git: GitSource, files: Sequence[TreeEntry]
-) -> tuple[Callable[[str], bytes | None], ConstantResolver]:
-    """``read(path)`` over the tree ``files`` (git objects), and the constant resolver."""
-    blobs = {f.path: f.blob for f in files}
-
-    def read(path: str) -> bytes | None:
-        blob = blobs.get(path)
-        return git.read_blob(blob) if blob else None
-
-    return read, ConstantResolver([f.path for f in files if f.path.endswith(".py")], read)
+# Without a known good deploy a window's cause cannot be bounded: the commits just before
+# its first failure are ranked, older ones are not looked at.
+UNBOUNDED_SUSPECTS = 50
+# The later commits of a window whose lines SZZ blames: each costs a patch and a blame.
+SZZ_FIXES = 10
 
 
 def load_graphs(
@@ -92,32 +85,22 @@ def load_graphs(
     """The Alembic environments at ``rev`` and the graph of each. Raises ``InputError`` when
     there is none; warns (and carries on) about empty versions folders and odd files."""
     sha = git.resolve(rev)
-    files = git.tree(sha)
-    read, resolver = _reader(git, files)
-    envs = discover_environments(files, read, migrations, diag=diag)
-    if not envs:
+    tree = MigrationTree(git, git.tree(sha), migrations, diag)
+    if not tree.environments:
         raise InputError(
             f"no Alembic environment found at {rev}: pass --migrations DIR with the folder "
             "that holds the migration files (or its versions/ folder)"
         )
     states = []
-    contents = git.read_blobs(f.blob for env in envs for f in migration_paths(env, files))
-    for env in envs:
-        entries = migration_paths(env, files, diag)
-        if not entries:
+    for env, parsed in tree.parsed():
+        if not parsed:
             diag.warn(
                 f"environment {env.name}: versions folder {', '.join(env.versions_dirs)} holds "
                 "no migration files at this revision"
             )
-        parsed = []
-        for entry in entries:
-            data = contents[entry.blob] if entry.blob in contents else git.read_blob(entry.blob)
-            if data is None:
-                continue
-            migration = read_migration(entry.path, data, blob=entry.blob, constants=resolver)
+        for migration in parsed:
             for warning in migration.warnings:
-                diag.warn(f"{entry.path}: {warning}")
-            parsed.append(migration)
+                diag.warn(f"{migration.path}: {warning}")
         # One line per environment: real projects carry dozens of stale headers.
         mismatched = sum(1 for m in parsed if m.docstring_mismatches)
         if mismatched:
@@ -128,7 +111,7 @@ def load_graphs(
             )
         states.append(build_state(env, parsed))
     note_python2(states)
-    return envs, states
+    return list(tree.environments), states
 
 
 def note_python2(states: Sequence[GraphState]) -> None:
@@ -187,7 +170,7 @@ def history_environments(
     by_location = {env.script_location: env.name for env in envs}
     for point in points:
         files = git.tree(point)
-        read, _resolver = _reader(git, files)
+        read, _resolver = tree_reader(git, files)
         for old in discover_environments(files, read, diag=Diagnostics()):
             home = by_location.get(_moved(old.script_location, moves), old.name)
             known = result.get(home)
@@ -231,7 +214,7 @@ def load_history(
             dataclasses.replace(c, files=tuple(f for f in c.files if f.path not in links))
             for c in commits
         ]
-    _read, resolver = _reader(git, tree)
+    _read, resolver = tree_reader(git, tree)
     memo = {m.blob: m for state in states for m in state.migrations if m.blob}
     contents: dict[str, bytes] = {}
 
@@ -513,7 +496,6 @@ def prepare(
     )
     context = Context(
         rev=sha,
-        now=cfg.now,
         until=until,
         since=cfg.since,
         thresholds=cfg.thresholds,
@@ -526,7 +508,6 @@ def prepare(
         failure_windows=tuple(windows),
         production=production,
         applied=points,
-        deploy_evidence=bool(deploys),
     )
     return context
 
@@ -538,15 +519,26 @@ def _suspects(
     points: Sequence[AppliedMigration],
     commits: dict[str, CommitRecord],
 ) -> list[FailureWindow]:
-    """Each failure window with its ranked suspects: the commits between the last good
-    deploy and the last failed one."""
+    """Each failure window with its ranked suspects: the possible causes between the last
+    good deploy's commit and the first failed deploy's commit (by ancestry), then the
+    commits shipped after it, and SZZ blame from those later fixes."""
     windows = []
     for window in failure_windows(deploys):
-        tip, exclude = candidate_range(window, deploys)
-        candidates = git.log(tip, exclude=exclude) if tip else []
-        for record in candidates:
+        span = suspect_range(window, deploys)
+        exclude = (span.good,) if span.good else ()
+        causes: list[CommitRecord] = []
+        later: list[CommitRecord] = []
+        if span.cause_tip:
+            limit = None if span.bounded else UNBOUNDED_SUSPECTS
+            causes = git.log(span.cause_tip, exclude=exclude, max_count=limit)
+        if span.later_tip and span.cause_tip:
+            later = git.log(span.later_tip, exclude=(*exclude, span.cause_tip))
+        for record in (*causes, *later):
             commits.setdefault(record.sha, record)
-        suspects = rank_suspects(window, candidates, history, points)
+        blamed = _szz(git, history, later)
+        suspects = rank_suspects(
+            window, causes, history, points, later=later, bounded=span.bounded, blamed=blamed
+        )
         windows.append(dataclasses.replace(window, suspects=suspects))
     return windows
 
@@ -592,6 +584,24 @@ def _metrics(
         findings=findings,
         commit_times=times,
     )
+
+
+def _szz(
+    git: GitSource, history: GraphHistory, later: Sequence[CommitRecord]
+) -> dict[str, list[tuple[str, str]]]:
+    """SZZ blame from a window's later commits that changed migration files (the commits
+    they brought, for merges), over those files only: the newest few, one blame each."""
+    shas = {c.sha for c in later}
+    fixes: dict[str, None] = {}
+    paths: set[str] = set()
+    for change in history.changes:
+        if change.commit in shas:
+            fixes.update(dict.fromkeys(change.authors or (change.commit,)))
+            paths.add(change.path)
+    if not fixes:
+        return {}
+    # Newest first: the commit that made the deploys pass again is the fix SZZ is about.
+    return git.last_modified_lines(list(fixes)[::-1][:SZZ_FIXES], paths)
 
 
 def _log_specs(cfg: AnalyzeConfig) -> tuple[str, ...]:
@@ -680,6 +690,10 @@ def _compose(
         production=context.production.revisions,
     )
     summaries = tuple(_summary(state, context, findings) for state in states)
+    edits = _edits(git, findings, context.applied, history)
+    envs = [state.environment for state in states]
+    fallback = next((e.config or posixpath.join(e.script_location, "env.py") for e in envs), None)
+    where = locations(findings, states, history.changes, context.failure_windows, fallback)
     events = tuple(events_between(history.events, cfg.since, context.until))
     examined = tuple(sorted({m.path for state in states for m in state.migrations}))
     return Report(
@@ -702,10 +716,58 @@ def _compose(
         files_examined=examined,
         warnings=tuple(diag.warnings),
         rules=tuple(
-            RuleInfo(r.id, r.name, r.summary, r.explanation, r.severity)
+            RuleInfo(r.id, r.name, r.title, r.explanation, r.severity)
             for r in detectors.all_rules()
         ),
+        edits=edits,
+        locations=where,
+        links=_links(cfg, git, diag),
     )
+
+
+def _edits(
+    git: GitSource,
+    findings: Sequence[Finding],
+    applied: Sequence[AppliedMigration],
+    history: GraphHistory,
+) -> tuple[EditEvidence, ...]:
+    """What each edit to an applied migration that the report shows changed against the
+    content production applied, read through PyDriller for those few commits only."""
+    by_revision = {a.revision: a for a in applied}
+    versions = {
+        v.blob: v for c in history.changes for v in (c.before, c.after) if v is not None and v.blob
+    }
+    after = {
+        (sha, c.path): c.after
+        for c in history.changes
+        for sha in dict.fromkeys((c.commit, *c.authors))
+    }
+    found = []
+    for sha, path, revision in shown_edits(findings):
+        point = by_revision.get(revision or "")
+        against = point.since_commit if point is not None else None
+        paths = [path, *((point.path, *point.earlier_paths) if point is not None else ())]
+        detail = git.file_diff(against, sha, paths)
+        if detail is None:
+            continue
+        applied_file = versions.get(point.content_blob or "") if point is not None else None
+        found.append(evidence(sha, revision, against, detail, applied_file, after.get((sha, path))))
+    return tuple(found)
+
+
+def _links(cfg: AnalyzeConfig, git: GitSource, diag: Diagnostics) -> RemoteLinks | None:
+    """Links to the repository's web pages: ``--link-base``, else ``origin`` when it is on
+    GitHub or GitLab. Neither URL is ever printed: either may carry credentials."""
+    if cfg.link_base:
+        forge = Forge.GITLAB if "gitlab" in cfg.link_base.lower() else Forge.GITHUB
+        links = remote_links(cfg.link_base, forge)
+        if links is None:
+            diag.warn(
+                "--link-base is not the https URL of a repository (https://HOST/OWNER/REPO); "
+                "the report has no links"
+            )
+        return links
+    return remote_links(git.remote_url("origin"))
 
 
 def _summary(
@@ -713,7 +775,7 @@ def _summary(
 ) -> EnvironmentSummary:
     env = state.environment
     mine = [f for f in findings if f.environment in (None, env.name)]
-    modified = {f.revision for f in mine if f.rule in ("FX201", "FX202", "FX203") and f.revision}
+    modified = {f.revision for f in mine if f.rule in CHANGED_APPLIED and f.revision}
     broken = {p.revision for p in state.problems if p.revision and p.severity >= Severity.HIGH}
     production = set(context.production.revisions)
     focus = modified | broken | {f.revision for f in mine if f.revision}

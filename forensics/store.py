@@ -43,6 +43,7 @@ from forensics.errors import InputError, redact
 from forensics.model.findings import ChangeRef, Confidence, Finding, Severity
 from forensics.model.metrics import WeekMetrics, from_figures
 from forensics.model.report import AuditDiff
+from forensics.model.rules import RuleId
 from forensics.sources.database import database_url
 
 DEFAULT_STORE = "reports/forensics.db"
@@ -169,7 +170,7 @@ def finding_from_json(text: str) -> Finding:
         return to_utc(datetime.fromisoformat(value)) if value else None
 
     return Finding(
-        rule=str(data["rule"]),
+        rule=RuleId(str(data["rule"])),
         name=str(data["name"]),
         severity=Severity[str(data["severity"]).upper()],
         confidence=Confidence[str(data["confidence"]).upper()],

@@ -8,9 +8,27 @@ from pathlib import Path
 import pytest
 
 from forensics.cli import main
+from forensics.demo import DemoScenario, build_demo_repo
 from forensics.gitbuild import RepoBuilder
 
 Run = Callable[..., tuple[int, str, str]]
+
+DEMO_SINCE = "2025-11-13"
+DEMO_UNTIL = "2025-11-16T17:25:00Z"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoScenario:
+    """The demo incident repository, built once per test module (tests may write into it)."""
+    return build_demo_repo(tmp_path_factory.mktemp("demo"))
+
+
+def demo_analyze(demo: DemoScenario, *extra: str, deploys: Path | None = None) -> list[str]:
+    """``analyze`` over the demo's incident window, uncached, with ``deploys`` as a Render log."""
+    argv = ["analyze", "--repo", str(demo.repo), "--since", DEMO_SINCE, "--until", DEMO_UNTIL]
+    if deploys is not None:
+        argv += ["--deploys", f"render:{deploys}"]
+    return [*argv, "--no-cache", *extra]
 
 
 @pytest.fixture

@@ -9,14 +9,9 @@ from pathlib import Path
 import pytest
 
 import forensics
-from forensics.demo import DemoScenario, build_demo_repo
+from forensics.demo import DemoScenario
 
 NOW = datetime(2025, 11, 16, 17, 25, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoScenario:
-    return build_demo_repo(tmp_path_factory.mktemp("api-demo"))
 
 
 def untracked(repo: Path) -> str:

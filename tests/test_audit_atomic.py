@@ -8,19 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from forensics.demo import DemoScenario, build_demo_repo
+from forensics.demo import DemoScenario
 from forensics.model.findings import Confidence, Finding, Severity
 from forensics.model.report import AuditDiff
 from forensics.store import FindingsStore
+from tests.conftest import DEMO_UNTIL as UNTIL
 from tests.conftest import Run
 
-UNTIL = "2025-11-16T17:25:00Z"
 MONDAY = datetime(2025, 11, 10, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoScenario:
-    return build_demo_repo(tmp_path_factory.mktemp("demo"))
 
 
 def audit(demo: DemoScenario, store: Path, out: Path) -> list[str]:

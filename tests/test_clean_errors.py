@@ -15,16 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from forensics.demo import DemoScenario, build_demo_repo
+from forensics.demo import DemoScenario
 from forensics.gitbuild import RepoBuilder
+from tests.conftest import DEMO_UNTIL as UNTIL
 from tests.conftest import Run, migration
-
-UNTIL = "2025-11-16T17:25:00Z"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoScenario:
-    return build_demo_repo(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.mark.parametrize(

@@ -9,31 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from forensics.demo import DemoScenario, build_demo_repo
-from tests.conftest import Run
-
-UNTIL = "2025-11-16T17:25:00Z"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoScenario:
-    return build_demo_repo(tmp_path_factory.mktemp("demo"))
+from forensics.demo import DemoScenario
+from tests.conftest import DEMO_UNTIL as UNTIL
+from tests.conftest import Run, demo_analyze
 
 
 def analyze(demo: DemoScenario, *extra: str) -> list[str]:
-    return [
-        "analyze",
-        "--repo",
-        str(demo.repo),
-        "--since",
-        "2025-11-13",
-        "--until",
-        UNTIL,
-        "--deploys",
-        f"render:{demo.deploys_file}",
-        "--no-cache",
-        *extra,
-    ]
+    return demo_analyze(demo, *extra, deploys=demo.deploys_file)
 
 
 def test_analyze_writes_every_format_with_the_default_stem(

@@ -9,36 +9,13 @@ from pathlib import Path
 import pytest
 
 from forensics.config import load_settings
-from forensics.demo import DemoScenario, build_demo_repo
+from forensics.demo import DemoScenario
 from forensics.errors import UsageError
-from tests.conftest import Run
-
-UNTIL = "2025-11-16T17:25:00Z"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoScenario:
-    return build_demo_repo(tmp_path_factory.mktemp("settings-demo"))
+from tests.conftest import Run, demo_analyze
 
 
 def analyze(demo: DemoScenario, out: Path, *extra: str) -> list[str]:
-    return [
-        "analyze",
-        "--repo",
-        str(demo.repo),
-        "--since",
-        "2025-11-13",
-        "--until",
-        UNTIL,
-        "--no-cache",
-        "--format",
-        "json",
-        "--out",
-        str(out),
-        "--stem",
-        "r",
-        *extra,
-    ]
+    return demo_analyze(demo, "--format", "json", "--out", str(out), "--stem", "r", *extra)
 
 
 def report(out: Path) -> dict[str, object]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from forensics.demo import build_demo_repo
 from forensics.errors import Diagnostics
 from forensics.model.deploys import DeployCategory
-from forensics.sources import render
+from forensics.sources import render_com
 from forensics.sources.git import GitSource
 from tests.analysis.demo_states import state_at
 
@@ -68,7 +68,7 @@ def test_demo_deploys_are_render_format_with_one_failure_per_push(tmp_path: Path
     demo = build_demo_repo(tmp_path / "demo")
     raw = json.loads(demo.deploys_file.read_text())
     assert all(set(item) == {"deploy", "cursor"} for item in raw)
-    deploys = render.read_file(str(demo.deploys_file), Diagnostics())
+    deploys = render_com.read_file(str(demo.deploys_file), Diagnostics())
     by_commit = {d.commit_ref: d for d in deploys}
     assert by_commit[demo.live_commit].status == "live"
     assert by_commit[demo.live_commit].id == demo.live_deploy

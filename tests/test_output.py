@@ -10,26 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from forensics.demo import DemoScenario, build_demo_repo
+from forensics.demo import DemoScenario
 from forensics.errors import UsageError
 from forensics.model.report import Report
 from forensics.output import check_stem, write_atomic
 from forensics.render import OutputFormat
-from tests.conftest import Run
+from tests.conftest import Run, demo_analyze
 from tests.hostile import controls
 
-UNTIL = "2025-11-16T17:25:00Z"
 STEM = "incident-20251116-1725"
 SUFFIXES = (".md", ".html", ".json", ".sarif")
 # As saved by a team's own script from Render's API: double-encoded UTF-8 (mojibake of 🚨),
 # an escaped lone surrogate, a real emoji; json.load accepts every one of them.
 HOSTILE = " \u00f0\u0178\u0161\u00a8 \udc8f **ACTION** \U0001f6a8 caf\u00c3\u00a9"
 CONTROLS = " \x1b]0;TITLE\x07\x1b[2J \u202eevil\u202c \u2028sep \x00nul \x85nel"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoScenario:
-    return build_demo_repo(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture(scope="module")
@@ -46,23 +40,9 @@ def hostile_deploys(demo: DemoScenario, tmp_path_factory: pytest.TempPathFactory
 
 
 def analyze(demo: DemoScenario, deploys: Path, out: Path | str, *extra: str) -> list[str]:
-    return [
-        "analyze",
-        "--repo",
-        str(demo.repo),
-        "--since",
-        "2025-11-13",
-        "--until",
-        UNTIL,
-        "--deploys",
-        f"render:{deploys}",
-        "--no-cache",
-        "--format",
-        "md,html,json,sarif",
-        "--out",
-        str(out),
-        *extra,
-    ]
+    return demo_analyze(
+        demo, "--format", "md,html,json,sarif", "--out", str(out), *extra, deploys=deploys
+    )
 
 
 def leftovers(folder: Path) -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from forensics.demo import DemoScenario, build_demo_repo, demo_report
+from forensics.demo import DemoScenario, demo_report
 from forensics.model.findings import Finding
 from forensics.model.report import Report
 from forensics.render.html import render_html
@@ -24,11 +24,6 @@ from tests.chromium import ARTIFACTS, CHROMIUM, Dom, chromium, page_requests
 from tests.render.golden import check_golden
 
 SCHEMA = Path(__file__).parent / "render" / "sarif-schema-2.1.0.json"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoScenario:
-    return build_demo_repo(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +69,11 @@ def test_fx404_names_the_classes_and_quotes_the_demo_logs(
     assert heads.startswith("FAILED: Multiple head revisions are present")
     syntax = next(c for c in window.causes if c.signature == "python-syntax-error")
     assert syntax.subject is not None and syntax.subject.endswith(demo.migration_path)
-    # The logs agree with git: the commits that broke the graph lead the suspects.
-    top = {s.commit for s in window.suspects[:4]}
-    assert {demo.syntax_error_commit, demo.rewire_commit} <= top
+    # The logs agree with git about the commits that broke the graph; those came after the
+    # first failed deploy, so they are failed fixes, not the cause.
+    later = {s.commit: s for s in window.suspects if not s.can_cause}
+    for sha in (demo.syntax_error_commit, demo.rewire_commit):
+        assert later[sha].failed_fix and "log" in later[sha].reasons[0]
     markdown = render_markdown(report)
     assert "FAILED: Multiple head revisions are present" in markdown
     assert (
@@ -101,11 +98,16 @@ def test_the_failure_window_and_its_suspects(demo: DemoScenario, report: Report)
     assert window.count == len([d for d in failed if d.category.value == "failed"])
     (streak,) = only(report, "FX401")
     assert set(window.deploys) == set(streak.deploys)
-    top = [s.commit for s in window.suspects[:4]]
-    assert demo.rewire_commit in top and demo.syntax_error_commit in top
-    assert demo.message_only_commit not in top
+    # Only what the first failed deploy shipped and the live one did not can be the cause:
+    # the first commit of the burst. The rewire and the syntax error came after it.
+    causes = [s.commit for s in window.suspects if s.can_cause]
+    assert causes == [demo.burst_commits[0]]
+    failed = {s.commit for s in window.suspects if s.failed_fix}
+    assert {demo.rewire_commit, demo.syntax_error_commit} <= failed
+    assert demo.message_only_commit not in failed
     (suspects,) = only(report, "FX402")
-    assert suspects.commits[: len(top)] == tuple(top)
+    assert suspects.commits[0] == demo.burst_commits[0]
+    assert demo.rewire_commit[:8] in suspects.detail and "failed fix" in suspects.detail
 
 
 def test_fx403_names_the_deploy_of_the_commit_that_did_not_parse(

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from forensics.demo import DemoScenario, build_demo_repo
+from forensics.demo import DemoScenario
 from forensics.errors import RedactingFilter, redact, register_secret
+from tests.conftest import DEMO_UNTIL as UNTIL
 from tests.conftest import Run
 from tests.sources.apiserver import serve
-
-UNTIL = "2025-11-16T17:25:00Z"
 
 
 @pytest.mark.parametrize(
@@ -62,11 +61,6 @@ def test_log_lines_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO):
         logger.info("calling %s with %s", "https://u:pw9@h/x", "rnd_LOGGEDKEY_0001")
     assert "pw9" not in caplog.text and "rnd_LOGGEDKEY_0001" not in caplog.text
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoScenario:
-    return build_demo_repo(tmp_path_factory.mktemp("demo"))
 
 
 def test_no_credential_reaches_any_report(demo: DemoScenario, run: Run, tmp_path: Path) -> None:

@@ -8,14 +8,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from forensics.demo import DemoScenario, build_demo_repo
+from forensics.demo import DemoScenario
 from forensics.schemas import NAMES, schema
 from tests.conftest import Run
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoScenario:
-    return build_demo_repo(tmp_path_factory.mktemp("schema-demo"))
 
 
 def validate(name: str, document: object) -> None:

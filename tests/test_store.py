@@ -42,7 +42,7 @@ def findings_at(repo: RepoBuilder, rev: str = "HEAD") -> list[Finding]:
         sha = git.resolve(rev)
     finally:
         git.close()
-    context = Context(rev=sha, now=MONDAY, until=MONDAY, states=tuple(states))
+    context = Context(rev=sha, until=MONDAY, states=tuple(states))
     return run(context)
 
 

@@ -319,8 +319,9 @@ def window_causes(
     ]
 
 
-# Agreement with the log moves a suspect above every git-only tier (the top one is 1.0).
-SCORE_LOG_AGREES = 1.2
+# Agreement with the log moves a possible cause above every git-only tier (the top one is
+# 1.25: a commit that broke the graph and whose lines a later fix changed).
+SCORE_LOG_AGREES = 1.5
 # A window whose logs all point away from migrations: migration evidence counts for less.
 NOT_MIGRATION_FACTOR = 0.5
 
@@ -403,10 +404,10 @@ def rerank(window: FailureWindow, history: GraphHistory) -> tuple[Suspect, ...]:
     if all(c.failure_class.elsewhere for c in window.causes):
         classes = ", ".join(sorted({c.failure_class.value for c in window.causes}))
         return tuple(
-            Suspect(
-                s.commit,
-                s.score * NOT_MIGRATION_FACTOR,
-                (*s.reasons, f"the deploy logs point away from migrations ({classes})"),
+            dataclasses.replace(
+                s,
+                score=s.score * NOT_MIGRATION_FACTOR,
+                reasons=(*s.reasons, f"the deploy logs point away from migrations ({classes})"),
             )
             for s in window.suspects
         )
@@ -430,9 +431,20 @@ def rerank(window: FailureWindow, history: GraphHistory) -> tuple[Suspect, ...]:
             )
             is not None
         ]
-        if reasons:
+        # A later commit that agrees with the log kept the deploys failing; it still
+        # cannot have caused them, so it keeps its place after the possible causes.
+        if reasons and suspect.can_cause:
             unique = tuple(dict.fromkeys(reasons))
-            ranked.append(Suspect(suspect.commit, SCORE_LOG_AGREES, (*unique, *suspect.reasons)))
+            ranked.append(
+                dataclasses.replace(
+                    suspect,
+                    score=SCORE_LOG_AGREES,
+                    reasons=(*unique, *suspect.reasons),
+                )
+            )
+        elif reasons:
+            unique = tuple(dict.fromkeys(reasons))
+            ranked.append(dataclasses.replace(suspect, reasons=(*unique, *suspect.reasons)))
         else:
             ranked.append(suspect)
-    return tuple(sorted(ranked, key=lambda s: -s.score))
+    return tuple(sorted(ranked, key=lambda s: s.order))

@@ -14,8 +14,8 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Se
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from forensics.model.findings import Severity
 from forensics.model.migrations import Environment, GraphProblem, GraphState, MigrationFile
+from forensics.model.rules import RuleId, rule
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -23,32 +23,32 @@ if TYPE_CHECKING:
 # networkx is imported where a graph is built, not at module load: it takes a tenth of a
 # second, and a run whose graphs come from the mining cache never builds one.
 
-# rule id -> (name, event kind, severity)
-PROBLEM_RULES: dict[str, tuple[str, str, Severity]] = {
-    "FX101": ("multiple-heads", "multiple-heads", Severity.HIGH),
-    "FX102": ("duplicate-revision", "duplicate-revision", Severity.HIGH),
-    "FX103": ("missing-parent", "missing-parent", Severity.CRITICAL),
-    "FX104": ("revision-cycle", "cycle", Severity.CRITICAL),
-    "FX105": ("unparseable-migration", "parse-error", Severity.CRITICAL),
-    "FX106": ("missing-revision-metadata", "missing-revision", Severity.CRITICAL),
-    "FX107": ("unresolved-metadata", "unresolved-metadata", Severity.MEDIUM),
+# The graph-event kind of each graph rule (DESIGN.md's vocabulary of `history`).
+EVENT_KINDS: dict[RuleId, str] = {
+    RuleId.FX101: "multiple-heads",
+    RuleId.FX102: "duplicate-revision",
+    RuleId.FX103: "missing-parent",
+    RuleId.FX104: "cycle",
+    RuleId.FX105: "parse-error",
+    RuleId.FX106: "missing-revision",
+    RuleId.FX107: "unresolved-metadata",
 }
 
 
 def _problem(
-    rule: str,
+    rule_id: RuleId,
     env: Environment,
     detail: str,
     revision: str | None = None,
     path: str | None = None,
     line: int | None = None,
 ) -> GraphProblem:
-    name, kind, severity = PROBLEM_RULES[rule]
+    entry = rule(rule_id)
     return GraphProblem(
-        rule=rule,
-        name=name,
-        kind=kind,
-        severity=severity,
+        rule=rule_id,
+        name=entry.name,
+        kind=EVENT_KINDS[rule_id],
+        severity=entry.severity,
         detail=detail,
         revision=revision,
         path=path,
@@ -67,7 +67,7 @@ def _file_problem(env: Environment, m: MigrationFile) -> GraphProblem | None:
     if m.parse_error is not None:
         where = f"{m.path}:{m.parse_error.line}" if m.parse_error.line else m.path
         return _problem(
-            "FX105",
+            RuleId.FX105,
             env,
             f"{where} does not parse: {m.parse_error.message}",
             path=m.path,
@@ -79,13 +79,13 @@ def _file_problem(env: Environment, m: MigrationFile) -> GraphProblem | None:
             "a `revision` that is not a literal" if "revision" in m.unresolved else "no `revision`"
         )
         return _problem(
-            "FX106", env, f"{m.path} has {how}{hint}", revision=m.doc_revision, path=m.path
+            RuleId.FX106, env, f"{m.path} has {how}{hint}", revision=m.doc_revision, path=m.path
         )
     fields = [f for f in m.unresolved if f != "revision"]
     if not fields:
         return None
     return _problem(
-        "FX107",
+        RuleId.FX107,
         env,
         f"{', '.join(fields)} of {m.revision} in {m.path} is not a literal and could "
         "not be resolved statically",
@@ -97,7 +97,7 @@ def _file_problem(env: Environment, m: MigrationFile) -> GraphProblem | None:
 
 def _duplicate(env: Environment, rev: str, paths: Sequence[str]) -> GraphProblem:
     return _problem(
-        "FX102",
+        RuleId.FX102,
         env,
         f"revision {rev} is declared by {len(paths)} files: {', '.join(paths)}",
         revision=rev,
@@ -114,7 +114,7 @@ def _missing(
     if not missing:
         return None
     return _problem(
-        "FX103",
+        RuleId.FX103,
         env,
         f"{m.revision} ({m.path}) names {', '.join(missing)} as parent, which no "
         "file of the environment declares",
@@ -129,7 +129,7 @@ def _cycle(
 ) -> GraphProblem:
     members = sorted(component)
     return _problem(
-        "FX104",
+        RuleId.FX104,
         env,
         f"revisions {', '.join(members)} form a cycle",
         revision=members[0],
@@ -210,7 +210,7 @@ def _multiple_heads(
         return []
     return [
         _problem(
-            "FX101",
+            RuleId.FX101,
             env,
             f"{len(rooted)} heads ({', '.join(rooted)}); {', '.join(unlabelled)} carry no "
             "distinct branch label, so `alembic upgrade head` fails",

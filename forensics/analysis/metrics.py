@@ -20,6 +20,7 @@ from forensics.model.deploys import Deploy, DeployCategory, FailureWindow
 from forensics.model.findings import Finding
 from forensics.model.metrics import TREND_WEEKS, WeekMetrics
 from forensics.model.migrations import ChangeKind, MigrationChange
+from forensics.model.rules import CHANGED_APPLIED, RuleId
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,8 +97,8 @@ def edits_per_path(
 
 # -- delivery metrics -----------------------------------------------------------------------
 # The rules whose findings are edits to applied migrations, and the one of broken deploys.
-APPLIED_EDIT_RULES = frozenset({"FX201", "FX202", "FX203"})
-BROKEN_DEPLOY_RULE = "FX403"
+APPLIED_EDIT_RULES = CHANGED_APPLIED
+BROKEN_DEPLOY_RULE = RuleId.FX403
 _COUNTED = frozenset({DeployCategory.LIVE, DeployCategory.SUPERSEDED, DeployCategory.FAILED})
 _HOUR = 3600.0
 

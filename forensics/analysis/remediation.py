@@ -23,8 +23,9 @@ from forensics.model.deploys import AppliedMigration
 from forensics.model.findings import Finding, Severity
 from forensics.model.migrations import GraphState
 from forensics.model.report import Remediation
+from forensics.model.rules import RuleGroup, RuleId, ids_in
 
-APPLIED_RULES = ("FX201", "FX202", "FX203", "FX204")
+APPLIED_RULES = ids_in(RuleGroup.APPLIED)
 RestoreCheck = Callable[[str, str], bool]
 
 
@@ -328,16 +329,16 @@ def remediations(
             if point is not None and point.since_commit:
                 found.append(_restore(point, finding, restore_parses))
             for option in (
-                _revert(finding, point, commits) if finding.rule != "FX204" else None,
+                _revert(finding, point, commits) if finding.rule != RuleId.FX204 else None,
                 _forward(finding, state),
                 _rerun(finding, state, production),
             ):
                 if option is not None:
                     found.append(option)
     for finding in ranked:
-        if finding.rule == "FX101":
+        if finding.rule == RuleId.FX101:
             state = _state(states, finding.environment)
-            key = (state.environment.name if state else None, "FX101")
+            key = (state.environment.name if state else None, RuleId.FX101)
             if key in done:
                 continue
             done.add(key)

@@ -1,26 +1,22 @@
-"""The rule registry: an explicit list of rule families, each a module with ``RULES`` and
-``detect(context)``. Order here is the order findings are produced before ranking."""
+"""The rule families: an explicit list of modules, each with ``RULES`` (its group of the
+catalogue in ``forensics.model.rules``) and ``detect(context)``. Order here is the order
+findings are produced before ranking."""
 
 from __future__ import annotations
 
 from types import ModuleType
 
 from forensics.detectors import activity_rules, applied_rules, deploy_rules, graph_rules
-from forensics.detectors.base import Context, Rule
+from forensics.detectors.base import Context
 from forensics.model.findings import Finding
+from forensics.model.rules import Rule
 
 FAMILIES: tuple[ModuleType, ...] = (graph_rules, activity_rules, applied_rules, deploy_rules)
 
 
 def all_rules() -> tuple[Rule, ...]:
+    """The rules of the families, in family order (the catalogue holds no other)."""
     return tuple(rule for family in FAMILIES for rule in family.RULES)
-
-
-def rule(rule_id: str) -> Rule:
-    for candidate in all_rules():
-        if candidate.id == rule_id:
-            return candidate
-    raise KeyError(rule_id)
 
 
 def run(context: Context) -> list[Finding]:

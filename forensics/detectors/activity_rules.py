@@ -10,47 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from forensics.analysis.bursts import churn, duration_text
-from forensics.detectors.base import Context, Rule
+from forensics.detectors.base import Context
 from forensics.model.findings import ChangeRef, Confidence, Finding, Severity
 from forensics.model.migrations import MigrationChange
 from forensics.model.report import Burst
+from forensics.model.rules import Rule, RuleGroup, RuleId, in_group, rule
 
 AUTOMATION_THRESHOLD = 0.5
 
-FX301 = Rule(
-    id="FX301",
-    name="commit-burst",
-    severity=Severity.LOW,
-    summary="many commits on the same migration files in a short time",
-    explanation=(
-        "Many commits changed the same migration files within minutes of each other. When "
-        "every push deploys, each of them is a deploy attempt; on a migration that is "
-        "already applied, each is also an edit production will never run."
-    ),
-)
-FX302 = Rule(
-    id="FX302",
-    name="automation-suspected",
-    severity=Severity.MEDIUM,
-    summary="a burst with machine-like cadence or templated messages",
-    explanation=(
-        "A burst looks like the work of a loop or an assistant rather than a person: "
-        "commits minutes apart at a steady pace, messages from a template, tool trailers. "
-        "Find and stop the process before it pushes again."
-    ),
-)
-FX303 = Rule(
-    id="FX303",
-    name="migration-churn",
-    severity=Severity.LOW,
-    summary="one migration edited far more often than its peers",
-    explanation=(
-        "A migration was edited many times after it was created, far more than the other "
-        "migrations of the repository. A migration should be written once; later changes "
-        "belong in a new migration."
-    ),
-)
-RULES: tuple[Rule, ...] = (FX301, FX302, FX303)
+RULES: tuple[Rule, ...] = in_group(RuleGroup.ACTIVITY)
+FX301, FX302, FX303 = (rule(RuleId.FX301), rule(RuleId.FX302), rule(RuleId.FX303))
 
 
 def detect(ctx: Context) -> Iterator[Finding]:

@@ -15,51 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from forensics.analysis.applied import edited_after, follow_renames
-from forensics.detectors.base import Context, Rule
+from forensics.detectors.base import Context
 from forensics.model.deploys import AppliedMigration
 from forensics.model.findings import ChangeRef, Confidence, Finding, Severity
 from forensics.model.migrations import ChangeKind, MigrationChange, MigrationFile
+from forensics.model.rules import Rule, RuleGroup, RuleId, in_group
 
-RULES: tuple[Rule, ...] = (
-    Rule(
-        "FX201",
-        "applied-migration-modified",
-        Severity.HIGH,
-        "An applied migration's file changed after it was applied",
-        "Alembic records only the revision id of what it applied, never the content. Once a "
-        "migration has run in production, editing its file changes nothing there: the new "
-        "code never runs in production, while fresh databases get something else. Put the "
-        "file back and carry the change forward in a new migration.",
-    ),
-    Rule(
-        "FX202",
-        "applied-migration-rewired",
-        Severity.HIGH,
-        "An applied migration's revision, down_revision or depends_on changed",
-        "Production's alembic_version points into the graph by revision id. Changing the "
-        "id or the parents of a migration production already ran rewires the graph under "
-        "it: Alembic may no longer find production's revision, or may try to run migrations "
-        "again that already ran.",
-    ),
-    Rule(
-        "FX203",
-        "applied-migration-removed",
-        Severity.HIGH,
-        "An applied migration's file was deleted, and no file declares its revision any more",
-        "Production's database went through this migration. Without its file, Alembic "
-        "cannot place production in the graph, and a downgrade through it is impossible.",
-    ),
-    Rule(
-        "FX204",
-        "production-revision-missing",
-        Severity.HIGH,
-        "A revision production is at no longer exists in the tree",
-        "`alembic upgrade head` starts from the revision in production's alembic_version. "
-        "When no file declares it any more, Alembic stops with 'Can't locate revision' and "
-        "no deploy can run migrations.",
-    ),
-)
-RULE_NAMES = {rule.id: rule.name for rule in RULES}
+RULES: tuple[Rule, ...] = in_group(RuleGroup.APPLIED)
 
 _SERIOUS = {ChangeKind.CODE, ChangeKind.METADATA, ChangeKind.PARSE_ERROR}
 
@@ -138,7 +100,7 @@ def _modified(ctx: Context, point: AppliedMigration, changes: list[MigrationChan
         ctx,
         point,
         changes,
-        rule="FX201",
+        rule=RuleId.FX201,
         severity=severity,
         title=f"Applied migration {point.revision} changed by {len(commits)} commit(s) after "
         "it was applied",
@@ -152,7 +114,7 @@ def _about_changes(
     point: AppliedMigration,
     changes: list[MigrationChange],
     *,
-    rule: str,
+    rule: RuleId,
     severity: Severity,
     title: str,
     detail: str,
@@ -162,7 +124,7 @@ def _about_changes(
     commits, refs, merges = _evidence(changes)
     return Finding(
         rule=rule,
-        name=RULE_NAMES[rule],
+        name=rule.rule.name,
         severity=severity,
         confidence=_confidence(ctx, point),
         title=title,
@@ -205,7 +167,7 @@ def _rewired(ctx: Context, point: AppliedMigration, changes: list[MigrationChang
         ctx,
         point,
         changes,
-        rule="FX202",
+        rule=RuleId.FX202,
         severity=Severity.HIGH,
         title=f"Applied migration {point.revision} rewired by {len(commits)} commit(s)",
         detail=(
@@ -245,8 +207,8 @@ def _removed(ctx: Context, point: AppliedMigration) -> Finding | None:
     # A squash deletes many revisions and adds their replacement in one commit: name it.
     also = f" The same commit added {', '.join(added)}." if added else ""
     return Finding(
-        rule="FX203",
-        name="applied-migration-removed",
+        rule=RuleId.FX203,
+        name=RuleId.FX203.rule.name,
         severity=Severity.HIGH,
         confidence=_confidence(ctx, point),
         title=f"Applied migration {point.revision} was removed from {point.path}",
@@ -284,8 +246,8 @@ def _missing(ctx: Context) -> Iterator[Finding]:
             else " No file in the analysed history ever declared it: check the revision id."
         )
         yield Finding(
-            rule="FX204",
-            name="production-revision-missing",
+            rule=RuleId.FX204,
+            name=RuleId.FX204.rule.name,
             severity=Severity.HIGH,
             confidence=Confidence.HIGH
             if ctx.production.source == "database"

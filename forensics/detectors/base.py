@@ -1,4 +1,5 @@
-"""What every detector receives (the prepared ``Context``) and how a rule describes itself."""
+"""What every detector receives: the prepared ``Context``. Rules describe themselves in the
+catalogue (``forensics.model.rules``)."""
 
 from __future__ import annotations
 
@@ -9,20 +10,9 @@ from datetime import datetime
 from forensics.config import Thresholds
 from forensics.model.commits import CommitRecord
 from forensics.model.deploys import AppliedMigration, Deploy, FailureWindow
-from forensics.model.findings import Finding, Severity
+from forensics.model.findings import Finding
 from forensics.model.migrations import GraphHistory, GraphState
 from forensics.model.report import Burst, Production
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A rule of the catalogue. ``explanation`` is said once, in plain words, in reports."""
-
-    id: str
-    name: str
-    severity: Severity
-    summary: str
-    explanation: str
 
 
 @dataclass(frozen=True)
@@ -34,7 +24,6 @@ class Context:
     """
 
     rev: str
-    now: datetime
     until: datetime
     since: datetime | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
@@ -47,7 +36,6 @@ class Context:
     failure_windows: tuple[FailureWindow, ...] = ()
     production: Production = field(default_factory=Production)
     applied: tuple[AppliedMigration, ...] = ()
-    deploy_evidence: bool = False
 
     def in_window(self, when: datetime) -> bool:
         return (self.since is None or when >= self.since) and when <= self.until

@@ -12,58 +12,21 @@ from datetime import timedelta
 
 from forensics.analysis.applied import point_as_of
 from forensics.analysis.windows import SCORE_APPLIED_EDIT, SCORE_LEFT_BROKEN, SCORE_OTHER
-from forensics.detectors.base import Context, Rule
+from forensics.detectors.base import Context
 from forensics.model.deploys import (
     Deploy,
     DeployCategory,
     FailureCause,
     FailureClass,
     FailureWindow,
+    Suspect,
+    SuspectRole,
 )
 from forensics.model.findings import Confidence, Finding, Severity
 from forensics.model.migrations import HistoryPoint
+from forensics.model.rules import Rule, RuleGroup, RuleId, in_group
 
-RULES: tuple[Rule, ...] = (
-    Rule(
-        "FX401",
-        "failed-deploy-streak",
-        Severity.HIGH,
-        "A run of failed deploys (a failure window)",
-        "Every deploy between one successful deploy and the next failed. While the window "
-        "is open, nothing new reaches production: it keeps running the last successful "
-        "deploy.",
-    ),
-    Rule(
-        "FX402",
-        "suspect-change",
-        Severity.HIGH,
-        "The commits that most likely caused a failure window",
-        "The commits between the last successful deploy and the failures, ranked: a commit "
-        "that left the migration graph broken first, then an edit to an applied migration, "
-        "then a new migration, then everything else.",
-    ),
-    Rule(
-        "FX403",
-        "deployed-broken-migrations",
-        Severity.MEDIUM,
-        "A deploy shipped a commit whose migration graph was broken",
-        "With a broken graph `alembic upgrade head` stops before running anything. A deploy "
-        "of such a commit fails if it runs migrations; if it went live anyway, its "
-        "migrations cannot have run, and the database is behind the code.",
-    ),
-    Rule(
-        "FX404",
-        "deploy-failure-cause",
-        Severity.HIGH,
-        "Why the deploys failed, in their own logs",
-        "The logs of a window's failed deploys are matched against a catalogue of what "
-        "Alembic, the database drivers, Python and the deploy platforms print (several "
-        "heads, an unknown revision, an object that already exists, a migration that does "
-        "not import, a lock timeout, an out-of-memory kill...). The first line that shows "
-        "each class is quoted as evidence. A window whose logs point away from migrations is "
-        "probably not a migration incident.",
-    ),
-)
+RULES: tuple[Rule, ...] = in_group(RuleGroup.DEPLOY)
 
 SUSPECTS_SHOWN = 20
 
@@ -103,8 +66,8 @@ def _streak(window: FailureWindow, by_id: dict[str, Deploy]) -> Finding:
     else:
         detail += "No deploy has succeeded since: production still runs the last good one."
     return Finding(
-        rule="FX401",
-        name="failed-deploy-streak",
+        rule=RuleId.FX401,
+        name=RuleId.FX401.rule.name,
         severity=Severity.HIGH if window.open else Severity.LOW,
         confidence=Confidence.HIGH,
         title=f"{window.count} failed deploy(s) in a row"
@@ -125,40 +88,78 @@ def _streak(window: FailureWindow, by_id: dict[str, Deploy]) -> Finding:
     )
 
 
+def _later_phrase(later: list[Suspect]) -> str:
+    if not later:
+        return ""
+    failed = [s.commit[:8] for s in later if s.failed_fix]
+    text = (
+        f" {len(later)} commit(s) came after the first failed deploy's commit; they cannot "
+        "have caused the failures and are listed apart"
+    )
+    if failed:
+        text += f", and {', '.join(failed)} broke the migration graph again (a failed fix)"
+    return text + "."
+
+
 def _suspects(window: FailureWindow) -> Finding | None:
     if not window.suspects:
         return None
-    relevant = [s for s in window.suspects if s.score > SCORE_OTHER] or list(window.suspects)
+    possible = [s for s in window.suspects if s.can_cause]
+    later = [s for s in window.suspects if not s.can_cause]
+    relevant = [s for s in possible if s.score > SCORE_OTHER] or possible
     shown = relevant[:SUSPECTS_SHOWN]
-    top = shown[0]
-    if top.score >= SCORE_LEFT_BROKEN:
-        confidence = Confidence.HIGH
-    elif top.score >= SCORE_APPLIED_EDIT:
+    later_shown = [s for s in later if s.failed_fix or s.score > SCORE_OTHER][:SUSPECTS_SHOWN]
+    bounded = all(s.role is SuspectRole.CAUSE for s in possible)
+    before = window.last_live_before or "none known"
+    if not shown:
+        title = (
+            f"The first failed deploy {window.first_failed} shipped no commit that the last "
+            "successful one did not run: the cause lies outside the code"
+        )
+        detail = f"Nothing changed between the last successful deploy ({before}) and it."
         confidence = Confidence.MEDIUM
     else:
-        confidence = Confidence.LOW
+        top = shown[0]
+        if top.score >= SCORE_LEFT_BROKEN:
+            confidence = Confidence.HIGH
+        elif top.score >= SCORE_APPLIED_EDIT:
+            confidence = Confidence.MEDIUM
+        else:
+            confidence = Confidence.LOW
+        if bounded:
+            title = (
+                f"Most likely cause of the failures from {window.first_failed}: commit "
+                f"{top.commit[:8]}"
+            )
+            detail = (
+                f"{len(possible)} commit(s) came between the last successful deploy ({before}) "
+                f"and the first failed one; ranked first, {top.commit[:8]}: {top.reasons[0]}."
+            )
+        else:
+            confidence = min(confidence, Confidence.MEDIUM)
+            title = (
+                f"The cause of the failures from {window.first_failed} cannot be bounded; first "
+                f"suspect: commit {top.commit[:8]}"
+            )
+            detail = (
+                "No successful deploy before the failures is known, so the cause cannot be "
+                f"bounded: the {len(possible)} commit(s) before the first failed deploy are "
+                f"ranked; first, {top.commit[:8]}: {top.reasons[0]}."
+            )
+        if len(relevant) > len(shown):
+            detail += f" {len(relevant) - len(shown)} more not shown."
+    detail += _later_phrase(later)
     return Finding(
-        rule="FX402",
-        name="suspect-change",
+        rule=RuleId.FX402,
+        name=RuleId.FX402.rule.name,
         severity=Severity.HIGH if window.open else Severity.LOW,
         confidence=confidence,
-        title=f"Most likely cause of the failures from {window.first_failed}: commit "
-        f"{top.commit[:8]}",
-        detail=(
-            f"{len(window.suspects)} commit(s) came after the last successful deploy "
-            f"({window.last_live_before or 'none known'}); ranked first, {top.commit[:8]}: "
-            f"{top.reasons[0]}."
-            + (
-                f" {len(relevant) - len(shown)} more not shown."
-                if len(relevant) > len(shown)
-                else ""
-            )
-        ),
-        commits=tuple(s.commit for s in shown),
+        title=title,
+        detail=detail,
+        commits=tuple(s.commit for s in (*shown, *later_shown)),
         deploys=window.deploys,
         start=window.start,
         end=window.end,
-        facts=tuple((f"{s.commit[:8]} ({s.score:.1f})", "; ".join(s.reasons)) for s in shown),
     )
 
 
@@ -201,8 +202,8 @@ def _cause(window: FailureWindow, by_id: dict[str, Deploy]) -> Finding | None:
         facts.append(("named in the log", subject))
     failed = [by_id[c.deploy] for c in causes if c.deploy in by_id]
     return Finding(
-        rule="FX404",
-        name="deploy-failure-cause",
+        rule=RuleId.FX404,
+        name=RuleId.FX404.rule.name,
         severity=Severity.HIGH if window.open else Severity.LOW,
         confidence=Confidence.HIGH if known else Confidence.LOW,
         title=(
@@ -236,8 +237,8 @@ def _broken_deploy(deploy: Deploy, point: HistoryPoint) -> Finding:
         severity = Severity.LOW
         outcome = f"Its outcome is {deploy.status}."
     return Finding(
-        rule="FX403",
-        name="deployed-broken-migrations",
+        rule=RuleId.FX403,
+        name=RuleId.FX403.rule.name,
         severity=severity,
         confidence=Confidence.HIGH,
         title=f"Deploy {deploy.id} shipped commit {(deploy.commit or '?')[:8]} with a broken "

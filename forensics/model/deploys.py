@@ -119,13 +119,40 @@ class FailureCause:
     subject: str | None = None
 
 
+class SuspectRole(StrEnum):
+    """Where a suspect sits against the window's deploys.
+
+    ``cause``: between the last good deploy's commit and the first failed deploy's commit
+    (by ancestry), so it can have caused the failures; ``later``: after the first failed
+    deploy's commit, so it can only have kept the deploys failing or tried to fix them;
+    ``unbounded``: no good deploy is known, so the cause cannot be bounded.
+    """
+
+    CAUSE = "cause"
+    LATER = "later"
+    UNBOUNDED = "unbounded"
+
+
 @dataclass(frozen=True)
 class Suspect:
-    """A commit of a failure window, with its score and the reasons for it."""
+    """A commit of a failure window, with its score, its role and the reasons for it.
+    ``failed_fix`` marks a later commit that broke the migration graph in a new way."""
 
     commit: str
     score: float
     reasons: tuple[str, ...]
+    role: SuspectRole = SuspectRole.CAUSE
+    failed_fix: bool = False
+
+    @property
+    def can_cause(self) -> bool:
+        return self.role is not SuspectRole.LATER
+
+    @property
+    def order(self) -> tuple[int, float]:
+        """Sort key: possible causes by score, then the later commits (whose own order,
+        by time, a stable sort keeps)."""
+        return (0, -self.score) if self.can_cause else (1, 0.0)
 
 
 @dataclass(frozen=True)

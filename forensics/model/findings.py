@@ -6,8 +6,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 from forensics.model.text import clean
+
+if TYPE_CHECKING:
+    # rules.py imports Severity from here; the field type is for the type checker only.
+    from forensics.model.rules import RuleId
 
 
 class _Labelled(IntEnum):
@@ -56,7 +61,7 @@ class Finding:
     pairs that renderers show as they are (for example the edges before and after a rewire).
     """
 
-    rule: str
+    rule: RuleId
     name: str
     severity: Severity
     confidence: Confidence

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from forensics.model.findings import Severity
+from forensics.model.rules import RuleId
 
 
 class ChangeKind(StrEnum):
@@ -138,7 +139,7 @@ class Environment:
 class GraphProblem:
     """A fault in the graph at one moment. ``kind`` is the graph-event kind of DESIGN.md."""
 
-    rule: str
+    rule: RuleId
     name: str
     kind: str
     severity: Severity
@@ -177,7 +178,7 @@ class GraphEvent:
     """A problem that appeared at ``commit`` and went away at ``resolved_by`` (or is open)."""
 
     kind: str
-    rule: str
+    rule: RuleId
     commit: str
     at: datetime
     detail: str

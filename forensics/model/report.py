@@ -8,7 +8,9 @@ from functools import cached_property
 
 from forensics.model.commits import CommitRecord
 from forensics.model.deploys import Deploy, FailureWindow
+from forensics.model.evidence import EditEvidence, FindingLocation
 from forensics.model.findings import Finding, Severity
+from forensics.model.links import RemoteLinks
 from forensics.model.metrics import WeekMetrics
 from forensics.model.migrations import GraphEvent, MigrationChange
 
@@ -154,6 +156,18 @@ class Report:
     suppressed: tuple[tuple[str, int], ...] = ()
     # Delivery metrics of the weeks up to ``until``, oldest first.
     metrics: tuple[WeekMetrics, ...] = ()
+    # What each shown edit to an applied migration changed against the applied content.
+    edits: tuple[EditEvidence, ...] = ()
+    # The file and line each finding points at (code scanning wants a file for each).
+    locations: tuple[FindingLocation, ...] = ()
+    # Links to the repository's web pages, when its remote is on GitHub or GitLab.
+    links: RemoteLinks | None = None
+
+    def edit(self, commit: str, path: str | None) -> EditEvidence | None:
+        return next((e for e in self.edits if e.commit == commit and e.path == path), None)
+
+    def location(self, fingerprint: str) -> FindingLocation | None:
+        return next((x for x in self.locations if x.fingerprint == fingerprint), None)
 
     def commit(self, sha: str) -> CommitRecord | None:
         return self._commits.get(sha)

@@ -9,11 +9,12 @@ has inline CSS only: no script, no font, no image, no link to the network.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import jinja2
 import markdown as md
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from forensics.model.report import Report
 from forensics.model.text import without_controls
@@ -32,10 +33,26 @@ def prose(text: str) -> Markup:
     return Markup(_converter().reset().convert(escaped))
 
 
+_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def sentence(text: str) -> Markup:
+    """One of our own sentences, escaped, with its backticked spans as ``<code>``: the
+    spans are escaped like the rest, so a backticked value from the repository is inert."""
+    return Markup(_SPAN.sub(r"<code>\1</code>", str(escape(text))))
+
+
+def link(text: object, url: str) -> Markup:
+    """``text`` (escaped unless Markup) as a link to ``url``; without one, the text alone."""
+    if not url or not url.startswith("https://"):
+        return escape(text)
+    return Markup('<a href="{}">{}</a>').format(url, text)
+
+
 @cache
 def _environment() -> jinja2.Environment:
     env = templating.environment(autoescape=True)
-    env.filters.update(prose=prose, when=view.when, short=view.short)
+    env.filters.update(prose=prose, sentence=sentence, link=link, when=view.when, short=view.short)
     return env
 
 

@@ -175,7 +175,14 @@ def _window(w: FailureWindow) -> dict[str, Any]:
         "last_live_before": w.last_live_before,
         "recovered_by": w.recovered_by,
         "suspects": [
-            {"commit": s.commit, "score": s.score, "reasons": list(s.reasons)} for s in w.suspects
+            {
+                "commit": s.commit,
+                "score": s.score,
+                "reasons": list(s.reasons),
+                "role": s.role.value,
+                "failed_fix": s.failed_fix,
+            }
+            for s in w.suspects
         ],
         "open": w.open,
         "deploys": list(w.deploys),

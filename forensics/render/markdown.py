@@ -62,6 +62,40 @@ def fence(value: object, lang: str = "") -> Raw:
     return Raw(f"{marks}{lang}\n{text}\n{marks}")
 
 
+_SPAN = re.compile(r"`([^`\n]+)`")
+_URL = re.compile(r"^https://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+$")
+
+
+def prose(value: object, in_table: bool = False) -> Raw:
+    """Our own sentences on one line: text escaped as ``escape`` does, except that a
+    backticked span stays a code span (``alembic upgrade head``). A span's content cannot
+    do anything in Markdown, so a backticked value from the repository is inert too. In a
+    table cell a pipe inside a span is escaped, as GitHub splits cells on it even there."""
+    text = re.sub(r"\s+", " ", str(value))
+    out: list[str] = []
+    pos = 0
+    for match in _SPAN.finditer(text):
+        out.append(escape(text[pos : match.start()]))
+        span = match[1].replace("|", "\\|") if in_table else match[1]
+        out.append(f"`{span}`")
+        pos = match.end()
+    out.append(escape(text[pos:]))
+    return Raw("".join(out) or ("-" if in_table else ""))
+
+
+def cell_prose(value: object) -> Raw:
+    return prose(value, in_table=True)
+
+
+def link(text: object, url: str) -> Raw:
+    """``text`` (escaped unless already Raw) as a link to ``url``, our own https address
+    (percent-encoded, no spaces or parentheses); without one, the text alone."""
+    label = text if isinstance(text, Raw) else Raw(escape(text))
+    if not url or not _URL.match(url) or "(" in url or ")" in url:
+        return label
+    return Raw(f"[{label}]({url})")
+
+
 def cell(value: object) -> Raw:
     """Escaped text for a table cell; an empty value shows as a dash."""
     text = escape(value)
@@ -71,7 +105,17 @@ def cell(value: object) -> Raw:
 @cache
 def _environment() -> jinja2.Environment:
     env = templating.environment(autoescape=False, finalize=_finalize)
-    env.filters.update(code=code, fence=fence, cell=cell, raw=Raw, when=view.when, short=view.short)
+    env.filters.update(
+        code=code,
+        fence=fence,
+        cell=cell,
+        raw=Raw,
+        when=view.when,
+        short=view.short,
+        prose=prose,
+        cell_prose=cell_prose,
+        link=link,
+    )
     return env
 
 

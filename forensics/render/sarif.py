@@ -1,15 +1,18 @@
 """SARIF 2.1.0 output, for GitHub code scanning and other SARIF consumers.
 
-One result per finding, with the rule's metadata from the report's rule catalogue, a location
-at the migration file (and line, where known), the commits and deploys in ``properties`` and
-the finding's fingerprint as a partial fingerprint, so that a result keeps its identity across
-runs. A finding without a file (a failure window) is placed at the first versions folder, as
-code scanning wants every result to have a location.
+One result per finding, with the rule's metadata from the report's rule catalogue (help
+text in Markdown and a link to the README's rule table), a location at a file and the line
+that declares its revision (``Report.locations``: a finding without a file of its own, a
+failure window, points at the migration its suspects changed, else at the environment's
+configuration; never at a folder, which code scanning cannot show), the commits and deploys
+in ``properties``, and the finding's fingerprint as a partial fingerprint, so that a result
+keeps its identity across runs. A rule's default level is the level of its results.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from forensics import __version__
 from forensics.model.findings import Finding, Severity
@@ -17,6 +20,9 @@ from forensics.model.report import Report, RuleInfo
 from forensics.render.json import dumps
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+# Where the README is published (the package's page shows it); "#rules" is its rule table.
+README_URL = "https://pypi.org/project/migration-forensics/"
+RULES_URI = README_URL + "#rules"
 
 
 def level(severity: Severity) -> str:
@@ -27,16 +33,34 @@ def level(severity: Severity) -> str:
     return "note"
 
 
-def _rule(info: RuleInfo) -> dict[str, Any]:
+def _rule(info: RuleInfo, severity: Severity) -> dict[str, Any]:
+    """``severity``: the one its results have (the catalogue's when it has none here)."""
     return {
         "id": info.id,
         "name": info.name,
         "shortDescription": {"text": info.summary},
         "fullDescription": {"text": info.explanation},
-        "help": {"text": f"{info.summary}. {info.explanation}"},
-        "defaultConfiguration": {"level": level(info.severity)},
-        "properties": {"tags": ["alembic", "migrations"], "severity": info.severity.label},
+        "help": {
+            "text": f"{info.summary}. {info.explanation}",
+            "markdown": f"**{info.id} {info.name}: {info.summary}.** {info.explanation}\n\n"
+            f"All rules: [the rule table]({RULES_URI}).",
+        },
+        "helpUri": RULES_URI,
+        "defaultConfiguration": {"level": level(severity)},
+        "properties": {"tags": ["alembic", "migrations"], "severity": severity.label},
     }
+
+
+def _severities(report: Report, rules: list[RuleInfo]) -> dict[str, Severity]:
+    """Each rule's default: the highest severity among its results, so that the default
+    level is the level its results show (a rule whose results differ in level keeps the
+    highest as default, and each result states its own)."""
+    found = {r.id: r.severity for r in rules}
+    seen: dict[str, Severity] = {}
+    for f in report.findings:
+        seen[f.rule] = max(seen.get(f.rule, f.severity), f.severity)
+    found.update(seen)
+    return found
 
 
 def _catalogue(report: Report) -> list[RuleInfo]:
@@ -51,15 +75,23 @@ def _catalogue(report: Report) -> list[RuleInfo]:
 
 
 def _location(report: Report, finding: Finding) -> list[dict[str, Any]]:
-    uri = finding.path
-    if uri is None:
-        folders = [d for e in report.environments for d in e.versions_dirs]
-        uri = folders[0] if folders else None
-    if uri is None:
-        return []
-    physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
-    if finding.path and finding.line:
-        physical["region"] = {"startLine": finding.line}
+    pinned = report.location(finding.fingerprint)
+    if pinned is not None:
+        path, line = pinned.path, pinned.line
+    elif finding.path:
+        path, line = finding.path, finding.line or 1
+    else:
+        # A report put together without locations: the first migration file the
+        # finding's commits changed, else the first file examined.
+        changed = [c.path for sha in finding.commits for c in report.changes_by(sha)]
+        candidates = [*changed, *report.files_examined]
+        if not candidates:
+            return []
+        path, line = candidates[0], 1
+    physical = {
+        "artifactLocation": {"uri": quote(path, safe="/", errors="replace")},
+        "region": {"startLine": max(1, line)},
+    }
     return [{"physicalLocation": physical}]
 
 
@@ -91,6 +123,7 @@ def _result(report: Report, finding: Finding, index: dict[str, int]) -> dict[str
 def sarif_log(report: Report) -> dict[str, Any]:
     rules = _catalogue(report)
     index = {r.id: i for i, r in enumerate(rules)}
+    severities = _severities(report, rules)
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -100,7 +133,7 @@ def sarif_log(report: Report) -> dict[str, Any]:
                     "driver": {
                         "name": "forensics",
                         "version": __version__,
-                        "rules": [_rule(r) for r in rules],
+                        "rules": [_rule(r, severities[r.id]) for r in rules],
                     }
                 },
                 "results": [_result(report, f, index) for f in report.findings],

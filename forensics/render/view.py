@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from forensics.model.commits import CommitRecord
-from forensics.model.deploys import Deploy, DeployCategory, FailureWindow
+from forensics.model.deploys import Deploy, DeployCategory, FailureWindow, SuspectRole
 from forensics.model.findings import Finding, Severity
 from forensics.model.metrics import WeekMetrics
 from forensics.model.report import Burst, ChainNode, EnvironmentSummary, Report, RuleInfo
+from forensics.model.rules import CHANGED_APPLIED, RuleId
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("production", "Production status"),
@@ -46,7 +47,14 @@ METRIC_HEADINGS: tuple[tuple[str, str], ...] = (
 WARNINGS_TITLE = "Analysis warnings"
 TITLES = dict(SECTIONS)
 
-_GRAPH_RULES = ("FX102", "FX103", "FX104", "FX105", "FX106", "FX204")
+_GRAPH_RULES = (
+    RuleId.FX102,
+    RuleId.FX103,
+    RuleId.FX104,
+    RuleId.FX105,
+    RuleId.FX106,
+    RuleId.FX204,
+)
 MAX_DEPLOYS = 15
 MAX_TIMELINE = 200
 ANNOTATION_ORDER = ("production", "head", "applied", "modified", "broken", "base")
@@ -65,10 +73,6 @@ def when(moment: datetime | None) -> str:
     if moment is None:
         return "-"
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def clock(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%m-%d %H:%M:%S")
 
 
 def short(sha: str | None) -> str:
@@ -102,11 +106,42 @@ class CommitRow:
     author: str
     message: str
     kind: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class SuspectRow:
+    """A suspect of a failure window, with its role (``cause``, ``later``, ``unbounded``)
+    and what the report calls it (``most likely cause``, ``failed fix``...)."""
+
+    commit: CommitRow
+    role: str
+    label: str
+    score: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EditView:
+    """An edit to an applied migration with its diff against the applied content."""
+
+    short: str
+    url: str
+    parts: str
+    what: str
+    against: str
+    against_url: str
+    added: int
+    deleted: int
+    diff: str
+    truncated: bool
 
 
 @dataclass(frozen=True)
 class FindingView:
-    """A finding with its anchor, location and evidence rows."""
+    """A finding with its anchor, location and evidence rows (for FX402 the window's
+    suspects instead, possible causes apart from the later commits; for FX201-FX203 the
+    diff of each edit)."""
 
     finding: Finding
     anchor: str
@@ -114,6 +149,10 @@ class FindingView:
     rows: tuple[CommitRow, ...]
     merges: tuple[str, ...]
     span: str
+    location_url: str = ""
+    suspects: tuple[SuspectRow, ...] = ()
+    later: tuple[SuspectRow, ...] = ()
+    edits: tuple[EditView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +166,8 @@ class DeployRow:
     commit: str
     message: str
     flag: str
+    url: str = ""
+    commit_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,6 +180,7 @@ class TimelineRow:
     who: str
     detail: str
     at: datetime = field(compare=False, repr=False)
+    url: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -189,6 +231,7 @@ def build(report: Report) -> View:
     deploys = sorted(report.deploys, key=lambda d: (d.created_at, d.id), reverse=True)
     rules, missing = _rules(report, ranked)
     timeline = _timeline(report)
+    seen: set[tuple[str, str]] = set()  # edits whose diff is shown already
     return View(
         report=report,
         title=report.title,
@@ -202,7 +245,7 @@ def build(report: Report) -> View:
         deploys_hidden=max(0, len(deploys) - MAX_DEPLOYS),
         window_line=_window_line(report),
         head_line=_head_line(report),
-        findings=tuple(_finding(report, f, i) for i, f in enumerate(ranked, 1)),
+        findings=tuple(_finding(report, f, i, seen) for i, f in enumerate(ranked, 1)),
         still_up=_still_up(report),
         rules=rules,
         rules_missing=missing,
@@ -331,6 +374,8 @@ def _deploy_row(report: Report, d: Deploy) -> DeployRow:
         commit=short(d.commit or d.commit_ref),
         message=message,
         flag=flag,
+        url=tree_url(report, d.commit),
+        commit_url=commit_url(report, d.commit),
     )
 
 
@@ -395,8 +440,9 @@ def _kind(report: Report, finding: Finding, sha: str) -> str:
 
 def _commit_row(report: Report, sha: str, kind: str) -> CommitRow:
     record = report.commit(sha)
+    url = commit_url(report, sha)
     if record is None:
-        return CommitRow(sha, short(sha), "-", "-", "(commit not read)", kind)
+        return CommitRow(sha, short(sha), "-", "-", "(commit not read)", kind, url)
     return CommitRow(
         sha=sha,
         short=record.short,
@@ -404,16 +450,118 @@ def _commit_row(report: Report, sha: str, kind: str) -> CommitRow:
         author=record.author.name,
         message=record.subject,
         kind=kind,
+        url=url,
     )
 
 
-def _finding(report: Report, finding: Finding, index: int) -> FindingView:
+# -- links ----------------------------------------------------------------------------------
+def commit_url(report: Report, sha: str | None) -> str:
+    """The commit's page on the remote, or "" when the report has no links."""
+    return (report.links.commit(sha) or "") if report.links and sha else ""
+
+
+def tree_url(report: Report, sha: str | None) -> str:
+    return (report.links.tree(sha) or "") if report.links and sha else ""
+
+
+def file_url(report: Report, path: str | None, line: int | None = None) -> str:
+    """The file as it is at the analysed revision, at ``line``."""
+    if not report.links or not path:
+        return ""
+    return report.links.file(report.rev, path, line) or ""
+
+
+_LABELS = {
+    SuspectRole.CAUSE: "possible cause",
+    SuspectRole.UNBOUNDED: "unbounded",
+    SuspectRole.LATER: "later",
+}
+
+
+def _suspect_rows(report: Report, finding: Finding) -> tuple[list[SuspectRow], list[SuspectRow]]:
+    """The suspects of the window an FX402 finding speaks of, those it names: possible
+    causes (the first one is the most likely cause) and later commits apart."""
+    window = next((w for w in report.failure_windows if w.deploys == finding.deploys), None)
+    if window is None or finding.rule != RuleId.FX402:
+        return [], []
+    named = set(finding.commits)
+    causes: list[SuspectRow] = []
+    later: list[SuspectRow] = []
+    for suspect in window.suspects:
+        if suspect.commit not in named:
+            continue
+        if not suspect.can_cause:
+            label = "failed fix" if suspect.failed_fix else "later"
+        elif not causes:
+            bounded = suspect.role is SuspectRole.CAUSE
+            label = "most likely cause" if bounded else "first suspect (cause not bounded)"
+        else:
+            label = _LABELS[suspect.role]
+        row = SuspectRow(
+            commit=_commit_row(report, suspect.commit, ""),
+            role=suspect.role.value,
+            label=label,
+            score=f"{suspect.score:.2f}",
+            reasons=suspect.reasons,
+        )
+        (causes if suspect.can_cause else later).append(row)
+    return causes, later
+
+
+_EDIT_RULES = CHANGED_APPLIED
+
+
+def _edit_views(
+    report: Report, finding: Finding, seen: set[tuple[str, str]]
+) -> tuple[EditView, ...]:
+    """The diffs of an edit finding's commits, each shown once in the report (under the
+    first finding that names it)."""
+    if finding.rule not in _EDIT_RULES or not finding.path:
+        return ()
+    views = []
+    for sha in finding.commits:
+        edit = report.edit(sha, finding.path)
+        if edit is None or (sha, finding.path) in seen:
+            continue
+        seen.add((sha, finding.path))
+        parts = ", ".join(p.value for p in edit.parts) or "blank lines and comments"
+        if not edit.diff:
+            what = "left the file as production applied it"
+        elif edit.cosmetic:
+            what = f"only reformatted it ({parts}): same code and metadata as applied"
+        else:
+            what = f"changed {parts}"
+        views.append(
+            EditView(
+                short=short(sha),
+                url=commit_url(report, sha),
+                parts=parts,
+                what=what,
+                against=short(edit.against) if edit.against else "",
+                against_url=commit_url(report, edit.against),
+                added=edit.added,
+                deleted=edit.deleted,
+                diff=edit.diff,
+                truncated=edit.truncated,
+            )
+        )
+    return tuple(views)
+
+
+def _finding(
+    report: Report, finding: Finding, index: int, seen: set[tuple[str, str]]
+) -> FindingView:
     location = finding.path or finding.revision or ""
     if finding.path and finding.line:
         location += f":{finding.line}"
     if finding.revision and finding.path:
         location = f"{finding.revision} ({location})"
+    pinned = report.location(finding.fingerprint)
+    line = pinned.line if pinned is not None and pinned.path == finding.path else finding.line
+    causes, later = _suspect_rows(report, finding)
     rows = tuple(_commit_row(report, sha, _kind(report, finding, sha)) for sha in finding.commits)
+    if causes or later:
+        rows = ()  # the suspect tables list the same commits
     if finding.start and finding.end and finding.start != finding.end:
         period = f"{when(finding.start)} to {when(finding.end)}"
     else:
@@ -425,6 +573,10 @@ def _finding(report: Report, finding: Finding, index: int) -> FindingView:
         rows=rows,
         merges=tuple(short(m) for m in finding.merges),
         span=period,
+        location_url=file_url(report, finding.path, line),
+        suspects=tuple(causes),
+        later=tuple(later),
+        edits=_edit_views(report, finding, seen),
     )
 
 
@@ -480,7 +632,7 @@ def _rules(
     report: Report, ranked: Sequence[Finding]
 ) -> tuple[tuple[RuleInfo, ...], tuple[str, ...]]:
     catalogue = {r.id: r for r in report.rules}
-    seen: list[str] = []
+    seen: list[RuleId] = []
     for f in ranked:
         if f.rule not in seen:
             seen.append(f.rule)
@@ -515,7 +667,13 @@ def _timeline(report: Report) -> list[TimelineRow]:
         detail = c.subject + (f" [migrations: {', '.join(kinds)}]" if kinds else "")
         rows.append(
             TimelineRow(
-                when(c.committed_at), "commit", c.short, c.author.name, detail, c.committed_at
+                when(c.committed_at),
+                "commit",
+                c.short,
+                c.author.name,
+                detail,
+                c.committed_at,
+                commit_url(report, c.sha),
             )
         )
     for b in report.bursts:
@@ -529,6 +687,7 @@ def _timeline(report: Report) -> list[TimelineRow]:
                 "",
                 f"{d.status} of {short(d.commit or d.commit_ref)}",
                 d.created_at,
+                tree_url(report, d.commit),
             )
         )
     for w in report.failure_windows:
@@ -661,14 +820,14 @@ def _next_steps(report: Report, ranked: Sequence[Finding]) -> tuple[str, ...]:
     steps: list[str] = []
     rules = {f.rule for f in ranked}
     for b in report.bursts:
-        if any(f.rule in ("FX301", "FX302") for f in ranked):
+        if any(f.rule in (RuleId.FX301, RuleId.FX302) for f in ranked):
             steps.append(
                 f"Stop the commits: {len(b.commits)} commit(s) by {', '.join(b.authors)} on "
                 f"{', '.join(b.paths)} within {span((b.end - b.start).total_seconds())}. "
                 "Check for a script, agent or retry loop that pushes them."
             )
     for f in ranked:
-        if f.rule in ("FX201", "FX202", "FX203") and f.severity >= Severity.MEDIUM:
+        if f.rule in CHANGED_APPLIED and f.severity >= Severity.MEDIUM:
             steps.append(
                 f"Push no more commits that change {f.path or f.revision}. Put back the "
                 "content production applied (see Remediation options)."
@@ -677,7 +836,7 @@ def _next_steps(report: Report, ranked: Sequence[Finding]) -> tuple[str, ...]:
                 f"Carry whatever the edits to {f.revision or f.path} meant to do forward "
                 "in a new migration."
             )
-        elif f.rule == "FX101" and _still_open(report, f):
+        elif f.rule == RuleId.FX101 and _still_open(report, f):
             steps.append(f"Join the heads with an alembic merge revision: {f.title}.")
         elif f.rule in _GRAPH_RULES and _still_open(report, f):
             steps.append(f"Fix the graph: {f.title}.")

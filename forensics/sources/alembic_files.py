@@ -218,9 +218,6 @@ class ConstantResolver:
                 return self.constant(source, attr, hops + 1)
         return None
 
-    def is_module(self, dotted: str) -> bool:
-        return self.module_path(dotted) is not None
-
 
 # -- the reader -----------------------------------------------------------------------------
 class _Unresolved(Exception):

@@ -8,7 +8,7 @@ against the type it must have; a corrupt or foreign file gives a warning and is 
 
 Two layouts: namespaces in ``_FILE_NAMESPACES`` (large values such as a whole ``log``) get
 one file per key and keep only the most recently used entries; every other namespace is one
-table file per namespace (small content-addressed values, such as parsed migrations).
+table file per namespace (small content-addressed values, such as whether a file parses).
 """
 
 from __future__ import annotations
@@ -22,13 +22,12 @@ import os
 import tempfile
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from forensics.errors import Diagnostics
-from forensics.model.migrations import MigrationFile
 
 # Bumped when cached values keep their shape but change meaning (how fingerprints are made),
 # so that entries written by an older version are rebuilt rather than compared.
@@ -288,15 +287,6 @@ class MiningCache:
     def put(self, namespace: str, key: str, value: object, tp: Any = None) -> None:
         self._put(namespace, key, value, tp if tp is not None else type(value))
 
-    def get_list(self, namespace: str, key: str, item: type[T]) -> list[T] | None:
-        return cast("list[T] | None", self._get(namespace, key, list[item]))  # type: ignore[valid-type]
-
-    def put_list(
-        self, namespace: str, key: str, values: Sequence[T], item: type[T] | None = None
-    ) -> None:
-        kind = item or (type(values[0]) if values else object)
-        self._put(namespace, key, list(values), list[kind])  # type: ignore[valid-type]
-
     def memo(self, namespace: str, key: str, tp: type[T], compute: Callable[[], T]) -> T:
         """The cached value, or ``compute()`` stored for next time."""
         found: T | None = self.get(namespace, key, tp)
@@ -304,14 +294,6 @@ class MiningCache:
             found = compute()
             self.put(namespace, key, found, tp)
         return found
-
-    def get_migration(self, blob: str, path: str, extra: str = "") -> MigrationFile | None:
-        """A parsed migration file by content (blob id) and path. ``extra`` must name
-        anything else the parse depended on (constants resolved from other files)."""
-        return self.get("migrations", cache_key(blob, path, extra), MigrationFile)
-
-    def put_migration(self, migration: MigrationFile, blob: str, extra: str = "") -> None:
-        self.put("migrations", cache_key(blob, migration.path, extra), migration, MigrationFile)
 
     # -- raw storage -------------------------------------------------------------------------
     def _get(self, namespace: str, key: str, tp: Any) -> Any:

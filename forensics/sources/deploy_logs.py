@@ -25,7 +25,7 @@ from pathlib import Path
 
 from forensics.errors import Diagnostics, InputError, UsageError
 from forensics.model.deploys import Deploy, DeployLog
-from forensics.sources import github_actions, render
+from forensics.sources import github_actions, render_com
 from forensics.sources.http import JsonClient
 from forensics.sources.logtext import MAX_LINE_BYTES, LineCollector, read_file
 from forensics.sources.records import text_field
@@ -77,7 +77,7 @@ def _render_client(env: Mapping[str, str], spec: str) -> JsonClient:
             "(Render dashboard → Account settings → API keys)"
         )
     return JsonClient(
-        base_url=env.get("FORENSICS_RENDER_API_URL") or render.DEFAULT_API,
+        base_url=env.get("FORENSICS_RENDER_API_URL") or render_com.DEFAULT_API,
         what="the Render API",
         headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
         secret=key,

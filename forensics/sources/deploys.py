@@ -15,7 +15,7 @@ from dataclasses import replace
 from forensics.config import to_utc
 from forensics.errors import Diagnostics, UsageError
 from forensics.model.deploys import Deploy
-from forensics.sources import github, github_actions, render, tabular, tags
+from forensics.sources import github, github_actions, render_com, tabular, tags
 from forensics.sources.git import GitSource
 from forensics.sources.records import finality
 
@@ -24,8 +24,8 @@ _HEX = re.compile(r"^[0-9a-fA-F]{4,40}$")
 Reader = Callable[[str, GitSource, str, Diagnostics], list[Deploy]]
 
 READERS: dict[str, Reader] = {
-    "render": lambda arg, _git, _rev, diag: render.read_file(arg, diag),
-    "render-api": lambda arg, _git, _rev, diag: render.fetch(arg, diag),
+    "render": lambda arg, _git, _rev, diag: render_com.read_file(arg, diag),
+    "render-api": lambda arg, _git, _rev, diag: render_com.fetch(arg, diag),
     "github": lambda arg, _git, _rev, diag: github.read_file(arg, diag),
     "github-api": lambda arg, _git, _rev, diag: github.fetch(arg, diag),
     "github-actions": lambda arg, _git, _rev, diag: (

@@ -24,7 +24,7 @@ import secrets
 import shlex
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +35,7 @@ import git as gitpython
 
 from forensics.errors import Diagnostics, InputError
 from forensics.model.commits import ChangeStatus, CommitRecord, DiffStat, FileChange, Person
+from forensics.model.evidence import DiffDetail
 from forensics.model.text import decode
 from forensics.sources.cache import MiningCache, cache_key
 
@@ -207,8 +208,9 @@ SAFE_ENV = {
     "GIT_OPTIONAL_LOCKS": "0",
 }
 # Diff drivers are chosen by .gitattributes, so they cannot be switched off by name: the
-# commands that can make a diff are always given these.
-_DIFFING = frozenset({"log", "show", "diff", "diff-tree", "diff-index", "diff-files"})
+# commands that can make a diff (blame too, which PyDriller's SZZ runs) are always given
+# these.
+_DIFFING = frozenset({"log", "show", "diff", "diff-tree", "diff-index", "diff-files", "blame"})
 _NO_DRIVERS = ("--no-ext-diff", "--no-textconv")
 _DUBIOUS = "dubious ownership"
 
@@ -700,6 +702,84 @@ class GitSource:
                     "or unreadable, so the report shows it without line counts"
                 )
         return stats
+
+    def last_modified_lines(
+        self, fixes: Iterable[str], paths: Collection[str]
+    ) -> dict[str, list[tuple[str, str]]]:
+        """SZZ through PyDriller (``Git.get_commits_last_modified_lines``): for each fix
+        commit, the commits that last wrote the lines it changed or deleted in ``paths``.
+        Gives blamed commit -> ``[(fix, path)]``. One patch and one ``git blame`` per file
+        and fix: only for the few fixes of a failure window. Merge commits give nothing
+        (PyDriller lists no files for them): pass the commits they brought."""
+        found: dict[str, list[tuple[str, str]]] = {}
+        for fix in dict.fromkeys(fixes):
+            try:
+                commit = self.driller.get_commit(fix)
+                for mod in commit.modified_files:
+                    if mod.new_path not in paths and mod.old_path not in paths:
+                        continue
+                    blamed = self.driller.get_commits_last_modified_lines(commit, mod)
+                    for path, shas in sorted(blamed.items()):
+                        for sha in sorted(shas):
+                            found.setdefault(sha, []).append((commit.hash, path))
+            # GitPython and gitdb raise many unrelated types for unknown or missing objects.
+            except Exception as exc:
+                self.diag.warn(
+                    f"no blame for commit {fix[:12]} ({type(exc).__name__}); the suspects of "
+                    "its window are ranked without it"
+                )
+        return found
+
+    def file_diff(self, base: str | None, commit: str, paths: Sequence[str]) -> DiffDetail | None:
+        """How one file changed from ``base`` to ``commit`` (from the commit's first parent
+        when ``base`` is ``None``), through PyDriller's ``ModifiedFile`` over a diff limited
+        to ``paths`` (the file's names over its renames); an empty diff when nothing
+        differs. ``None`` (and a warning) when the commits cannot be read."""
+        from pydriller.domain.commit import ModifiedFile
+
+        try:
+            after = self.repo.commit(commit)
+            if base:
+                before = self.repo.commit(base)
+            elif after.parents:
+                before = after.parents[0]
+            else:
+                return None
+            wanted: list[str | os.PathLike[str]] = list(dict.fromkeys(paths))
+            # One line of context: the report shows what changed, the link shows the rest.
+            diffs = before.diff(after, paths=wanted, create_patch=True, unified=1)
+            if not diffs:
+                return DiffDetail(paths[0], "", (), (), (), (), ())
+            mod = ModifiedFile(diffs[0])
+            parsed = mod.diff_parsed
+            try:
+                methods = tuple(sorted({m.name for m in mod.changed_methods}))
+                spans_before = tuple((m.start_line, m.end_line) for m in mod.methods_before)
+                spans_after = tuple((m.start_line, m.end_line) for m in mod.methods)
+            except Exception:  # lizard reads any text; a file it cannot read has no methods
+                methods, spans_before, spans_after = (), (), ()
+            return DiffDetail(
+                path=mod.new_path or mod.old_path or paths[0],
+                diff=mod.diff,
+                added=tuple((int(n), str(t)) for n, t in parsed["added"]),
+                deleted=tuple((int(n), str(t)) for n, t in parsed["deleted"]),
+                changed_methods=methods,
+                spans_before=spans_before,
+                spans_after=spans_after,
+            )
+        except Exception as exc:
+            self.diag.warn(
+                f"no diff for {paths[0]} at commit {commit[:12]} ({type(exc).__name__}); the "
+                "report shows the edit without it"
+            )
+            return None
+
+    def remote_url(self, name: str = "origin") -> str | None:
+        """The configured URL of a remote (``remote.NAME.url``), as written: it may hold
+        credentials, so callers must not print it."""
+        out, error = self._run_partial("config", "--get", f"remote.{name}.url")
+        url = _text(out).strip()
+        return url if error is None and url else None
 
     def tags(self, pattern: str, rev: str) -> list[TagInfo]:
         """Tags reachable from ``rev`` whose name matches the glob ``pattern``, oldest

@@ -9,11 +9,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from forensics.analysis.graph import build_state
 from forensics.analysis.remediation import remediations
-from forensics.demo import DemoScenario, build_demo_repo
+from forensics.demo import DemoScenario
 from forensics.errors import Diagnostics
 from forensics.gitbuild import RepoBuilder
 from forensics.model.deploys import AppliedMigration
@@ -43,11 +41,6 @@ def git(repo: Path, *args: str) -> str:
         ["git", *args], cwd=repo, env=GIT_ENV, capture_output=True, text=True, check=True
     )
     return done.stdout
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoScenario:
-    return build_demo_repo(tmp_path_factory.mktemp("demo"))
 
 
 def _edits(demo: DemoScenario) -> list[str]:

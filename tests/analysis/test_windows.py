@@ -10,9 +10,10 @@ from forensics.analysis.windows import (
     SCORE_LEFT_BROKEN,
     SCORE_NEW_MIGRATION,
     SCORE_OTHER,
-    candidate_range,
+    SuspectRange,
     failure_windows,
     rank_suspects,
+    suspect_range,
 )
 from forensics.model.commits import CommitRecord, Person
 from forensics.model.deploys import AppliedMigration, Deploy, DeployCategory, FailureWindow
@@ -69,7 +70,7 @@ def test_no_failures_no_windows() -> None:
     assert failure_windows([dep("a", C.LIVE, 0), dep("b", C.IN_PROGRESS, 1)]) == []
 
 
-def test_candidate_range_uses_the_newest_failed_commit() -> None:
+def test_suspect_range_bounds_causes_by_the_first_failed_commit() -> None:
     deploys = [
         dep("ok", C.LIVE, 0, "c0"),
         dep("f1", C.FAILED, 5, "c1"),
@@ -77,7 +78,17 @@ def test_candidate_range_uses_the_newest_failed_commit() -> None:
         dep("f3", C.FAILED, 12),
     ]
     (window,) = failure_windows(deploys)
-    assert candidate_range(window, deploys) == ("c2", ("c0",))
+    assert suspect_range(window, deploys) == SuspectRange("c1", "c2", "c0")
+    recovered = [*deploys, dep("ok2", C.LIVE, 20, "c3")]
+    (window,) = failure_windows(recovered)
+    assert suspect_range(window, recovered) == SuspectRange("c1", "c3", "c0")
+
+
+def test_suspect_range_without_a_good_deploy_is_unbounded() -> None:
+    deploys = [dep("f1", C.FAILED, 5, "c1")]
+    (window,) = failure_windows(deploys)
+    span = suspect_range(window, deploys)
+    assert span == SuspectRange("c1", None, None) and not span.bounded
 
 
 def commit(sha: str, minute: int) -> CommitRecord:

@@ -36,7 +36,6 @@ def context(
     until = T0 + timedelta(days=1)
     return Context(
         rev="HEAD",
-        now=until,
         until=until,
         since=None if since_days is None else until - timedelta(days=since_days),
         thresholds=t,

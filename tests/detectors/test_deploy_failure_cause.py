@@ -9,7 +9,7 @@ import pytest
 
 from forensics.analysis.failures import SCORE_LOG_AGREES
 from forensics.gitbuild import RepoBuilder
-from forensics.model.deploys import FailureClass
+from forensics.model.deploys import FailureClass, SuspectRole
 from forensics.model.findings import Confidence, Severity
 from tests.detectors.scenario import M_PATH, M, Seed, analyse, build_seed, by_rule
 
@@ -70,13 +70,17 @@ def test_logs_classify_the_window_and_rerank_the_suspects(seed: Seed, tmp_path: 
     syntax = next(v for k, v in cause.facts if k.startswith("migration-import-error: dep-06"))
     assert syntax.startswith("SyntaxError:")
     assert "not a migration incident" not in cause.title
-    # The log agrees with git: the rewire to aaaa00000000 and the broken file rank first.
-    top = [s for s in window.suspects if s.score == SCORE_LOG_AGREES]
-    assert {s.commit for s in top} == {seed.rewire, seed.syntax_error}
-    rewire = next(s for s in top if s.commit == seed.rewire)
+    # The log agrees with git about the rewire to aaaa00000000 and the broken file, but
+    # both came after the first failed deploy: they kept the deploys failing and stay
+    # listed after the one commit that can have caused the window.
+    agreeing = [s for s in window.suspects if " log " in s.reasons[0]]
+    assert {s.commit for s in agreeing} == {seed.rewire, seed.syntax_error}
+    assert all(s.role is SuspectRole.LATER and s.score < SCORE_LOG_AGREES for s in agreeing)
+    rewire = next(s for s in agreeing if s.commit == seed.rewire)
     assert "pointed" in rewire.reasons[0] and "aaaa00000000" in rewire.reasons[0]
+    assert window.suspects[0].commit == seed.edits[0]
     (suspects,) = by_rule(findings, "FX402")
-    assert set(suspects.commits[:2]) == {seed.rewire, seed.syntax_error}
+    assert suspects.commits[0] == seed.edits[0]
 
 
 @pytest.mark.rule("FX404", fires=True)

@@ -11,7 +11,7 @@ import pytest
 from forensics.detectors import deploy_rules
 from forensics.detectors.base import Context
 from forensics.gitbuild import RepoBuilder
-from forensics.model.deploys import Deploy, DeployCategory, FailureWindow, Suspect
+from forensics.model.deploys import Deploy, DeployCategory, FailureWindow, Suspect, SuspectRole
 from forensics.model.findings import Confidence, Severity
 from forensics.model.migrations import GraphHistory, GraphProblem, HistoryPoint
 from tests.detectors.scenario import Seed, analyse, build_seed, by_rule
@@ -37,10 +37,16 @@ def test_seed_window_suspects_and_broken_deploys(seed: Seed) -> None:
     assert facts["recovered by"] == "not yet" and "dep-D" in streak.detail
     assert streak.severity is Severity.HIGH
 
+    # Only the commit the first failed deploy shipped can have caused the failures; the
+    # rewire and the syntax error came after it, as failed fixes.
     (suspect,) = by_rule(findings, "FX402")
-    assert set(suspect.commits[:2]) == {seed.syntax_error, seed.rewire}
-    assert ctx.failure_windows[0].suspects[-1].commit == seed.message_only
-    assert suspect.confidence is Confidence.HIGH
+    suspects = ctx.failure_windows[0].suspects
+    assert suspect.commits[0] == seed.edits[0] == suspects[0].commit
+    assert suspects[0].role is SuspectRole.CAUSE
+    assert {s.role for s in suspects[1:]} == {SuspectRole.LATER}
+    assert {s.commit for s in suspects if s.failed_fix} == {seed.syntax_error, seed.rewire}
+    assert seed.syntax_error in suspect.commits and seed.message_only not in suspect.commits
+    assert "failed fix" in suspect.detail and suspect.confidence is Confidence.HIGH
 
     broken = by_rule(findings, "FX403")
     syntax_deploy = [f for f in broken if seed.syntax_error in f.commits]
@@ -108,7 +114,6 @@ def test_recovered_window_is_low_and_live_broken_deploy_is_high() -> None:
     )
     ctx = Context(
         rev="c-fixed",
-        now=NOW,
         until=NOW,
         history=history,
         deploys=deploys,

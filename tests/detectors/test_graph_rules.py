@@ -27,7 +27,6 @@ def _context(repo: RepoBuilder) -> Context:
     history = load_history(git, sha, envs, diag)
     return Context(
         rev=sha,
-        now=T0 + timedelta(days=1),
         until=T0 + timedelta(days=1),
         states=tuple(states),
         history=history,
@@ -38,7 +37,7 @@ def test_catalogue_is_registered() -> None:
     ids = [r.id for r in graph_rules.RULES]
     assert ids == ["FX101", "FX102", "FX103", "FX104", "FX105", "FX106", "FX107"]
     assert {r.id for r in all_rules()} >= set(ids)
-    assert all(r.summary and r.explanation for r in graph_rules.RULES)
+    assert all(r.title and r.explanation for r in graph_rules.RULES)
 
 
 @pytest.mark.rule("FX101", fires=True)

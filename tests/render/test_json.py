@@ -85,7 +85,9 @@ def test_keys_follow_design_in_order(report: Report) -> None:
         for item in value if isinstance(value, list) else [value]:
             _starts_with(list(item), documented)
     assert list(doc["findings"][0]["changes"][0]) == ["commit", "kind"]
-    assert list(doc["failure_windows"][0]["suspects"][0]) == ["commit", "score", "reasons"]
+    assert list(doc["failure_windows"][0]["suspects"][0]) == [
+        "commit", "score", "reasons", "role", "failed_fix",
+    ]  # fmt: skip
     assert "audit" not in doc
 
 

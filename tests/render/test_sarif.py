@@ -60,11 +60,36 @@ def test_locations_commits_and_fingerprints(report: Report) -> None:
     finding = next(f for f in report.findings if f.rule == "FX201")
     assert fx201["properties"]["commits"] == list(finding.commits)
     assert fx201["partialFingerprints"]["forensicsFingerprint/v1"] == finding.fingerprint
+    # A failure window has no file of its own: it points at the migration its commits
+    # changed, never at a folder.
     window = next(r for r in results if r["ruleId"] == "FX401")
-    assert window["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
-        "backend/alembic/versions"
-    )
-    assert "region" not in window["locations"][0]["physicalLocation"]
+    physical = window["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"].endswith(".py")
+    assert physical["region"]["startLine"] >= 1
+
+
+def test_every_result_points_at_a_file_and_line(report: Report, audit_report: Report) -> None:
+    folders = {d for e in report.environments for d in e.versions_dirs}
+    for r in (report, audit_report):
+        for result in json.loads(render_sarif(r))["runs"][0]["results"]:
+            (location,) = result["locations"]
+            physical = location["physicalLocation"]
+            assert physical["artifactLocation"]["uri"] not in folders
+            assert physical["artifactLocation"]["uri"].endswith(".py")
+            assert physical["region"]["startLine"] >= 1
+
+
+def test_rules_carry_help_and_a_default_level_matching_their_results(report: Report) -> None:
+    run = json.loads(render_sarif(report))["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    for rule in rules:
+        assert rule["help"]["markdown"].startswith(f"**{rule['id']} ")
+        assert rule["helpUri"].startswith("https://") and rule["helpUri"].endswith("#rules")
+    for result in run["results"]:
+        rule = rules[result["ruleIndex"]]
+        levels = {r["level"] for r in run["results"] if r["ruleId"] == rule["id"]}
+        if len(levels) == 1:
+            assert rule["defaultConfiguration"]["level"] == result["level"]
 
 
 def test_levels_from_severity() -> None:

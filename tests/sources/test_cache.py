@@ -97,14 +97,22 @@ def test_arbitrary_json_is_rejected_cleanly(data: Any) -> None:
             from_json(tp, data)
 
 
+def _put_parsed(cache: MiningCache) -> None:
+    cache.put("migrations", cache_key("f" * 40, MIGRATION.path), MIGRATION, MigrationFile)
+
+
+def _parsed(cache: MiningCache, path: str) -> MigrationFile | None:
+    return cache.get("migrations", cache_key("f" * 40, path), MigrationFile)
+
+
 def test_tables_persist_after_flush_and_the_folder_ignores_itself(tmp_path: Path) -> None:
     folder = tmp_path / "c"
     cache = MiningCache(folder)
-    cache.put_migration(MIGRATION, blob="f" * 40)
-    assert MiningCache(folder).get_migration("f" * 40, "v/a.py") is None  # not flushed yet
+    _put_parsed(cache)
+    assert _parsed(MiningCache(folder), "v/a.py") is None  # not flushed yet
     cache.flush()
-    assert MiningCache(folder).get_migration("f" * 40, "v/a.py") == MIGRATION
-    assert MiningCache(folder).get_migration("f" * 40, "v/b.py") is None
+    assert _parsed(MiningCache(folder), "v/a.py") == MIGRATION
+    assert _parsed(MiningCache(folder), "v/b.py") is None
     assert (folder / ".gitignore").read_text() == "*\n"
     calls: list[int] = []
 
@@ -124,24 +132,24 @@ def test_a_corrupt_table_gives_a_warning_and_is_rebuilt(tmp_path: Path) -> None:
     (folder / "migrations.json").write_text('{"format": 1, "table": {"x": ')
     diag = Diagnostics()
     cache = MiningCache(folder, diag)
-    assert cache.get_migration("f" * 40, "v/a.py") is None
+    assert _parsed(cache, "v/a.py") is None
     assert any("corrupt" in w and "migrations.json" in w for w in diag.warnings)
-    cache.put_migration(MIGRATION, blob="f" * 40)
+    _put_parsed(cache)
     cache.flush()
-    assert MiningCache(folder).get_migration("f" * 40, "v/a.py") == MIGRATION
+    assert _parsed(MiningCache(folder), "v/a.py") == MIGRATION
 
 
 def test_a_wrongly_shaped_entry_gives_a_warning_and_a_miss(tmp_path: Path) -> None:
     folder = tmp_path / "c"
     cache = MiningCache(folder)
-    cache.put_migration(MIGRATION, blob="f" * 40)
+    _put_parsed(cache)
     cache.flush()
     doc = json.loads((folder / "migrations.json").read_text())
     for entry in doc["table"].values():
         entry["data"][1] = ["not", "a", "string"]
     (folder / "migrations.json").write_text(json.dumps(doc))
     diag = Diagnostics()
-    assert MiningCache(folder, diag).get_migration("f" * 40, "v/a.py") is None
+    assert _parsed(MiningCache(folder, diag), "v/a.py") is None
     assert any("corrupt" in w for w in diag.warnings)
 
 
@@ -174,7 +182,7 @@ def test_a_corrupt_log_file_is_rebuilt_from_git(
 def test_old_log_files_are_pruned(tmp_path: Path) -> None:
     cache = MiningCache(tmp_path / "c")
     for i in range(12):
-        cache.put_list("log", cache_key(i), [COMMIT])
+        cache.put("log", cache_key(i), [COMMIT], list[CommitRecord])
     assert len(list((tmp_path / "c" / "log").glob("*.json"))) == 8
 
 
@@ -184,7 +192,7 @@ def test_a_symlinked_cache_folder_is_not_used(tmp_path: Path) -> None:
     (tmp_path / "link").symlink_to(target)
     diag = Diagnostics()
     cache = MiningCache(tmp_path / "link", diag)
-    cache.put_list("log", "k", [COMMIT])
+    cache.put("log", "k", [COMMIT], list[CommitRecord])
     cache.flush()
     assert not cache.enabled and list(target.iterdir()) == []
     assert any("symbolic link" in w for w in diag.warnings)

@@ -11,9 +11,8 @@ import pytest
 
 from forensics.demo import DemoScenario, build_demo_repo
 from forensics.sources.git import safe_command
+from tests.conftest import DEMO_UNTIL as UNTIL
 from tests.conftest import Run
-
-UNTIL = "2025-11-16T17:25:00Z"
 
 
 @pytest.fixture
@@ -95,6 +94,9 @@ def test_diffing_subcommands_get_the_drivers_switched_off() -> None:
     ]  # fmt: skip
     assert safe_command(["git", "diff", "a", "b"])[2:4] == ["--no-ext-diff", "--no-textconv"]
     assert safe_command(["git", "ls-tree", "-r", "HEAD"]) == ["git", "ls-tree", "-r", "HEAD"]
+    # PyDriller's SZZ blames through the same runner; blame honours textconv drivers too.
+    blame = safe_command(["git", "blame", "-w", "abc^", "--", "f.py"])
+    assert blame[2:4] == ["--no-ext-diff", "--no-textconv"]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="changing a repository's owner needs root")

@@ -9,7 +9,7 @@ import socket
 import pytest
 
 from forensics.errors import Diagnostics, InputError
-from forensics.sources import github, render
+from forensics.sources import github, render_com
 from forensics.sources.health import check
 from forensics.sources.http import JsonClient
 from tests.sources.apiserver import Api, Reply
@@ -33,7 +33,7 @@ def test_render_api_redirect_to_another_origin_is_refused(
     other_server.json(DEPLOYS, [DEPLOY])
     env = {"RENDER_API_KEY": KEY, "FORENSICS_RENDER_API_URL": api_server.url}
     with pytest.raises(InputError, match="another origin") as caught:
-        render.fetch("srv-abc", Diagnostics(), env=env)
+        render_com.fetch("srv-abc", Diagnostics(), env=env)
     assert KEY not in caught.value.message
     assert api_server.seen[0][1]["Authorization"] == f"Bearer {KEY}"
     assert other_server.seen == []
@@ -57,7 +57,7 @@ def test_same_origin_redirect_is_followed_with_the_key(api_server: Api) -> None:
     api_server.on(DEPLOYS, Reply(307, b"", {"Location": "/v2/deploys"}))
     api_server.json("/v2/deploys", [DEPLOY])
     env = {"RENDER_API_KEY": KEY, "FORENSICS_RENDER_API_URL": api_server.url}
-    got = render.fetch("srv-abc", Diagnostics(), env=env)
+    got = render_com.fetch("srv-abc", Diagnostics(), env=env)
     assert [d.id for d in got] == ["dep-1"]
     assert [t for t, _ in api_server.seen] == [DEPLOYS, "/v2/deploys"]
     assert all(h["Authorization"] == f"Bearer {KEY}" for _, h in api_server.seen)
@@ -68,13 +68,13 @@ def test_zero_deploys_after_a_redirect_is_an_error(api_server: Api) -> None:
     api_server.json("/login", [])
     env = {"RENDER_API_KEY": KEY, "FORENSICS_RENDER_API_URL": api_server.url}
     with pytest.raises(InputError, match=r"redirected .* listed no deploys"):
-        render.fetch("srv-abc", Diagnostics(), env=env)
+        render_com.fetch("srv-abc", Diagnostics(), env=env)
 
 
 def test_zero_deploys_without_a_redirect_is_an_empty_history(api_server: Api) -> None:
     api_server.json(DEPLOYS, [])
     env = {"RENDER_API_KEY": KEY, "FORENSICS_RENDER_API_URL": api_server.url}
-    assert render.fetch("srv-abc", Diagnostics(), env=env) == []
+    assert render_com.fetch("srv-abc", Diagnostics(), env=env) == []
 
 
 def test_health_credentials_never_reach_another_origin(api_server: Api, other_server: Api) -> None:

@@ -1,4 +1,5 @@
-"""Render deploys: ``render:FILE`` (the list-deploys JSON) and ``render-api:SERVICE_ID``.
+"""Deploys from Render (render.com, the hosting provider; not the report renderers of
+``forensics.render``): ``render:FILE`` (the list-deploys JSON) and ``render-api:SERVICE_ID``.
 
 The API is ``GET {base}/v1/services/{id}/deploys?limit=100&cursor=...``, with the key from
 ``RENDER_API_KEY`` and the base URL from ``FORENSICS_RENDER_API_URL`` (for tests and

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from forensics.errors import Diagnostics, ForensicsError, InputError
 from forensics.model.deploys import DeployCategory
-from forensics.sources import render
+from forensics.sources import render_com
 from tests.sources.apiserver import Api, Reply
 
 KEY = "rnd_SeCrEtKeY_42424242"
@@ -44,7 +44,7 @@ def test_reads_the_list_deploys_shape(tmp_path: Path) -> None:
         {"deploy": deploy(1, "update_failed"), "cursor": "c1"},
         {"deploy": deploy(2, "deactivated", image={"ref": "x"}), "cursor": "c2"},
     ]
-    got = render.read_file(write(tmp_path, items), Diagnostics())
+    got = render_com.read_file(write(tmp_path, items), Diagnostics())
     assert [d.id for d in got] == ["dep-0001", "dep-0002"]
     failed, old = got
     assert failed.category is DeployCategory.FAILED and failed.status == "update_failed"
@@ -77,7 +77,7 @@ def test_escaped_lone_surrogates_become_replacement_characters(tmp_path: Path) -
     )
     assert "\\udc8f" in text
     diag = Diagnostics()
-    (got,) = render.read_file(write(tmp_path, text), diag)
+    (got,) = render_com.read_file(write(tmp_path, text), diag)
     assert got.message == "fix: guard \u00f0\u0178\u0161\u00a8 \ufffd"
     assert got.id == "dep-\ufffdx" and got.status == "update_failed\ufffd"
     assert got.category is DeployCategory.UNKNOWN and len(diag.warnings) == 1
@@ -88,7 +88,7 @@ def test_escaped_lone_surrogates_become_replacement_characters(tmp_path: Path) -
 def test_plain_list_with_offsets_missing_finish_and_in_progress(tmp_path: Path) -> None:
     running = deploy(3, "build_in_progress", createdAt="2025-11-16T11:00:00+02:00")
     del running["finishedAt"]
-    got = render.read_file(
+    got = render_com.read_file(
         write(tmp_path, [running, deploy(4, "pre_deploy_failed")]), Diagnostics()
     )
     assert got[0].category is DeployCategory.IN_PROGRESS
@@ -112,13 +112,13 @@ def test_every_render_status_has_its_category(tmp_path: Path) -> None:
         "pre_deploy_in_progress": "in_progress",
     }
     items = [deploy(i, status) for i, status in enumerate(expected)]
-    got = render.read_file(write(tmp_path, items), Diagnostics())
+    got = render_com.read_file(write(tmp_path, items), Diagnostics())
     assert {d.status: d.category.value for d in got} == expected
 
 
 def test_unknown_status_is_kept_with_a_warning(tmp_path: Path) -> None:
     diag = Diagnostics()
-    got = render.read_file(write(tmp_path, [deploy(1, "exploded")]), diag)
+    got = render_com.read_file(write(tmp_path, [deploy(1, "exploded")]), diag)
     assert got[0].category is DeployCategory.UNKNOWN and got[0].status == "exploded"
     assert any("exploded" in w for w in diag.warnings)
 
@@ -138,21 +138,21 @@ def test_unknown_status_is_kept_with_a_warning(tmp_path: Path) -> None:
 def test_bad_files_get_one_line_errors(tmp_path: Path, content: str, needle: str) -> None:
     path = write(tmp_path, content)
     with pytest.raises(InputError) as err:
-        render.read_file(path, Diagnostics())
+        render_com.read_file(path, Diagnostics())
     assert needle in err.value.message
     assert path in err.value.message and "\n" not in err.value.message
 
 
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
-        render.read_file(str(tmp_path / "nope.json"), Diagnostics())
+        render_com.read_file(str(tmp_path / "nope.json"), Diagnostics())
 
 
 def test_partly_bad_file_gives_partial_result_and_a_warning(tmp_path: Path) -> None:
     diag = Diagnostics()
     no_id = deploy(2)
     del no_id["id"]
-    got = render.read_file(write(tmp_path, [deploy(1), no_id, "junk"]), diag)
+    got = render_com.read_file(write(tmp_path, [deploy(1), no_id, "junk"]), diag)
     assert [d.id for d in got] == ["dep-0001"]
     assert len(diag.warnings) == 1
     assert "skipped 2 of 3" in diag.warnings[0] and "record 2: it has no id" in diag.warnings[0]
@@ -181,7 +181,7 @@ def test_arbitrary_json_never_crashes(tmp_path: Path, data: object) -> None:
     path = tmp_path / "fuzz.json"
     path.write_text(json.dumps(data))
     try:
-        render.read_file(str(path), Diagnostics())
+        render_com.read_file(str(path), Diagnostics())
     except ForensicsError as exc:
         assert "\n" not in exc.message
 
@@ -194,7 +194,7 @@ def test_arbitrary_text_never_crashes(tmp_path: Path, text: str) -> None:
     path = tmp_path / "fuzz.json"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     with contextlib.suppress(ForensicsError):
-        render.read_file(str(path), Diagnostics())
+        render_com.read_file(str(path), Diagnostics())
 
 
 # -- the API ----------------------------------------------------------------------------------
@@ -217,7 +217,7 @@ def test_api_pages_through_cursors_with_429_and_500(
     api_server.on(f"{base}&cursor=c99", Reply(500), Reply(200, page(range(100, 200))))
     api_server.on(f"{base}&cursor=c199", Reply(200, page(range(200, 203))))
     diag = Diagnostics()
-    got = render.fetch("srv-abc", diag, env=api_env(api_server))
+    got = render_com.fetch("srv-abc", diag, env=api_env(api_server))
     assert len(got) == 203 and len({d.id for d in got}) == 203
     assert all(d.service == "srv-abc" and d.source == "render-api:srv-abc" for d in got)
     assert api_server.targets() == [
@@ -235,17 +235,17 @@ def test_api_pages_through_cursors_with_429_and_500(
 def test_api_malformed_page_is_a_clear_error_without_the_key(api_server: Api) -> None:
     api_server.on("/v1/services/srv-abc/deploys", Reply(200, b"{not json"))
     with pytest.raises(InputError) as err:
-        render.fetch("srv-abc", Diagnostics(), env=api_env(api_server))
+        render_com.fetch("srv-abc", Diagnostics(), env=api_env(api_server))
     assert "not JSON" in err.value.message and KEY not in err.value.message
 
 
 def test_api_refused_key(api_server: Api) -> None:
     api_server.on("/v1/services/srv-abc/deploys", Reply(401, {"message": "unauthorized"}))
     with pytest.raises(InputError, match="RENDER_API_KEY") as err:
-        render.fetch("srv-abc", Diagnostics(), env=api_env(api_server))
+        render_com.fetch("srv-abc", Diagnostics(), env=api_env(api_server))
     assert KEY not in err.value.message
 
 
 def test_api_needs_a_key() -> None:
     with pytest.raises(InputError, match="set RENDER_API_KEY"):
-        render.fetch("srv-abc", Diagnostics(), env={})
+        render_com.fetch("srv-abc", Diagnostics(), env={})
