@@ -67,5 +67,10 @@ def render_html(report: Report) -> str:
         for layout in (charts.WIDE, charts.COMPACT)
     }
     chains = {c.name: Markup(charts.chain_svg(c.summary)) for c in v.chains}
-    page = _environment().get_template("html.j2").render(v=v, timeline=timeline, chains=chains)
+    trend = Markup(charts.trend_svg(report.metrics)) if v.metrics else Markup("")
+    page = (
+        _environment()
+        .get_template("html.j2")
+        .render(v=v, timeline=timeline, chains=chains, trend=trend)
+    )
     return without_controls(page.strip()) + "\n"

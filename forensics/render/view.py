@@ -16,6 +16,7 @@ from forensics.model.commits import CommitRecord
 from forensics.model.deploys import Deploy, DeployCategory, FailureWindow, SuspectRole
 from forensics.model.findings import Finding, Severity
 from forensics.model.incidents import Incident, IncidentStatus, PlanStep, literal
+from forensics.model.metrics import WeekMetrics
 from forensics.model.report import Burst, ChainNode, EnvironmentSummary, Report, RuleInfo
 from forensics.model.rules import CHANGED_APPLIED, RuleId
 
@@ -32,6 +33,18 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("files", "Files examined"),
 )
 AUDIT_TITLE = "Since last audit"
+METRICS_TITLE = "Delivery metrics"
+# Column headings of the metrics table, by figure.
+METRIC_HEADINGS: tuple[tuple[str, str], ...] = (
+    ("deploys", "deploys"),
+    ("failed", "failed"),
+    ("change_failure_rate", "change failure rate"),
+    ("time_to_restore_h", "time to restore"),
+    ("lead_time_h_p50", "lead time p50"),
+    ("lead_time_h_p90", "lead time p90"),
+    ("applied_edits", "edits to applied migrations"),
+    ("broken_deploys", "broken-graph deploys"),
+)
 WARNINGS_TITLE = "Analysis warnings"
 TITLES = dict(SECTIONS)
 
@@ -230,6 +243,9 @@ class View:
     next_steps: tuple[str, ...]
     summary: Summary | None = None
     sections: tuple[tuple[str, str], ...] = SECTIONS
+    # (week, cells) of the delivery metrics, shown by the weekly audit only
+    metrics: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    metric_headings: tuple[tuple[str, str], ...] = METRIC_HEADINGS
 
 
 def build(report: Report) -> View:
@@ -261,6 +277,26 @@ def build(report: Report) -> View:
         chains=tuple(_chain(env) for env in report.environments if env.chain),
         next_steps=_next_steps(report, ranked),
         summary=summary(report),
+        metrics=metric_rows(report.metrics) if report.audit is not None else (),
+    )
+
+
+def figure(name: str, value: float | None) -> str:
+    """One figure as the tables show it: a dash when there was nothing to measure."""
+    if value is None:
+        return "-"
+    if name == "change_failure_rate":
+        return f"{value:.0%}"
+    if "_h" in name:
+        return f"{value:.1f} h"
+    return f"{value:g}"
+
+
+def metric_rows(rows: Sequence[WeekMetrics]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each week with its figures formatted, in ``METRIC_HEADINGS`` order."""
+    return tuple(
+        (row.week, tuple(figure(name, getattr(row, name)) for name, _title in METRIC_HEADINGS))
+        for row in rows
     )
 
 
