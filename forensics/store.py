@@ -438,19 +438,7 @@ class FindingsStore:
                 .where(_audits.c.repo_key == repo_key)
                 .order_by(_audits.c.week, _audits.c.created_at, _audits.c.id)
             ).all()
-        return [
-            AuditRecord(
-                audit_id=r.audit_id,
-                week=r.week,
-                rev=r.rev,
-                created_at=to_utc(r.created_at),
-                previous=r.previous,
-                finding_count=r.finding_count,
-                status=r.status,
-                report=r.report,
-            )
-            for r in rows
-        ]
+        return [_record(r) for r in rows]
 
     def stored_audit(self, repo_key: str, audit_id: str) -> StoredAudit | None:
         """The audit ``audit_id`` of a repository as stored, compared with the audit it
@@ -485,16 +473,7 @@ class FindingsStore:
                 .order_by(_metrics.c.week, _metrics.c.id)
             ):
                 figures.setdefault(metric.week, {})[metric.metric] = metric.value
-        record = AuditRecord(
-            audit_id=row.audit_id,
-            week=row.week,
-            rev=row.rev,
-            created_at=to_utc(row.created_at),
-            previous=row.previous,
-            finding_count=row.finding_count,
-            status=row.status,
-            report=row.report,
-        )
+        record = _record(row)
         return StoredAudit(
             record=record,
             new=len(now - before),
@@ -569,3 +548,17 @@ def _first_line(exc: BaseException) -> str:
     inner = getattr(exc, "orig", None) or exc
     text = str(inner).strip() or type(inner).__name__
     return redact(text.splitlines()[0])
+
+
+def _record(row: Any) -> AuditRecord:
+    """An ``audits`` row as the model's record."""
+    return AuditRecord(
+        audit_id=row.audit_id,
+        week=row.week,
+        rev=row.rev,
+        created_at=to_utc(row.created_at),
+        previous=row.previous,
+        finding_count=row.finding_count,
+        status=row.status,
+        report=row.report,
+    )
