@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SRC := forensics tests benchmarks
 
-.PHONY: install test lint demo bench clean
+.PHONY: install test lint demo bench bench-fleet clean
 
 install: $(STAMP)
 
@@ -29,6 +29,9 @@ demo: install
 
 bench: install
 	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
+
+bench-fleet: install
+	$(BIN)/python -m benchmarks.bench_fleet $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis test-artifacts benchmarks/.work

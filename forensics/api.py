@@ -114,7 +114,13 @@ def audit(
     report = analyze(repo, since=since, now=now, **options)
     with FindingsStore.open(store) as findings:
         diff = findings.record_audit(
-            str(Path(repo).resolve()), audit_id_for(report.until), report.rev, now, report.findings
+            str(Path(repo).resolve()),
+            audit_id_for(report.until),
+            report.rev,
+            now,
+            report.findings,
+            metrics=report.metrics,
+            status=report.status,
         )
     return dataclasses.replace(report, audit=diff, title="Weekly migration audit")
 

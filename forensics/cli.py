@@ -473,13 +473,23 @@ def audit(
     def publish(diff: AuditDiff) -> None:
         nonlocal report
         report = dataclasses.replace(report, audit=diff, title="Weekly migration audit")
-        _write(report, formats, out, audit_id if stem is None else stem)
+        _write(report, formats, out, name)
 
     # The reports are written before the store commits: an audit that could not be
     # reported is not stored, and the next run sees its findings as new again.
+    name = audit_id if stem is None else stem
+    shown = out / f"{name}{formats[0].suffix}" if str(out) != "-" else None
     with FindingsStore.open(store) as findings_store:
         findings_store.record_audit(
-            str(Path(repo).resolve()), audit_id, report.rev, cfg.now, report.findings, publish
+            str(Path(repo).resolve()),
+            audit_id,
+            report.rev,
+            cfg.now,
+            report.findings,
+            publish,
+            metrics=report.metrics,
+            status=report.status,
+            report=str(shown) if shown else None,
         )
     _tell(report, threshold)
     _finish(report, threshold, write_baseline_to)
@@ -623,7 +633,7 @@ class _StatusPrinter:
 
     def line(self, text: str) -> None:
         # Deploy ids and statuses come from the provider: one plain line, no control codes.
-        self.console.print(for_terminal(text, one_line=True), markup=False)
+        self.console.print(for_terminal(text, one_line=True), markup=False, soft_wrap=True)
 
     @contextlib.contextmanager
     def spinner(self, text: str) -> Iterator[Callable[[str], None]]:
@@ -645,6 +655,120 @@ def demo(
     for path in written:
         _print(f"{path}\n")
     _tell(report, None)
+
+
+fleet_app = typer.Typer(
+    help="Audit every repository of an organisation on Dask.", no_args_is_help=True
+)
+app.add_typer(fleet_app, name="fleet")
+
+
+@fleet_app.command("audit")
+def fleet_audit(
+    manifest: Path = typer.Option(..., "--manifest", help="TOML list of repositories."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        help="Worker processes of the local cluster (default: one per core).",
+    ),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="An existing Dask scheduler, tcp://HOST:8786."
+    ),
+    workdir: Path = typer.Option(
+        Path(".forensics-fleet"), "--workdir", help="Where URL repositories are fetched."
+    ),
+    store: str = typer.Option(
+        "reports/forensics.db", "--store", help="Findings store URL or SQLite path."
+    ),
+    format: str = typer.Option("md,html,json", "--format", help="md,html,json"),
+    out: Path = typer.Option(Path("reports"), "--out", help="Output folder."),
+    fail_on: str | None = FailOnOption,
+    until: str | None = UntilOption,
+) -> None:
+    """The weekly audit of every repository in --manifest, one Dask task each."""
+    from forensics.fleet import FleetOptions, exit_code, read_manifest, run_fleet
+    from forensics.render.fleet import fleet_formats
+
+    if workers is not None and scheduler is not None:
+        raise UsageError("--workers sizes the local cluster: leave it out with --scheduler")
+    if str(out) == "-":
+        raise UsageError("the fleet audit writes several reports: pass --out with a folder")
+    formats = parse_formats(format)
+    report_formats = fleet_formats([f.label for f in formats])
+    threshold = _fail_on(fail_on, Settings(), "high")
+    entries = read_manifest(manifest)
+    now = datetime.now(UTC)
+    end = parse_when(until, now, "--until") if until else None
+    say = _StatusPrinter()
+    with _fleet_progress(say, len(entries)) as progress:
+        report = run_fleet(
+            entries,
+            FleetOptions(
+                workers=workers,
+                scheduler=scheduler,
+                workdir=workdir,
+                store=store,
+                out=out,
+                formats=tuple(f.label for f in formats),
+                until=end,
+                now=now,
+                progress=progress,
+                announce=say.line,
+            ),
+        )
+    from forensics.output import write_atomic
+
+    out.mkdir(parents=True, exist_ok=True)
+    for fmt in report_formats:
+        target = out / f"fleet-{report.audit_id}{fmt.suffix}"
+        try:
+            write_atomic(target, fmt.render(report))
+        except OSError as exc:
+            raise ForensicsError(
+                f"the fleet {fmt.label} report could not be written to {out} ({exc.strerror}): "
+                "pass another --out"
+            ) from None
+        _print(f"{target}\n")
+    for row in report.repositories:
+        if row.error:
+            say.line(f"{row.name}: failed: {row.error}")
+    raise typer.Exit(exit_code(report, threshold))
+
+
+@contextlib.contextmanager
+def _fleet_progress(
+    say: _StatusPrinter, total: int
+) -> Iterator[Callable[[int, int, int, int], None]]:
+    """A rich progress bar of repositories done, failed and running (a terminal only; a
+    log gets one line at the end)."""
+    if not say.console.is_terminal:
+        counts = [0, 0, 0, total]
+
+        def remember(done: int, failed: int, running: int, of: int) -> None:
+            counts[:] = [done, failed, running, of]
+
+        yield remember
+        say.line(f"{counts[0]} repositories audited, {counts[1]} failed, of {counts[3]}")
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("fleet audit"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[counts]}"),
+        console=say.console,
+        transient=False,
+    )
+    with bar:
+        task = bar.add_task("fleet", total=total, counts="")
+
+        def update(done: int, failed: int, running: int, of: int) -> None:
+            counts = f"done {done} · failed {failed} · running {running}"
+            bar.update(task, completed=done + failed, total=of, counts=counts)
+
+        yield update
 
 
 class _TerminalFormatter(logging.Formatter):

@@ -151,7 +151,7 @@ def _strings(table: dict[str, object], key: str, origin: str) -> tuple[str, ...]
     return tuple(value)
 
 
-def _relative_source(source: str, folder: Path) -> str:
+def relative_source(source: str, folder: Path) -> str:
     prefix, _sep, value = source.partition(":")
     is_file = prefix in _FILE_SOURCES or (prefix == "github-actions" and value.endswith(".json"))
     if is_file and value and not Path(value).is_absolute():
@@ -197,7 +197,7 @@ def load_settings(repo: Path, config: Path | None = None) -> Settings:
         exclude=_strings(table, "exclude", origin),
         baseline=folder / baseline if baseline else None,
         fail_on=fail_on,
-        deploys=tuple(_relative_source(s, folder) for s in _strings(table, "deploys", origin)),
+        deploys=tuple(relative_source(s, folder) for s in _strings(table, "deploys", origin)),
         migrations=_strings(table, "migrations", origin),
         origin=origin,
     )

@@ -9,7 +9,7 @@ import dataclasses
 import posixpath
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from forensics import detectors
@@ -29,6 +29,7 @@ from forensics.analysis.failures import rerank, window_causes
 from forensics.analysis.graph import build_state
 from forensics.analysis.graph_history import events_between, walk
 from forensics.analysis.incidents import build_incidents
+from forensics.analysis.metrics import trend_weeks, weekly_metrics
 from forensics.analysis.remediation import remediations
 from forensics.analysis.windows import failure_windows, rank_suspects, suspect_range
 from forensics.config import AnalyzeConfig, apply_policy
@@ -39,6 +40,7 @@ from forensics.model.deploys import AppliedMigration, Deploy, FailureWindow
 from forensics.model.evidence import EditEvidence
 from forensics.model.findings import Finding, Severity
 from forensics.model.links import Forge, RemoteLinks, remote_links
+from forensics.model.metrics import WeekMetrics
 from forensics.model.migrations import (
     ChangeKind,
     Environment,
@@ -392,6 +394,8 @@ def run(
         findings, hidden = apply_policy(detectors.run(context), cfg.policy)
         progress("composing the report")
         report = _compose(cfg, git, context, findings, diag)
+        progress("computing delivery metrics")
+        report = dataclasses.replace(report, metrics=_metrics(git, context, findings))
         if hidden:
             report = dataclasses.replace(report, suppressed=hidden)
         report = dataclasses.replace(report, incidents=build_incidents(report))
@@ -566,6 +570,49 @@ def _suspects(
         )
         windows.append(dataclasses.replace(window, suspects=suspects))
     return windows
+
+
+def _metrics(
+    git: GitSource, context: Context, findings: Sequence[Finding]
+) -> tuple[WeekMetrics, ...]:
+    """The weekly delivery metrics up to ``until``. Lead time needs, for each live deploy of
+    the trend's weeks, the commits it was the first live deploy to contain. One
+    ``rev-list`` gives the commits reachable from those deploys and not from the live deploy
+    before them; walking that graph from each deploy in time order, past the commits an
+    earlier deploy already reached, hands each commit to its first deploy. The first live
+    deploy of a history has nothing before it: its commits get no lead time."""
+    until = context.until
+    start = datetime.fromisoformat(f"{trend_weeks(until)[0]}-1").replace(tzinfo=UTC)
+    live = [d for d in successful(context.deploys) if d.commit and d.created_at <= until]
+    before = [d for d in live if d.created_at < start]
+    recent = [d for d in live if d.created_at >= start]
+    graph = git.commit_graph(
+        (d.commit or "" for d in recent), exclude=[before[-1].commit or ""] if before else []
+    )
+    deployed: dict[str, list[tuple[str, datetime]]] = {}
+    seen: set[str] = set()
+    for index, deploy in enumerate(recent):
+        reached: list[tuple[str, datetime]] = []
+        stack = [deploy.commit or ""]
+        while stack:
+            sha = stack.pop()
+            if sha in seen or sha not in graph:
+                continue
+            seen.add(sha)
+            at, parents = graph[sha]
+            reached.append((sha, at))
+            stack.extend(parents)
+        if before or index:
+            deployed[deploy.id] = reached
+    times = {sha: c.committed_at for sha, c in context.commits.items()}
+    return weekly_metrics(
+        until=until,
+        deploys=context.deploys,
+        windows=context.failure_windows,
+        deployed=deployed,
+        findings=findings,
+        commit_times=times,
+    )
 
 
 def _szz(

@@ -41,6 +41,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from forensics.config import to_utc
 from forensics.errors import InputError, redact
 from forensics.model.findings import ChangeRef, Confidence, Finding, Severity
+from forensics.model.metrics import WeekMetrics, from_figures
 from forensics.model.report import AuditDiff
 from forensics.model.rules import RuleId
 from forensics.sources.database import database_url
@@ -50,7 +51,7 @@ MIGRATIONS = Path(__file__).parent / "store_migrations"
 VERSION_TABLE = "forensics_store_version"
 # The head of store_migrations/versions (a test keeps the two equal). A store already at
 # head is used without loading Alembic, which costs a tenth of a second per audit.
-SCHEMA_HEAD = "0001_initial"
+SCHEMA_HEAD = "0002_metrics"
 _PG_LOCK_KEY = 0x666F72656E73  # any constant: one advisory lock for the whole store
 _SQLITE_BUSY_SECONDS = 60.0
 _WEEK = re.compile(r"(\d{4})-W(\d{2})")
@@ -68,6 +69,8 @@ _audits = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("previous", sa.String(64)),
     sa.Column("finding_count", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16)),
+    sa.Column("report", sa.Text),
 )
 _findings = sa.Table(
     "forensics_findings",
@@ -82,6 +85,17 @@ _findings = sa.Table(
     sa.Column("revision", sa.String(255)),
     sa.Column("path", sa.Text),
     sa.Column("payload", sa.Text, nullable=False),
+)
+_metrics = sa.Table(
+    "forensics_metrics",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("audit_pk", sa.Integer, sa.ForeignKey("forensics_audits.id"), nullable=False),
+    sa.Column("repo_key", sa.String(512), nullable=False),
+    sa.Column("audit_id", sa.String(64), nullable=False),
+    sa.Column("week", sa.String(10), nullable=False),
+    sa.Column("metric", sa.String(64), nullable=False),
+    sa.Column("value", sa.Float),
 )
 
 
@@ -101,6 +115,21 @@ class AuditRecord:
     created_at: datetime
     previous: str | None
     finding_count: int
+    status: str | None = None
+    report: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredAudit:
+    """One stored audit as a fleet run reads it back: its record, the comparison with the
+    audit before it, the severity labels of its findings and its weekly figures."""
+
+    record: AuditRecord
+    new: int
+    still_open: int
+    resolved: int
+    severities: tuple[str, ...]
+    metrics: tuple[WeekMetrics, ...]
 
 
 # -- findings as JSON -----------------------------------------------------------------------
@@ -289,6 +318,10 @@ class FindingsStore:
         created_at: datetime,
         findings: Sequence[Finding],
         publish: Callable[[AuditDiff], object] | None = None,
+        *,
+        metrics: Sequence[WeekMetrics] = (),
+        status: str | None = None,
+        report: str | None = None,
     ) -> AuditDiff:
         """Store this audit's findings (replacing an earlier run with the same id) and
         compare them with the previous audit of the repository, in one transaction.
@@ -299,23 +332,8 @@ class FindingsStore:
         findings as new again."""
         created_at = to_utc(created_at)
         week = _week(audit_id, created_at)
-        current = list(dict.fromkeys(f.fingerprint for f in findings))
         with self._transaction() as conn:
-            previous = conn.execute(
-                sa.select(_audits.c.id, _audits.c.audit_id)
-                .where(_audits.c.repo_key == repo_key, _audits.c.week <= week)
-                .order_by(_audits.c.week.desc(), _audits.c.created_at.desc(), _audits.c.id.desc())
-                .limit(1)
-            ).first()
-            before: dict[str, Finding] = {}
-            if previous is not None:
-                rows = conn.execute(
-                    sa.select(_findings)
-                    .where(_findings.c.audit_pk == previous.id)
-                    .order_by(_findings.c.position)
-                )
-                for row in rows:
-                    before.setdefault(row.fingerprint, _stored_finding(row))
+            previous, before = self._previous(conn, repo_key, week)
             self._delete(conn, repo_key, audit_id)
             inserted = conn.execute(
                 sa.insert(_audits).values(
@@ -326,10 +344,28 @@ class FindingsStore:
                     created_at=created_at,
                     previous=previous.audit_id if previous else None,
                     finding_count=len(findings),
+                    status=status,
+                    report=report,
                 )
             ).inserted_primary_key
             assert inserted is not None
             audit_pk = inserted[0]
+            if metrics:
+                conn.execute(
+                    sa.insert(_metrics),
+                    [
+                        {
+                            "audit_pk": audit_pk,
+                            "repo_key": repo_key,
+                            "audit_id": audit_id,
+                            "week": row.week,
+                            "metric": name,
+                            "value": value,
+                        }
+                        for row in metrics
+                        for name, value in row.figures().items()
+                    ],
+                )
             if findings:
                 conn.execute(
                     sa.insert(_findings),
@@ -348,19 +384,40 @@ class FindingsStore:
                         for i, f in enumerate(findings)
                     ],
                 )
-            now = set(current)
-            resolved = tuple(fp for fp in before if fp not in now)
-            diff = AuditDiff(
-                audit_id=audit_id,
-                previous=previous.audit_id if previous else None,
-                new=tuple(fp for fp in current if fp not in before),
-                still_open=tuple(fp for fp in current if fp in before),
-                resolved=resolved,
-                resolved_findings=tuple(before[fp] for fp in resolved),
-            )
+            diff = compare(audit_id, previous.audit_id if previous else None, before, findings)
             if publish is not None:
                 publish(diff)
         return diff
+
+    @staticmethod
+    def _previous(conn: Connection, repo_key: str, week: str) -> tuple[Any, dict[str, Finding]]:
+        """The audit a new audit of ``week`` compares with, and its findings by fingerprint."""
+        previous = conn.execute(
+            sa.select(_audits.c.id, _audits.c.audit_id)
+            .where(_audits.c.repo_key == repo_key, _audits.c.week <= week)
+            .order_by(_audits.c.week.desc(), _audits.c.created_at.desc(), _audits.c.id.desc())
+            .limit(1)
+        ).first()
+        before: dict[str, Finding] = {}
+        if previous is not None:
+            rows = conn.execute(
+                sa.select(_findings)
+                .where(_findings.c.audit_pk == previous.id)
+                .order_by(_findings.c.position)
+            )
+            for row in rows:
+                before.setdefault(row.fingerprint, _stored_finding(row))
+        return previous, before
+
+    def previous_audit(
+        self, repo_key: str, audit_id: str, created_at: datetime
+    ) -> tuple[str | None, dict[str, Finding]]:
+        """What ``record_audit`` would compare an audit ``audit_id`` with: the previous
+        audit's id and its findings by fingerprint. A fleet run reads it here, before its
+        tasks run, so that a task can write its reports without writing to the store."""
+        with self._transaction() as conn:
+            previous, before = self._previous(conn, repo_key, _week(audit_id, to_utc(created_at)))
+        return (previous.audit_id if previous else None), before
 
     @staticmethod
     def _delete(conn: Connection, repo_key: str, audit_id: str) -> None:
@@ -368,6 +425,7 @@ class FindingsStore:
             _audits.c.repo_key == repo_key, _audits.c.audit_id == audit_id
         )
         conn.execute(sa.delete(_findings).where(_findings.c.audit_pk.in_(ids)))
+        conn.execute(sa.delete(_metrics).where(_metrics.c.audit_pk.in_(ids)))
         conn.execute(
             sa.delete(_audits).where(_audits.c.repo_key == repo_key, _audits.c.audit_id == audit_id)
         )
@@ -380,17 +438,50 @@ class FindingsStore:
                 .where(_audits.c.repo_key == repo_key)
                 .order_by(_audits.c.week, _audits.c.created_at, _audits.c.id)
             ).all()
-        return [
-            AuditRecord(
-                audit_id=r.audit_id,
-                week=r.week,
-                rev=r.rev,
-                created_at=to_utc(r.created_at),
-                previous=r.previous,
-                finding_count=r.finding_count,
-            )
-            for r in rows
-        ]
+        return [_record(r) for r in rows]
+
+    def stored_audit(self, repo_key: str, audit_id: str) -> StoredAudit | None:
+        """The audit ``audit_id`` of a repository as stored, compared with the audit it
+        named as previous; ``None`` when there is none."""
+        with self._transaction() as conn:
+            row = conn.execute(
+                sa.select(_audits).where(
+                    _audits.c.repo_key == repo_key, _audits.c.audit_id == audit_id
+                )
+            ).first()
+            if row is None:
+                return None
+
+            def prints(audit: str | None) -> list[tuple[str, str]]:
+                if audit is None:
+                    return []
+                found = conn.execute(
+                    sa.select(_findings.c.fingerprint, _findings.c.severity)
+                    .join(_audits, _audits.c.id == _findings.c.audit_pk)
+                    .where(_audits.c.repo_key == repo_key, _audits.c.audit_id == audit)
+                    .order_by(_findings.c.position)
+                ).all()
+                return [(str(f[0]), str(f[1])) for f in found]
+
+            current = prints(audit_id)
+            before = {fp for fp, _severity in prints(row.previous)}
+            now = {fp for fp, _severity in current}
+            figures: dict[str, dict[str, float | None]] = {}
+            for metric in conn.execute(
+                sa.select(_metrics.c.week, _metrics.c.metric, _metrics.c.value)
+                .where(_metrics.c.audit_pk == row.id)
+                .order_by(_metrics.c.week, _metrics.c.id)
+            ):
+                figures.setdefault(metric.week, {})[metric.metric] = metric.value
+        record = _record(row)
+        return StoredAudit(
+            record=record,
+            new=len(now - before),
+            still_open=len(now & before),
+            resolved=len(before - now),
+            severities=tuple(severity for _fp, severity in current),
+            metrics=tuple(from_figures(week, values) for week, values in figures.items()),
+        )
 
     def findings(self, repo_key: str, audit_id: str) -> list[Finding]:
         """The findings stored for one audit, in the order they were recorded."""
@@ -402,6 +493,23 @@ class FindingsStore:
                 .order_by(_findings.c.position)
             ).all()
         return [_stored_finding(r) for r in rows]
+
+
+def compare(
+    audit_id: str, previous: str | None, before: dict[str, Finding], findings: Sequence[Finding]
+) -> AuditDiff:
+    """An audit's findings against the previous audit's (``before``, by fingerprint)."""
+    current = list(dict.fromkeys(f.fingerprint for f in findings))
+    now = set(current)
+    resolved = tuple(fp for fp in before if fp not in now)
+    return AuditDiff(
+        audit_id=audit_id,
+        previous=previous,
+        new=tuple(fp for fp in current if fp not in before),
+        still_open=tuple(fp for fp in current if fp in before),
+        resolved=resolved,
+        resolved_findings=tuple(before[fp] for fp in resolved),
+    )
 
 
 def _week(audit_id: str, created_at: datetime) -> str:
@@ -440,3 +548,17 @@ def _first_line(exc: BaseException) -> str:
     inner = getattr(exc, "orig", None) or exc
     text = str(inner).strip() or type(inner).__name__
     return redact(text.splitlines()[0])
+
+
+def _record(row: Any) -> AuditRecord:
+    """An ``audits`` row as the model's record."""
+    return AuditRecord(
+        audit_id=row.audit_id,
+        week=row.week,
+        rev=row.rev,
+        created_at=to_utc(row.created_at),
+        previous=row.previous,
+        finding_count=row.finding_count,
+        status=row.status,
+        report=row.report,
+    )

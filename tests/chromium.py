@@ -4,13 +4,17 @@ the proxy proves that a page made no network request."""
 
 from __future__ import annotations
 
+import html
+import json
 import os
+import re
 import subprocess
 import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,3 +120,70 @@ class Dom(HTMLParser):
             self.h2.append(data.strip())
         elif self._open == "title":
             self.title += data
+
+
+# Runs in a test page that frames the report (never in the report, which holds no script):
+# the frame is exactly the viewport width asked for, which a headless window is not (its
+# width has a floor of 500 px). ``srcdoc`` keeps the frame same-origin, so it can be read.
+_MEASURE = """
+window.addEventListener('load', () => setTimeout(() => {
+  const frame = document.getElementById('report');
+  const doc = frame.contentDocument, win = frame.contentWindow;
+  const seen = (el) => el.getClientRects().length > 0;
+  const box = (el) => { const r = el.getBoundingClientRect();
+    return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+  const svgs = Array.from(doc.querySelectorAll('svg.chart')).filter(seen);
+  const out = {
+    viewport: win.innerWidth,
+    scrollWidth: doc.documentElement.scrollWidth,
+    status: doc.getElementById('status') ? box(doc.getElementById('status')) : null,
+    chart: doc.getElementById('incident-chart') ? box(doc.getElementById('incident-chart')) : null,
+    production: doc.getElementById('production') ? box(doc.getElementById('production')) : null,
+    doThisNow: null,
+    charts: svgs.map((svg) => ({
+      kind: svg.getAttribute('class'),
+      width: svg.getBoundingClientRect().width,
+      smallestText: Math.min(...Array.from(svg.querySelectorAll('text')).map((t) =>
+        parseFloat(t.getAttribute('font-size')) * svg.getScreenCTM().a)),
+      labels: Array.from(svg.querySelectorAll('text.moment-label')).map((t) =>
+        ({text: t.textContent, ...box(t)})),
+      legend: Array.from(svg.querySelectorAll('g.legend text')).map((t) => t.textContent),
+    })),
+  };
+  const walker = doc.createTreeWalker(doc.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    if (walker.currentNode.textContent.includes('Do this now')) {
+      out.doThisNow = box(walker.currentNode.parentElement); break;
+    }
+  }
+  document.getElementById('out').textContent = JSON.stringify(out);
+}, 300));
+"""
+
+
+def measure(report_html: str, width: int, height: int, tmp: Path, proxy_url: str) -> dict[str, Any]:
+    """Lay the report out in a ``width`` × ``height`` viewport and read its geometry."""
+    page = tmp / f"measure-{width}.html"
+    page.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0">'
+        f'<iframe id="report" style="border:0;width:{width}px;height:{height}px" '
+        f'srcdoc="{html.escape(report_html, quote=True)}"></iframe>'
+        f'<pre id="out"></pre><script>{_MEASURE}</script></body></html>',
+        encoding="utf-8",
+    )
+    dom = chromium(page, tmp / f"profile-measure-{width}", proxy_url, "--dump-dom")
+    found = re.search(r'<pre id="out">(.*?)</pre>', dom, re.S)
+    assert found and found.group(1), dom[-2000:]
+    result: dict[str, Any] = json.loads(html.unescape(found.group(1)))
+    return result
+
+
+def pdf_pages(pdf: Path) -> tuple[int, set[str]]:
+    """Pages of a PDF Chromium printed, and their sizes (MediaBox), read from the bytes."""
+    data = pdf.read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", data))
+    boxes = {
+        " ".join(f"{float(n):.0f}" for n in box.decode().split())
+        for box in re.findall(rb"/MediaBox\s*\[([^\]]*)\]", data)
+    }
+    return pages, boxes

@@ -186,7 +186,7 @@ def test_concurrent_audits_against_one_sqlite_store(
     assert all(count == stored for _id, count, stored in rows)
     assert rows[0][1] in (len(found), 1)  # whichever W46 run came last
     assert orphans == (0,)
-    assert versions == [("0001_initial",)]
+    assert versions == [(SCHEMA_HEAD,)]
 
 
 @pytest.mark.postgres

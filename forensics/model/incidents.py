@@ -58,6 +58,15 @@ class Incident:
     window: int | None = None
     other_options: tuple[str, ...] = ()
 
+    @property
+    def open(self) -> bool:
+        """Still needing someone: blocked, at risk or degraded."""
+        return self.status in (
+            IncidentStatus.BLOCKED,
+            IncidentStatus.AT_RISK,
+            IncidentStatus.DEGRADED,
+        )
+
 
 def literal(value: object) -> str:
     """``value`` as a code span inside prose. Backticks inside it become quotes: the span

@@ -12,6 +12,7 @@ from forensics.model.evidence import EditEvidence, FindingLocation
 from forensics.model.findings import Finding, Severity
 from forensics.model.incidents import Incident, IncidentStatus
 from forensics.model.links import RemoteLinks
+from forensics.model.metrics import WeekMetrics
 from forensics.model.migrations import GraphEvent, MigrationChange
 
 
@@ -156,6 +157,8 @@ class Report:
     rules: tuple[RuleInfo, ...] = ()
     # Findings hidden by the team's settings: (reason, count), e.g. ("baseline", 3).
     suppressed: tuple[tuple[str, int], ...] = ()
+    # Delivery metrics of the weeks up to ``until``, oldest first.
+    metrics: tuple[WeekMetrics, ...] = ()
     # What each shown edit to an applied migration changed against the applied content.
     edits: tuple[EditEvidence, ...] = ()
     # The file and line each finding points at (code scanning wants a file for each).

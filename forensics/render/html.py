@@ -62,7 +62,15 @@ def _environment() -> jinja2.Environment:
 
 def render_html(report: Report) -> str:
     v = view.build(report)
-    timeline = Markup(charts.timeline_svg(report))
+    timeline = {
+        layout.name: Markup(charts.timeline_svg(report, layout))
+        for layout in (charts.WIDE, charts.COMPACT)
+    }
     chains = {c.name: Markup(charts.chain_svg(c.summary)) for c in v.chains}
-    page = _environment().get_template("html.j2").render(v=v, timeline=timeline, chains=chains)
+    trend = Markup(charts.trend_svg(report.metrics)) if v.metrics else Markup("")
+    page = (
+        _environment()
+        .get_template("html.j2")
+        .render(v=v, timeline=timeline, chains=chains, trend=trend)
+    )
     return without_controls(page.strip()) + "\n"

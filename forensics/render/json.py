@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from forensics.model.deploys import Deploy, FailureWindow
 from forensics.model.findings import Finding
 from forensics.model.incidents import Incident
+from forensics.model.metrics import WeekMetrics
 from forensics.model.migrations import GraphEvent
 from forensics.model.report import (
     Burst,
@@ -256,7 +258,13 @@ def report_json(report: Report) -> dict[str, Any]:
     doc["warnings"] = list(report.warnings)
     doc["suppressed"] = dict(report.suppressed)
     doc["incidents"] = [_incident(i) for i in report.incidents]
+    doc["metrics"] = metrics_json(report.metrics)
     return doc
+
+
+def metrics_json(rows: Sequence[WeekMetrics]) -> list[dict[str, Any]]:
+    """DESIGN's weekly rows: ``{week, deploys, failed, change_failure_rate, ...}``."""
+    return [{"week": m.week, **m.figures()} for m in rows]
 
 
 def render_json(report: Report) -> str:

@@ -16,6 +16,7 @@ from forensics.model.commits import CommitRecord
 from forensics.model.deploys import Deploy, DeployCategory, FailureWindow, SuspectRole
 from forensics.model.findings import Finding, Severity
 from forensics.model.incidents import Incident, IncidentStatus, PlanStep, literal
+from forensics.model.metrics import WeekMetrics
 from forensics.model.report import Burst, ChainNode, EnvironmentSummary, Report, RuleInfo
 from forensics.model.rules import CHANGED_APPLIED, RuleId
 
@@ -32,6 +33,18 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("files", "Files examined"),
 )
 AUDIT_TITLE = "Since last audit"
+METRICS_TITLE = "Delivery metrics"
+# Column headings of the metrics table, by figure.
+METRIC_HEADINGS: tuple[tuple[str, str], ...] = (
+    ("deploys", "deploys"),
+    ("failed", "failed"),
+    ("change_failure_rate", "change failure rate"),
+    ("time_to_restore_h", "time to restore"),
+    ("lead_time_h_p50", "lead time p50"),
+    ("lead_time_h_p90", "lead time p90"),
+    ("applied_edits", "edits to applied migrations"),
+    ("broken_deploys", "broken-graph deploys"),
+)
 WARNINGS_TITLE = "Analysis warnings"
 TITLES = dict(SECTIONS)
 
@@ -125,6 +138,9 @@ class EditView:
     deleted: int
     diff: str
     truncated: bool
+    # the most likely cause: the Markdown shows its diff, the others' parts stand in the
+    # commit table (the HTML shows every diff)
+    key: bool = False
 
 
 @dataclass(frozen=True)
@@ -227,6 +243,9 @@ class View:
     next_steps: tuple[str, ...]
     summary: Summary | None = None
     sections: tuple[tuple[str, str], ...] = SECTIONS
+    # (week, cells) of the delivery metrics, shown by the weekly audit only
+    metrics: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    metric_headings: tuple[tuple[str, str], ...] = METRIC_HEADINGS
 
 
 # The view of the last report built, for the next format of the same report.
@@ -270,6 +289,26 @@ def _build(report: Report) -> View:
         chains=tuple(_chain(env) for env in report.environments if env.chain),
         next_steps=_next_steps(report, ranked),
         summary=summary(report),
+        metrics=metric_rows(report.metrics) if report.audit is not None else (),
+    )
+
+
+def figure(name: str, value: float | None) -> str:
+    """One figure as the tables show it: a dash when there was nothing to measure."""
+    if value is None:
+        return "-"
+    if name == "change_failure_rate":
+        return f"{value:.0%}"
+    if "_h" in name:
+        return f"{value:.1f} h"
+    return f"{value:g}"
+
+
+def metric_rows(rows: Sequence[WeekMetrics]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each week with its figures formatted, in ``METRIC_HEADINGS`` order."""
+    return tuple(
+        (row.week, tuple(figure(name, getattr(row, name)) for name, _title in METRIC_HEADINGS))
+        for row in rows
     )
 
 
@@ -503,7 +542,10 @@ def _kind(report: Report, finding: Finding, sha: str, kinds: list[str]) -> str:
     return "no migration change"
 
 
-def _commit_row(report: Report, sha: str, kind: str) -> CommitRow:
+def _commit_row(report: Report, sha: str, kind: str, parts: str = "") -> CommitRow:
+    """``parts``: what an edit changed against the applied content, shown with its kind."""
+    if parts:
+        kind = f"{kind} ({parts})"
     record = report.commit(sha)
     url = commit_url(report, sha)
     if record is None:
@@ -576,6 +618,22 @@ def _suspect_rows(report: Report, finding: Finding) -> tuple[list[SuspectRow], l
 _EDIT_RULES = CHANGED_APPLIED
 
 
+def _key_commits(report: Report) -> set[str]:
+    """Each window's most likely cause: the edit whose diff the Markdown shows."""
+    return {
+        next(s.commit for s in w.suspects if s.can_cause)
+        for w in report.failure_windows
+        if any(s.can_cause for s in w.suspects)
+    }
+
+
+def _edit_parts(report: Report, finding: Finding, sha: str) -> str:
+    edit = report.edit(sha, finding.path) if finding.path else None
+    if edit is None or not edit.diff:
+        return ""
+    return ", ".join(p.value for p in edit.parts)
+
+
 def _edit_views(
     report: Report, finding: Finding, seen: set[tuple[str, str]]
 ) -> tuple[EditView, ...]:
@@ -583,6 +641,7 @@ def _edit_views(
     first finding that names it)."""
     if finding.rule not in _EDIT_RULES or not finding.path:
         return ()
+    key = _key_commits(report)
     views = []
     for sha in finding.commits:
         edit = report.edit(sha, finding.path)
@@ -608,6 +667,7 @@ def _edit_views(
                 deleted=edit.deleted,
                 diff=edit.diff,
                 truncated=edit.truncated,
+                key=sha in key,
             )
         )
     return tuple(views)
@@ -656,7 +716,12 @@ def _finding(
     for change in finding.changes:
         given.setdefault(change.commit, []).append(change.kind)
     rows = tuple(
-        _commit_row(report, sha, _kind(report, finding, sha, given.get(sha, [])))
+        _commit_row(
+            report,
+            sha,
+            _kind(report, finding, sha, given.get(sha, [])),
+            _edit_parts(report, finding, sha),
+        )
         for sha in finding.commits
     )
     if causes or later:
@@ -777,7 +842,11 @@ def _timeline(report: Report) -> list[TimelineRow]:
         )
     for b in report.bursts:
         rows.append(_burst_row(b))
+    # a window's failed deploys are listed under Deployment status; its row stands for them
+    in_windows = {d for w in report.failure_windows for d in w.deploys}
     for d in report.deploys:
+        if d.id in in_windows:
+            continue
         rows.append(
             TimelineRow(
                 when(d.created_at),
@@ -796,7 +865,7 @@ def _timeline(report: Report) -> list[TimelineRow]:
                 "failure window opens",
                 w.first_failed,
                 "",
-                f"{w.count} failed deploy(s)",
+                f"{w.count} failed deploy(s), listed under Deployment status",
                 w.start,
             )
         )

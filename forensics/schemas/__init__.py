@@ -1,5 +1,5 @@
 """JSON Schemas (draft 2020-12) of the documents forensics writes: ``report``, ``dag``,
-``history`` and ``baseline``. They document every key of DESIGN.md's contracts and allow
+``history``, ``baseline`` and ``fleet``. They document every key of DESIGN.md's contracts and allow
 keys to be added later, as the contracts do."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 from importlib import resources
 from typing import Any
 
-NAMES = ("report", "dag", "history", "baseline")
+NAMES = ("report", "dag", "history", "baseline", "fleet")
 
 
 def schema(name: str) -> dict[str, Any]:

@@ -574,6 +574,26 @@ class GitSource:
             self.cache.put("log", key, _RawLog(_NONCE, text, kept))
         return records
 
+    def commit_graph(
+        self, tips: Iterable[str], exclude: Iterable[str] = ()
+    ) -> dict[str, tuple[datetime, tuple[str, ...]]]:
+        """Every commit reachable from ``tips`` and not from ``exclude``, with its commit
+        time and parents: one ``git rev-list``, whatever the number of tips."""
+        wanted = [t for t in dict.fromkeys(tips) if t]
+        if not wanted:
+            return {}
+        revs = "".join(f"{t}\n" for t in wanted) + "".join(f"^{x}\n" for x in exclude if x)
+        out, error = self._run_partial(
+            "rev-list", "--parents", "--timestamp", "--stdin", stdin=revs.encode()
+        )
+        if error is not None:
+            self._partial(f"git could not read the whole history ({error}); results are partial")
+        graph: dict[str, tuple[datetime, tuple[str, ...]]] = {}
+        for line in _text(out).splitlines():
+            stamp, sha, *parents = line.split()
+            graph[sha] = (_utc(stamp), tuple(parents))
+        return graph
+
     def records(self, shas: Iterable[str]) -> list[CommitRecord]:
         """The given commits alone (``git log --no-walk``); unknown ones are left out."""
         wanted = sorted({s for s in shas if s})
@@ -1062,3 +1082,63 @@ class GitSource:
                 "): resolve them and `git add` the files first"
             )
         return entries
+
+
+# -- fetching a repository by URL (fleet) ------------------------------------------------------
+# Fetching needs a transport, which reading never does: these are allowed for it alone.
+_FETCH_CONFIG = {
+    "protocol.https.allow": "always",
+    "protocol.ssh.allow": "always",
+    "protocol.git.allow": "always",
+    "protocol.file.allow": "always",
+}
+
+
+def _fetch_env() -> dict[str, str]:
+    config = {**SAFE_CONFIG, **_FETCH_CONFIG}
+    return {
+        **SAFE_ENV,
+        "GIT_CONFIG_COUNT": str(len(config)),
+        **{f"GIT_CONFIG_KEY_{i}": key for i, key in enumerate(config)},
+        **{f"GIT_CONFIG_VALUE_{i}": value for i, value in enumerate(config.values())},
+    }
+
+
+def fetch_repository(url: str, dest: Path, timeout: float | None = None) -> Path:
+    """A bare copy of the repository at ``url`` in ``dest``: created on the first call,
+    brought up to date (branches, tags, the remote's default branch as HEAD) on later ones.
+
+    The URL is passed to each fetch and never written into the copy's configuration, so
+    credentials in it stay out of every file; errors say what went wrong on one line, with
+    credentials removed. Raises ``InputError``."""
+    from forensics.errors import redact
+
+    shown = redact(url)
+    dest.mkdir(parents=True, exist_ok=True)
+    runner = _SafeGit(str(dest))
+    env = _fetch_env()
+
+    def git(*args: str) -> str:
+        try:
+            out = runner.execute(
+                ["git", *args], env=env, kill_after_timeout=timeout, stdout_as_string=True
+            )
+        except gitpython.GitCommandError as exc:
+            lines = [ln.strip() for ln in str(exc.stderr or "").splitlines() if ln.strip()]
+            reason = next((ln for ln in lines if "fatal" in ln.lower()), lines[-1] if lines else "")
+            reason = reason.removeprefix("stderr:").strip().strip("'").removeprefix("fatal: ")
+            raise InputError(
+                f"cannot fetch {shown}: {redact(reason) or f'git exit code {exc.status}'}; "
+                "check the URL and the access to it"
+            ) from None
+        return str(out)
+
+    if not (dest / "HEAD").exists():
+        git("init", "--bare", "--quiet")
+    git("fetch", "--quiet", "--force", "--prune", "--tags", url, "+refs/heads/*:refs/heads/*")
+    listed = git("ls-remote", "--symref", url, "HEAD")
+    for line in listed.splitlines():
+        if line.startswith("ref: ") and line.endswith("\tHEAD"):
+            git("symbolic-ref", "HEAD", line[5:].split("\t", 1)[0])
+            break
+    return dest

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from forensics.analysis.bursts import migration_edits
-from forensics.analysis.frame import COMMIT_COLUMNS, changes_frame, commits_frame, edits_per_path
+from forensics.analysis.metrics import COMMIT_COLUMNS, changes_frame, commits_frame, edits_per_path
 from forensics.gitbuild import RepoBuilder
 from forensics.sources.git import GitSource
 from tests.activity import MIGRATION, T0, mine, seed_burst

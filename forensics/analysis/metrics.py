@@ -1,0 +1,257 @@
+"""Tables and time series with pandas: the one module that owns pandas.
+
+Two things live here: the table of commits and files (``commits_frame`` and friends, for
+ad-hoc analyses), and the weekly delivery metrics of a run (``weekly_metrics``): deploys,
+failed deploys, change failure rate, time to restore, lead time for changes, edits to
+applied migrations and deploys of a broken migration graph, per ISO week.
+
+pandas is imported when a table is first built, not with the module: the detectors and the
+warm-cache run never pay for it unless a table is asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from forensics.model.commits import CommitRecord
+from forensics.model.deploys import Deploy, DeployCategory, FailureWindow
+from forensics.model.findings import Finding
+from forensics.model.metrics import TREND_WEEKS, WeekMetrics
+from forensics.model.migrations import ChangeKind, MigrationChange
+from forensics.model.rules import CHANGED_APPLIED, RuleId
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+COMMIT_COLUMNS = (
+    "sha",
+    "author",
+    "email",
+    "authored_at",
+    "committed_at",
+    "subject",
+    "path",
+    "status",
+    "is_merge",
+    "first_parent",
+)
+
+
+def commits_frame(commits: Sequence[CommitRecord]) -> pd.DataFrame:
+    """One row per commit and changed file (``path`` and ``status`` empty for a commit that
+    changed none). Dates are UTC ``datetime64`` columns; ``status`` is git's letter."""
+    import pandas as pd
+
+    rows: list[tuple[object, ...]] = []
+    for c in commits:
+        base = (c.sha, c.author.name, c.author.email, c.authored_at, c.committed_at, c.subject)
+        tail = (c.is_merge, c.first_parent)
+        if not c.files:
+            rows.append((*base, None, None, *tail))
+        rows.extend((*base, f.path, f.status.value, *tail) for f in c.files)
+    frame = pd.DataFrame.from_records(rows, columns=list(COMMIT_COLUMNS))
+    for column in ("authored_at", "committed_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def changes_frame(
+    changes: Iterable[MigrationChange], commits: Mapping[str, CommitRecord] | None = None
+) -> pd.DataFrame:
+    """One row per migration file and non-merge commit that really changed it: ``path``,
+    ``sha`` (the author commit), ``commit`` (the first-parent commit), ``merge``, ``kind``,
+    ``at`` (the first-parent commit's time)."""
+    import pandas as pd
+
+    rows = []
+    for ch in changes:
+        for sha in ch.authors or (ch.commit,):
+            if commits is not None and sha in commits and commits[sha].is_merge:
+                continue
+            rows.append((ch.path, sha, ch.commit, ch.merge, ch.kind.value, ch.at))
+    frame = pd.DataFrame.from_records(
+        rows, columns=["path", "sha", "commit", "merge", "kind", "at"]
+    )
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    return frame
+
+
+def edits_per_path(
+    changes: Iterable[MigrationChange], commits: Mapping[str, CommitRecord] | None = None
+) -> pd.DataFrame:
+    """Per migration path: ``edits`` after creation (adds and deletes are not edits), and
+    the ``first_at``/``last_at`` of any change. Indexed by path, most edited first."""
+    import pandas as pd
+
+    frame = changes_frame(changes, commits)
+    created = frame["kind"].isin([ChangeKind.ADDED.value, ChangeKind.DELETED.value])
+    edits = frame[~created].groupby("path")["sha"].nunique()
+    times = frame.groupby("path")["at"]
+    table = pd.DataFrame({"first_at": times.min(), "last_at": times.max()})
+    table["edits"] = edits.reindex(table.index, fill_value=0).astype(int)
+    result: pd.DataFrame = table.sort_values("edits", ascending=False, kind="stable")
+    return result
+
+
+# -- delivery metrics -----------------------------------------------------------------------
+# The rules whose findings are edits to applied migrations, and the one of broken deploys.
+APPLIED_EDIT_RULES = CHANGED_APPLIED
+BROKEN_DEPLOY_RULE = RuleId.FX403
+_COUNTED = frozenset({DeployCategory.LIVE, DeployCategory.SUPERSEDED, DeployCategory.FAILED})
+_HOUR = 3600.0
+
+
+def week_of(moment: datetime) -> str:
+    """The ISO week of ``moment`` in UTC: ``2025-W46``."""
+    iso = moment.astimezone(UTC).isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def trend_weeks(until: datetime, weeks: int = TREND_WEEKS) -> list[str]:
+    """The ``weeks`` ISO weeks that end with the week of ``until``, oldest first."""
+    day = until.astimezone(UTC)
+    monday = (day - timedelta(days=day.weekday())).replace(hour=12, minute=0, second=0)
+    return [week_of(monday - timedelta(weeks=n)) for n in range(weeks - 1, -1, -1)]
+
+
+def weekly_metrics(
+    *,
+    until: datetime,
+    deploys: Sequence[Deploy],
+    windows: Sequence[FailureWindow] = (),
+    deployed: Mapping[str, Sequence[tuple[str, datetime]]] | None = None,
+    findings: Sequence[Finding] = (),
+    commit_times: Mapping[str, datetime] | None = None,
+    weeks: int = TREND_WEEKS,
+) -> tuple[WeekMetrics, ...]:
+    """One row per ISO week of the ``weeks`` ending with the week of ``until``.
+
+    ``deployed`` maps each live deploy's id to the commits it was the first live deploy
+    to contain, with their commit times; ``commit_times`` gives the time of the commits
+    that findings name. See ``WeekMetrics`` for what each figure means.
+    """
+    import pandas as pd
+
+    labels = trend_weeks(until, weeks)
+    index = pd.Index(labels, name="week")
+
+    counted = [d for d in deploys if d.category in _COUNTED and d.created_at <= until]
+    frame = pd.DataFrame.from_records(
+        [(week_of(d.created_at), d.category is DeployCategory.FAILED) for d in counted],
+        columns=["week", "failed"],
+    ).astype({"week": str, "failed": bool})
+    total = frame.groupby("week").size().reindex(index, fill_value=0)
+    failed = frame.groupby("week")["failed"].sum().astype(int).reindex(index, fill_value=0)
+    rate = (failed / total.where(total > 0)).astype(float)
+
+    restores = pd.DataFrame.from_records(
+        [
+            (week_of(w.end), (w.end - w.start).total_seconds() / _HOUR)
+            for w in windows
+            if not w.open and w.end <= until
+        ],
+        columns=["week", "hours"],
+    ).astype({"week": str, "hours": float})
+    restore = restores.groupby("week")["hours"].median().reindex(index)
+
+    by_id = {d.id: d for d in deploys}
+    leads = pd.DataFrame.from_records(
+        [
+            (week_of(d.created_at), (_live_at(d) - at).total_seconds() / _HOUR)
+            for deploy_id, commits in (deployed or {}).items()
+            if (d := by_id.get(deploy_id)) is not None and d.created_at <= until
+            for _sha, at in commits
+        ],
+        columns=["week", "hours"],
+    ).astype({"week": str, "hours": float})
+    lead = leads.groupby("week")["hours"]
+    p50 = lead.quantile(0.5).reindex(index)
+    p90 = lead.quantile(0.9).reindex(index)
+
+    times = commit_times or {}
+    edits = pd.DataFrame.from_records(
+        sorted(
+            {
+                (week_of(times[sha]), f.fingerprint, sha)
+                for f in findings
+                if f.rule in APPLIED_EDIT_RULES
+                for sha in (*(c.commit for c in f.changes), *f.commits)
+                if sha in times and times[sha] <= until
+            }
+        ),
+        columns=["week", "finding", "sha"],
+    )
+    applied = edits.drop_duplicates(["week", "sha"]).groupby("week").size()
+    applied = applied.reindex(index, fill_value=0)
+
+    broken_ids = {d for f in findings if f.rule == BROKEN_DEPLOY_RULE for d in f.deploys}
+    broken_frame = pd.DataFrame.from_records(
+        [(week_of(by_id[i].created_at),) for i in sorted(broken_ids) if i in by_id],
+        columns=["week"],
+    )
+    broken = broken_frame.groupby("week").size().reindex(index, fill_value=0)
+
+    def number(value: Any) -> float | None:
+        return None if pd.isna(value) else round(float(value), 3)
+
+    return tuple(
+        WeekMetrics(
+            week=week,
+            deploys=int(total[week]),
+            failed=int(failed[week]),
+            change_failure_rate=number(rate[week]),
+            time_to_restore_h=number(restore[week]),
+            lead_time_h_p50=number(p50[week]),
+            lead_time_h_p90=number(p90[week]),
+            applied_edits=int(applied[week]),
+            broken_deploys=int(broken[week]),
+        )
+        for week in labels
+    )
+
+
+def _live_at(deploy: Deploy) -> datetime:
+    """When a deploy went live: its finish time when the provider gives one."""
+    return deploy.finished_at or deploy.created_at
+
+
+def fleet_metrics(rows: Iterable[Sequence[WeekMetrics]]) -> tuple[WeekMetrics, ...]:
+    """The fleet's weekly figures from each repository's: counts add up, the change failure
+    rate is recomputed from the sums, and the times are the medians of the repositories'
+    figures (the commits behind them are not at hand any more)."""
+    import pandas as pd
+
+    records = [m for repo in rows for m in repo]
+    if not records:
+        return ()
+    frame = pd.DataFrame.from_records(
+        [(m.week, *m.figures().values()) for m in records],
+        columns=["week", *records[0].figures()],
+    )
+    grouped = frame.groupby("week", sort=True)
+    sums = grouped[["deploys", "failed", "applied_edits", "broken_deploys"]].sum()
+    medians = grouped[["time_to_restore_h", "lead_time_h_p50", "lead_time_h_p90"]].median()
+
+    def number(value: Any) -> float | None:
+        return None if pd.isna(value) else round(float(value), 3)
+
+    result = []
+    for week in sums.index:
+        counts: dict[str, Any] = sums.loc[week].to_dict()
+        deploys, failed = int(counts["deploys"]), int(counts["failed"])
+        result.append(
+            WeekMetrics(
+                week=str(week),
+                deploys=deploys,
+                failed=failed,
+                change_failure_rate=round(failed / deploys, 3) if deploys else None,
+                time_to_restore_h=number(medians.at[week, "time_to_restore_h"]),
+                lead_time_h_p50=number(medians.at[week, "lead_time_h_p50"]),
+                lead_time_h_p90=number(medians.at[week, "lead_time_h_p90"]),
+                applied_edits=int(counts["applied_edits"]),
+                broken_deploys=int(counts["broken_deploys"]),
+            )
+        )
+    return tuple(result)
