@@ -575,6 +575,25 @@ def _suspects(
 def _metrics(
     git: GitSource, context: Context, findings: Sequence[Finding]
 ) -> tuple[WeekMetrics, ...]:
+    """The weekly delivery metrics, remembered for unchanged inputs: a warm run neither
+    walks the deploys' commits again nor pays for pandas."""
+    if git.cache is None or not git.cache.enabled:
+        return _weekly(git, context, findings)
+    key = cache_key(
+        "metrics",
+        context.until.isoformat(),
+        [(d.id, d.commit, d.category.value, d.created_at.isoformat()) for d in context.deploys],
+        [(w.start.isoformat(), w.end.isoformat(), w.open) for w in context.failure_windows],
+        sorted(f.fingerprint for f in findings),
+    )
+    return git.cache.memo(
+        "metrics", key, tuple[WeekMetrics, ...], lambda: _weekly(git, context, findings)
+    )
+
+
+def _weekly(
+    git: GitSource, context: Context, findings: Sequence[Finding]
+) -> tuple[WeekMetrics, ...]:
     """The weekly delivery metrics up to ``until``. Lead time needs, for each live deploy of
     the trend's weeks, the commits it was the first live deploy to contain. One
     ``rev-list`` gives the commits reachable from those deploys and not from the live deploy
