@@ -82,7 +82,7 @@ def main() -> None:
             entries,
             FleetOptions(
                 workers=workers,
-                workdir=WORK / "work",
+                workdir=WORK / f"work-{workers}",  # each run with cold mining caches
                 store=str(WORK / f"store-{workers}.db"),
                 out=WORK / f"out-{workers}",
                 until=END,
