@@ -42,6 +42,7 @@ from forensics.config import to_utc
 from forensics.errors import InputError, redact
 from forensics.model.findings import ChangeRef, Confidence, Finding, Severity
 from forensics.model.metrics import WeekMetrics, from_figures
+from forensics.model.migrations import ChangeKind
 from forensics.model.report import AuditDiff
 from forensics.model.rules import RuleId
 from forensics.sources.database import database_url
@@ -180,7 +181,7 @@ def finding_from_json(text: str) -> Finding:
         path=data.get("path"),
         line=data.get("line"),
         commits=tuple(data.get("commits", ())),
-        changes=tuple(ChangeRef(str(c), str(k)) for c, k in data.get("changes", ())),
+        changes=tuple(ChangeRef(str(c), ChangeKind(k)) for c, k in data.get("changes", ())),
         merges=tuple(data.get("merges", ())),
         deploys=tuple(data.get("deploys", ())),
         start=when(data.get("start")),

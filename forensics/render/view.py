@@ -517,7 +517,7 @@ def change_kinds(report: Report, sha: str, path: str | None = None) -> list[str]
 
 
 def _kind(report: Report, finding: Finding, sha: str) -> str:
-    kinds = [c.kind for c in finding.changes if c.commit == sha]
+    kinds: list[str] = [c.kind for c in finding.changes if c.commit == sha]
     if not kinds:
         kinds = change_kinds(report, sha, finding.path) or change_kinds(report, sha)
     if kinds:
