@@ -7,6 +7,7 @@ report whose every line rests on that evidence. The library API::
 
     report = forensics.analyze("path/to/repo", since="7d", deploys=["tags:v*"])
     print(forensics.OutputFormat.MD.render(report))
+    check = forensics.guard("path/to/repo", base="origin/main", deploys=["tags:v*"])
 
 Nothing is written unless asked (see ``forensics.api``). The names load on first use, so
 that ``import forensics`` stays cheap for the command line.
