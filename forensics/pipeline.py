@@ -51,8 +51,8 @@ from forensics.model.migrations import (
 )
 from forensics.model.report import EnvironmentSummary, Report, RuleInfo
 from forensics.model.rules import CHANGED_APPLIED
-from forensics.model.text import clean_tree, map_text
-from forensics.sources.alembic_files import read_migration
+from forensics.model.text import clean, map_text
+from forensics.sources.alembic_files import parses, read_migration
 from forensics.sources.cache import MiningCache, cache_key
 from forensics.sources.deploy_logs import load_logs
 from forensics.sources.deploys import load_deploys
@@ -81,10 +81,16 @@ SZZ_FIXES = 10
 
 
 def load_graphs(
-    git: GitSource, rev: str, migrations: Sequence[str], diag: Diagnostics
+    git: GitSource,
+    rev: str,
+    migrations: Sequence[str],
+    diag: Diagnostics,
+    discovered: Callable[[Sequence[Environment]], None] | None = None,
 ) -> tuple[list[Environment], list[GraphState]]:
     """The Alembic environments at ``rev`` and the graph of each. Raises ``InputError`` when
-    there is none; warns (and carries on) about empty versions folders and odd files."""
+    there is none; warns (and carries on) about empty versions folders and odd files.
+    ``discovered`` is told the environments as soon as they are known, before their files
+    are read."""
     sha = git.resolve(rev)
     tree = MigrationTree(git, git.tree(sha), migrations, diag)
     if not tree.environments:
@@ -92,6 +98,8 @@ def load_graphs(
             f"no Alembic environment found at {rev}: pass --migrations DIR with the folder "
             "that holds the migration files (or its versions/ folder)"
         )
+    if discovered is not None:
+        discovered(tree.environments)
     states = []
     for env, parsed in tree.parsed():
         if not parsed:
@@ -275,7 +283,11 @@ _Graphs = tuple[tuple[Environment, ...], tuple[GraphState, ...], tuple[str, ...]
 
 
 def _cached_graphs(
-    git: GitSource, sha: str, migrations: Sequence[str], diag: Diagnostics
+    git: GitSource,
+    sha: str,
+    migrations: Sequence[str],
+    diag: Diagnostics,
+    discovered: Callable[[Sequence[Environment]], None] | None = None,
 ) -> tuple[list[Environment], list[GraphState]]:
     """``load_graphs``, remembered per commit (a tree never changes under a SHA) with the
     warnings it gave, which a run from the cache gives again."""
@@ -288,7 +300,7 @@ def _cached_graphs(
             note_python2(found[1])
             return list(found[0]), list(found[1])
     before, incomplete = len(diag.warnings), git.incomplete
-    envs, states = load_graphs(git, sha, migrations, diag)
+    envs, states = load_graphs(git, sha, migrations, diag, discovered)
     if cache is not None and git.incomplete == incomplete:
         warnings = tuple(diag.warnings[before:])
         cache.put("graphs", key, (tuple(envs), tuple(states), warnings), _Graphs)
@@ -392,9 +404,13 @@ def run(
         # the store and every renderer get valid Unicode. Then the one redaction pass:
         # every string a renderer sees, whichever source it came from (an API's echo, a
         # commit message, a URL in a warning).
-        return map_text(clean_tree(report), redact)
+        return map_text(report, _clean_and_redact)
     finally:
         git.close()
+
+
+def _clean_and_redact(text: str) -> str:
+    return redact(clean(text))
 
 
 def prepare(
@@ -405,7 +421,18 @@ def prepare(
     git.warn_if_shallow()
     until = cfg.until or cfg.now
     progress("reading the migration graph")
-    envs, states = _cached_graphs(git, sha, cfg.migrations, diag)
+
+    def walk_early(envs: Sequence[Environment]) -> None:
+        # Most histories never moved their versions folders: git walks today's folders
+        # (and the whole commit graph) while the files are parsed and the eras worked out;
+        # the same questions asked below are answered by these walks.
+        today = sorted({d for env in envs for d in env.versions_dirs})
+        git.in_background(git.log, sha, paths=today, first_parent=True)
+        git.in_background(git.branch_commits, sha, today)
+        for env in envs:  # the renames of each env.py, which give the eras
+            git.in_background(git.log, sha, paths=[_env_py(env)], first_parent=True, follow=True)
+
+    envs, states = _cached_graphs(git, sha, cfg.migrations, diag, walk_early)
     # Every commit that touched a versions folder, branch commits included (bursts and
     # attribution need them): the questions the graph history asks too, read by git while
     # the graph is built and answered once.
@@ -548,6 +575,25 @@ def _suspects(
 def _metrics(
     git: GitSource, context: Context, findings: Sequence[Finding]
 ) -> tuple[WeekMetrics, ...]:
+    """The weekly delivery metrics, remembered for unchanged inputs: a warm run neither
+    walks the deploys' commits again nor pays for pandas."""
+    if git.cache is None or not git.cache.enabled:
+        return _weekly(git, context, findings)
+    key = cache_key(
+        "metrics",
+        context.until.isoformat(),
+        [(d.id, d.commit, d.category.value, d.created_at.isoformat()) for d in context.deploys],
+        [(w.start.isoformat(), w.end.isoformat(), w.open) for w in context.failure_windows],
+        sorted(f.fingerprint for f in findings),
+    )
+    return git.cache.memo(
+        "metrics", key, tuple[WeekMetrics, ...], lambda: _weekly(git, context, findings)
+    )
+
+
+def _weekly(
+    git: GitSource, context: Context, findings: Sequence[Finding]
+) -> tuple[WeekMetrics, ...]:
     """The weekly delivery metrics up to ``until``. Lead time needs, for each live deploy of
     the trend's weeks, the commits it was the first live deploy to contain. One
     ``rev-list`` gives the commits reachable from those deploys and not from the live deploy
@@ -674,7 +720,7 @@ def _compose(
 
     def parses_at(commit: str, path: str) -> bool:
         data = git.read_path(commit, path)
-        return data is not None and read_migration(path, data).parses
+        return data is not None and parses(path, data)
 
     def restore_parses(commit: str, path: str) -> bool:
         # a file at a commit never changes: remembered, as a report can ask a hundred times

@@ -8,6 +8,7 @@ command line turns a failure into the incident report, as ``analyze`` would writ
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -91,4 +92,5 @@ def follow(
             return WatchResult(Outcome.CANCELED, deploy, waited)
         if waited + interval > timeout:
             return WatchResult(Outcome.TIMED_OUT, deploy, waited)
+        gc.collect()  # the command line runs with the cyclic collector off
         sleep(interval)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from forensics.model.migrations import (
@@ -303,8 +302,25 @@ def build_state(env: Environment, migrations: Sequence[MigrationFile]) -> GraphS
     )
 
 
-@lru_cache(maxsize=16)
-def _parents(state: GraphState) -> dict[str, frozenset[str]]:
+_Parents = dict[str, frozenset[str]]
+_Ancestors = dict[frozenset[str], frozenset[str]]
+# id -> (the state, kept so that its id stays its own; its parents; the ancestors asked of
+# it). By identity: a state is hashed through every file it holds, which cost more than
+# the walk it saved.
+_KNOWN: dict[int, tuple[GraphState, _Parents, _Ancestors]] = {}
+_KNOWN_STATES = 16
+
+
+def _known(state: GraphState) -> tuple[GraphState, _Parents, _Ancestors]:
+    known = _KNOWN.get(id(state))
+    if known is None or known[0] is not state:
+        if len(_KNOWN) >= _KNOWN_STATES:
+            _KNOWN.clear()
+        known = _KNOWN[id(state)] = (state, _parents_of(state), {})
+    return known
+
+
+def _parents_of(state: GraphState) -> _Parents:
     """Revision -> the declared revisions it names in ``down_revision`` or ``depends_on``."""
     nodes = _stand_ins(state.migrations)
     declared = {m.revision for m in nodes if m.revision}
@@ -319,15 +335,19 @@ def _parents(state: GraphState) -> dict[str, frozenset[str]]:
 def ancestors(state: GraphState, revisions: Iterable[str]) -> set[str]:
     """Every revision the given ones descend from through ``down_revision`` and
     ``depends_on``, the given ones included (unknown revisions are ignored)."""
-    parents = _parents(state)
-    found: set[str] = set()
-    todo = [rev for rev in revisions if rev in parents]
-    while todo:
-        rev = todo.pop()
-        if rev not in found:
-            found.add(rev)
-            todo.extend(parents[rev] - found)
-    return found
+    _state, parents, asked = _known(state)
+    question = frozenset(revisions)
+    answer = asked.get(question)
+    if answer is None:
+        found: set[str] = set()
+        todo = [rev for rev in question if rev in parents]
+        while todo:
+            rev = todo.pop()
+            if rev not in found:
+                found.add(rev)
+                todo.extend(parents[rev] - found)
+        answer = asked[question] = frozenset(found)
+    return set(answer)
 
 
 def topological(state: GraphState) -> list[str]:

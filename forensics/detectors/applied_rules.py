@@ -277,9 +277,17 @@ def _missing(ctx: Context) -> Iterator[Finding]:
 
 def detect(ctx: Context) -> Iterator[Finding]:
     history = follow_renames(ctx.history.changes)
+    # Only the changes under a path the migration had can be edits to it.
+    by_path: dict[str, list[int]] = {}
+    for i, change in enumerate(history):
+        by_path.setdefault(change.path, []).append(i)
     for point in ctx.applied:
+        paths = dict.fromkeys((point.path, *point.earlier_paths))
+        candidates = sorted({i for path in paths for i in by_path.get(path, ())})
         changes = [
-            c for c in history if c.kind is not ChangeKind.DELETED and edited_after(c, point)
+            c
+            for c in (history[i] for i in candidates)
+            if c.kind is not ChangeKind.DELETED and edited_after(c, point)
         ]
         if changes:
             yield _modified(ctx, point, changes)

@@ -16,8 +16,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from enum import Enum
 from functools import cache
+from operator import is_not
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -76,28 +78,74 @@ def map_text(value: T, change: Callable[[str], str]) -> T:
     """``value`` with ``change`` applied to every string inside it, through dataclasses,
     tuples and lists (enum members are kept). Parts that do not change are kept, not
     copied, so that a clean object costs no copy."""
-    return _map(value, change)  # type: ignore[no-any-return]
+    return _Walk(change).map(value)  # type: ignore[no-any-return]
 
 
-def _map(value: Any, change: Callable[[str], str]) -> Any:
-    kind: type = type(value)
-    if kind is str:
-        return change(value)
-    if kind is tuple or kind is list:
-        items = [_map(v, change) for v in value]
-        if all(new is old for new, old in zip(items, value, strict=True)):
+# Kinds that hold no string: the walk keeps their values as they are. Enum members and
+# anything that is not a dataclass join on first sight.
+_LEAVES: set[type] = {int, float, bool, type(None), datetime, date, timedelta}
+
+
+class _Walk:
+    """One walk of ``map_text``. A report holds the same string many times (paths, shas,
+    messages) and shares objects between its parts (a file version is the ``after`` of one
+    change and the ``before`` of the next): each distinct string is changed once, and each
+    object is walked once, by identity. Strings and leaves are handled inline, without a
+    call each: a report holds tens of thousands of them."""
+
+    def __init__(self, change: Callable[[str], str]) -> None:
+        self.change = change
+        self.same: set[str] = set()
+        self.changed: dict[str, str] = {}
+        # id -> (the object, kept alive so that its id stays its own; its result)
+        self.seen: dict[int, tuple[Any, Any]] = {}
+
+    def text(self, value: str) -> str:
+        new = self.changed.get(value)
+        if new is None:
+            new = self.change(value)
+            if new == value:
+                self.same.add(value)
+                return value
+            self.changed[value] = new
+        return new
+
+    def map(self, value: Any) -> Any:
+        kind: type = type(value)
+        if kind is str:
+            return value if value in self.same else self.text(value)
+        if kind in _LEAVES:
             return value
-        return kind(items)
-    names = _field_names(kind)
-    if not names:
-        return value
-    changed = {}
-    for name in names:
-        old = getattr(value, name)
-        new = _map(old, change)
-        if new is not old:
-            changed[name] = new
-    return dataclasses.replace(value, **changed) if changed else value
+        key = id(value)
+        hit = self.seen.get(key)
+        if hit is not None:
+            return hit[1]
+        same = self.same
+        if kind is tuple or kind is list:
+            items = [v if type(v) is str and v in same else self.map(v) for v in value]
+            new = kind(items) if any(map(is_not, items, value)) else value
+        else:
+            names = _field_names(kind)
+            if not names:
+                _LEAVES.add(kind)
+                return value
+            changed: dict[str, Any] = {}
+            for name in names:
+                old = getattr(value, name)
+                step = type(old)
+                if step is str:
+                    if old in same:
+                        continue
+                    item = self.text(old)
+                elif step in _LEAVES:
+                    continue
+                else:
+                    item = self.map(old)
+                if item is not old:
+                    changed[name] = item
+            new = dataclasses.replace(value, **changed) if changed else value
+        self.seen[key] = (value, new)
+        return new
 
 
 @cache

@@ -39,7 +39,19 @@ class OutputFormat(Enum):
         self.for_people = for_people
 
     def render(self, report: Report) -> str:
-        return self.renderer(map_text(report, without_controls) if self.for_people else report)
+        return self.renderer(_for_people(report) if self.for_people else report)
+
+
+# The report as Markdown and HTML see it, kept for the next format of the same report:
+# the walk over every string is made once per report, not once per format.
+_last: tuple[Report, Report] | None = None
+
+
+def _for_people(report: Report) -> Report:
+    global _last
+    if _last is None or _last[0] is not report:
+        _last = (report, map_text(report, without_controls))
+    return _last[1]
 
 
 def parse_formats(text: str) -> list[OutputFormat]:

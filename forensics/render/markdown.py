@@ -9,7 +9,7 @@ emphasis and ``<``/``>``/``&`` come out as inert text. Only values wrapped in :c
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import jinja2
@@ -18,7 +18,8 @@ from forensics.model.report import Report
 from forensics.model.text import without_controls
 from forensics.render import templating, view
 
-_PUNCTUATION = re.compile(r"([\\`*_\[\]|~])")
+_SPACES = re.compile(r"\s+")
+_PUNCTUATION = "\\`*_[]|~"
 _LEADING = re.compile(r"^(\s*)([#+=-])|^(\s*\d+)([.)])")
 _PLAIN_TOKEN = re.compile(r"^[A-Za-z0-9._/:@+-]+$")
 
@@ -30,9 +31,17 @@ class Raw(str):
 def escape(value: object) -> str:
     """Inert Markdown text on one line: HTML-ish characters as entities, Markdown
     punctuation backslash-escaped, whitespace (newlines too) collapsed."""
-    text = re.sub(r"\s+", " ", str(value))
+    return _escape(str(value))
+
+
+# A report escapes the same SHAs, paths, authors and dates many times over.
+@lru_cache(maxsize=1 << 16)
+def _escape(text: str) -> str:
+    text = _SPACES.sub(" ", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _PUNCTUATION.sub(r"\\\1", text)
+    for mark in _PUNCTUATION:  # the backslash first: those added later stay single
+        if mark in text:
+            text = text.replace(mark, f"\\{mark}")
     # A value at the start of a line must not open a heading, list, rule or setext line.
     return _LEADING.sub(lambda m: f"{m[1]}\\{m[2]}" if m[2] else f"{m[3]}\\{m[4]}", text)
 

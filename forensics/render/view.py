@@ -249,7 +249,19 @@ class View:
     metric_headings: tuple[tuple[str, str], ...] = METRIC_HEADINGS
 
 
+# The view of the last report built, for the next format of the same report.
+_last: tuple[Report, View] | None = None
+
+
 def build(report: Report) -> View:
+    """What the Markdown and HTML reports show of ``report``, built once for both."""
+    global _last
+    if _last is None or _last[0] is not report:
+        _last = (report, _build(report))
+    return _last[1]
+
+
+def _build(report: Report) -> View:
     ranked = sorted(
         report.findings, key=lambda f: (-f.severity, -f.confidence, f.rule, f.path or "")
     )
@@ -517,8 +529,8 @@ def change_kinds(report: Report, sha: str, path: str | None = None) -> list[str]
     return kinds
 
 
-def _kind(report: Report, finding: Finding, sha: str) -> str:
-    kinds: list[str] = [c.kind for c in finding.changes if c.commit == sha]
+def _kind(report: Report, finding: Finding, sha: str, kinds: list[str]) -> str:
+    """``kinds``: those the finding's changes give ``sha``, in their order."""
     if not kinds:
         kinds = change_kinds(report, sha, finding.path) or change_kinds(report, sha)
     if kinds:
@@ -700,8 +712,17 @@ def _finding(
     pinned = report.location(finding.fingerprint)
     line = pinned.line if pinned is not None and pinned.path == finding.path else finding.line
     causes, later = _suspect_rows(report, finding)
+    # The kinds of each commit in one pass: a finding can hold hundreds of both.
+    given: dict[str, list[str]] = {}
+    for change in finding.changes:
+        given.setdefault(change.commit, []).append(change.kind)
     rows = tuple(
-        _commit_row(report, sha, _kind(report, finding, sha), _edit_parts(report, finding, sha))
+        _commit_row(
+            report,
+            sha,
+            _kind(report, finding, sha, given.get(sha, [])),
+            _edit_parts(report, finding, sha),
+        )
         for sha in finding.commits
     )
     if causes or later:

@@ -16,7 +16,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from forensics.model.migrations import MigrationFile, ParseError, SourceDialect, TableOps
 
@@ -353,6 +353,18 @@ def _is_annotation(node: ast.AST, name: str) -> bool:
 def _fields(node: ast.AST, annotations: bool = True) -> list[tuple[str, object]]:
     """The fields of ``node`` that count, normalised. Empty and absent fields are left out,
     so that fields added by later Pythons (``type_params``) do not change the result."""
+    kind = type(node)
+    if kind not in _PLAIN:
+        return _special_fields(node, annotations)
+    fields: list[tuple[str, object]] = []
+    for name in kind._fields:
+        value = getattr(node, name, None)
+        if value is not None and value != []:
+            fields.append((name, value))
+    return fields
+
+
+def _special_fields(node: ast.AST, annotations: bool) -> list[tuple[str, object]]:
     fields: list[tuple[str, object]] = []
     for name in node._fields:
         value = getattr(node, name, None)
@@ -371,11 +383,65 @@ def _fields(node: ast.AST, annotations: bool = True) -> list[tuple[str, object]]
     return fields
 
 
+def _is_plain(kind: type) -> bool:
+    """Whether ``_special_fields`` would change nothing for nodes of ``kind``: no string
+    prefix, no annotation, no statement list, no class bases."""
+    names = set(getattr(kind, "_fields", ()))
+    special = {"kind", "annotation", "returns", "body", "orelse", "finalbody", "bases"}
+    return not names & special
+
+
+_PLAIN = frozenset(
+    kind
+    for kind in vars(ast).values()
+    if isinstance(kind, type) and issubclass(kind, ast.AST) and _is_plain(kind)
+)
+# Deeper than this, ``_canonical`` leaves recursion for its explicit stack.
+_RECURSION_DEPTH = 120
+
+
+class _TooDeep(Exception):
+    pass
+
+
 def _canonical(node: ast.AST, annotations: bool = True) -> str:
     """A text form of ``node`` (like ``ast.dump``, normalised as above; without type
-    annotations unless ``annotations``), built without recursion: an ordinary migration can
-    nest deeper than Python's recursion limit (an ``if/elif`` chain of 250 branches, a sum of
-    1,000 terms)."""
+    annotations unless ``annotations``). Recursive, which is fast, up to a depth; an
+    ordinary migration can nest deeper than Python's recursion limit (an ``if/elif`` chain
+    of 250 branches, a sum of 1,000 terms), and such a node is written from an explicit
+    stack instead."""
+    out: list[str] = []
+    try:
+        _dump(node, annotations, out, 0)
+    except _TooDeep:
+        return _canonical_from_stack(node, annotations)
+    return "".join(out)
+
+
+def _dump(item: object, annotations: bool, out: list[str], depth: int) -> None:
+    if isinstance(item, ast.AST):
+        if depth > _RECURSION_DEPTH:
+            raise _TooDeep
+        out.append(type(item).__name__ + "(")
+        first = True
+        for name, value in _fields(item, annotations):
+            out.append(f"{name}=" if first else f", {name}=")
+            first = False
+            _dump(value, annotations, out, depth + 1)
+        out.append(")")
+    elif isinstance(item, list):
+        out.append("[")
+        for i, element in enumerate(item):
+            if i:
+                out.append(", ")
+            _dump(element, annotations, out, depth + 1)
+        out.append("]")
+    else:
+        out.append(repr(item))
+
+
+def _canonical_from_stack(node: ast.AST, annotations: bool = True) -> str:
+    """``_canonical`` built without recursion, for any depth."""
     out: list[str] = []
     stack: list[object] = [node]
     while stack:
@@ -400,14 +466,39 @@ def _canonical(node: ast.AST, annotations: bool = True) -> str:
     return "".join(out)
 
 
-def _names(tree: ast.Module) -> tuple[set[str], bool]:
+def _names(tree: ast.Module, lines: list[str] | None = None) -> tuple[set[str], bool]:
     """The names read outside type annotations, and whether every name an annotation reads
-    is bound (by the module or as a builtin)."""
+    is bound (by the module or as a builtin). With the module's ``lines``, each top-level
+    statement is looked at once per run whatever the number of file versions holding it."""
     in_annotations: set[str] = set()
     elsewhere: set[str] = set()
     bound: set[str] = set(_BUILTINS)
     complete = True
-    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+    for stmt in tree.body:
+        key = _statement_key(stmt, lines) if lines is not None else None
+        found = _NAMES_SEEN.get(key) if key is not None else None
+        if found is None:
+            found = _statement_names(stmt)
+            if key is not None:
+                _remember(_NAMES_SEEN, key, found)
+        in_annotations |= found[0]
+        elsewhere |= found[1]
+        bound |= found[2]
+        complete = complete and found[3]
+    return elsewhere, complete and in_annotations <= bound
+
+
+_Names = tuple[frozenset[str], frozenset[str], frozenset[str], bool]
+
+
+def _statement_names(stmt: ast.stmt) -> _Names:
+    """Names read in annotations, names read elsewhere, names bound, and whether no
+    ``import *`` hides what is bound, in one statement."""
+    in_annotations: set[str] = set()
+    elsewhere: set[str] = set()
+    bound: set[str] = set()
+    complete = True
+    stack: list[tuple[ast.AST, bool]] = [(stmt, False)]
     while stack:
         node, annotation = stack.pop()
         if isinstance(node, ast.Name):
@@ -422,12 +513,65 @@ def _names(tree: ast.Module) -> tuple[set[str], bool]:
             bound.add(node.name)
         elif isinstance(node, ast.arg):
             bound.add(node.arg)
-        for name, value in ast.iter_fields(node):
-            inside = annotation or _is_annotation(node, name)
-            for child in value if isinstance(value, list) else [value]:
-                if isinstance(child, ast.AST):
-                    stack.append((child, inside))
-    return elsewhere, complete and in_annotations <= bound
+        for name, in_annotation in _child_fields(type(node)):
+            value = getattr(node, name, None)
+            inside = annotation or in_annotation
+            if isinstance(value, list):
+                stack.extend((child, inside) for child in value if isinstance(child, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append((value, inside))
+    return frozenset(in_annotations), frozenset(elsewhere), frozenset(bound), complete
+
+
+# What was worked out for a top-level statement, by its text: the versions of a migration
+# over its history share most of their statements, and each is read once per run.
+_StatementKey = tuple[int, int, str]
+_NAMES_SEEN: dict[_StatementKey, _Names] = {}
+_CANONICAL_SEEN: dict[tuple[_StatementKey, bool], str] = {}
+_SEEN_LIMIT = 50_000
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= _SEEN_LIMIT:
+        memo.clear()
+    memo[key] = value
+
+
+def _lines(text: str) -> list[str]:
+    """``text`` in lines as the Python parser counts them (``\r\n``, ``\r`` and ``\n``
+    end a line; a form feed does not)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _statement_key(stmt: ast.stmt, lines: list[str]) -> _StatementKey | None:
+    """The statement's text (its decorators included) as whole lines, with the columns
+    where it starts and ends in them: two statements with the same key are the same text,
+    so the same tree."""
+    first: ast.stmt | ast.expr = stmt
+    decorators = getattr(stmt, "decorator_list", None)
+    if decorators:
+        first = decorators[0]
+    end = stmt.end_lineno
+    if end is None or stmt.end_col_offset is None or first.lineno > stmt.lineno:
+        return None
+    return first.col_offset, stmt.end_col_offset, "\n".join(lines[first.lineno - 1 : end])
+
+
+_CHILD_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[tuple[str, bool], ...]:
+    """The fields of ``kind`` that may hold nodes with names (a context, ``Load`` or
+    ``Store``, holds none), each with whether it is a type annotation."""
+    found = _CHILD_FIELDS.get(kind)
+    if found is None:
+        annotation = {"annotation"} if kind in (ast.AnnAssign, ast.arg) else set()
+        if kind in (ast.FunctionDef, ast.AsyncFunctionDef):
+            annotation = {"returns"}
+        names: tuple[str, ...] = getattr(kind, "_fields", ())
+        found = tuple((name, name in annotation) for name in names if name != "ctx")
+        _CHILD_FIELDS[kind] = found
+    return found
 
 
 def _typing_only(stmt: ast.stmt, elsewhere: set[str]) -> bool:
@@ -441,11 +585,11 @@ def _typing_only(stmt: ast.stmt, elsewhere: set[str]) -> bool:
     return False
 
 
-def _fingerprints(tree: ast.Module) -> tuple[str, str]:
+def _fingerprints(tree: ast.Module, lines: list[str] | None = None) -> tuple[str, str]:
     """Two hashes of the canonical form: of the whole module, and of the module without its
     metadata assignments (the code). Top-level imports count wherever they stand."""
     body = tree.body[1:] if tree.body and _is_docstring(tree.body[0]) else tree.body
-    elsewhere, annotations_bound = _names(tree)
+    elsewhere, annotations_bound = _names(tree, lines)
     keep = not annotations_bound
     imports = [
         _canonical(s) for s in _single_imports(body) if keep or not _typing_only(s, elsewhere)
@@ -455,7 +599,12 @@ def _fingerprints(tree: ast.Module) -> tuple[str, str]:
     for stmt in body:
         if isinstance(stmt, ast.Import | ast.ImportFrom):
             continue
-        text = _canonical(stmt, annotations=keep)
+        key = _statement_key(stmt, lines) if lines is not None else None
+        text = _CANONICAL_SEEN.get((key, keep)) if key is not None else None
+        if text is None:
+            text = _canonical(stmt, annotations=keep)
+            if key is not None:
+                _remember(_CANONICAL_SEEN, (key, keep), text)
         everything.append(text)
         if _assigned_name(stmt) not in METADATA_FIELDS:
             code.append(text)
@@ -528,6 +677,16 @@ def _tables(tree: ast.Module, scope: _Scope) -> TableOps:
     return TableOps(create=tuple(create), drop=tuple(drop), rename=tuple(rename))
 
 
+def parses(path: str, data: bytes) -> bool:
+    """Whether the file parses, as ``read_migration(path, data).parses`` says, without
+    reading its metadata and fingerprints."""
+    try:
+        _parse(_decode(data)[0], path)
+    except SyntaxError:
+        return False
+    return True
+
+
 def read_migration(
     path: str,
     data: bytes,
@@ -593,7 +752,9 @@ def read_migration(
 
     message = doc.strip().splitlines()[0].strip() if doc and doc.strip() else None
     tables = _tables(tree, scope)
-    ast_fingerprint, body_fingerprint = _fingerprints(tree)
+    # A tree translated from Python 2 has the positions of its translation, not of ``text``.
+    lines = _lines(text) if dialect is SourceDialect.PYTHON3 else None
+    ast_fingerprint, body_fingerprint = _fingerprints(tree, lines)
     return MigrationFile(
         path=path,
         revision=revision,

@@ -192,6 +192,8 @@ def _build(tp: Any) -> Callable[[Any], Any]:
         item = _decoder(inner[0])
         return lambda d: None if d is None else item(d)
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        if args[0] in (str, bool, int):
+            return _exact_items(args[0], tuple)
         item = _decoder(args[0])
         return lambda d: tuple([item(x) for x in _expect(d, list)])
     if origin is tuple:
@@ -204,6 +206,8 @@ def _build(tp: Any) -> Callable[[Any], Any]:
 
         return fixed
     if origin is list:
+        if args[0] in (str, bool, int):
+            return _exact_items(args[0], list)
         item = _decoder(args[0])
         return lambda d: [item(x) for x in _expect(d, list)]
     if origin is dict and args[0] is str:
@@ -212,17 +216,47 @@ def _build(tp: Any) -> Callable[[Any], Any]:
     raise TypeError(f"unsupported type {tp}")
 
 
+def _exact_items(kind: type, make: Callable[[list[Any]], Any]) -> Callable[[Any], Any]:
+    """A list of plain values (a history's thousands of SHAs) checked in one pass, without a
+    call per item."""
+
+    def decode(d: Any) -> Any:
+        if type(d) is not list:
+            raise CacheFormatError(f"expected a list, got {type(d).__name__}")
+        wrong = next((x for x in d if type(x) is not kind), d)
+        if wrong is not d:
+            raise CacheFormatError(f"expected {kind.__name__}, got {type(wrong).__name__}")
+        return make(d)
+
+    return decode
+
+
 def _build_dataclass(cls: type) -> Callable[[Any], Any]:
     hints = typing.get_type_hints(cls)
     fields = [f for f in dataclasses.fields(cls) if f.init]
     decoders: list[Callable[[Any], Any]] = []
+
+    names = [f.name for f in fields]
+    # A plain dataclass (every field in __init__, no __post_init__, no slots) is filled in
+    # place, as its generated __init__ would: thousands of file versions come back at once.
+    plain = (
+        len(fields) == len(dataclasses.fields(cls))
+        and not hasattr(cls, "__post_init__")
+        and "__slots__" not in cls.__dict__
+    )
+    new = object.__new__
 
     def decode(d: Any) -> Any:
         if not decoders:  # filled lazily: dataclasses may refer to themselves
             decoders.extend(_decoder(hints[f.name]) for f in fields)
         if type(d) is not list or len(d) != len(decoders):
             raise CacheFormatError(f"{cls.__name__} with the wrong shape")
-        return cls(*[f(x) for f, x in zip(decoders, d, strict=True)])
+        values = [f(x) for f, x in zip(decoders, d, strict=True)]
+        if not plain:
+            return cls(*values)
+        value: Any = new(cls)
+        value.__dict__.update(zip(names, values, strict=True))
+        return value
 
     return decode
 

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forensics.model.migrations import SourceDialect
+from forensics.sources import alembic_files
 from forensics.sources.alembic_files import ConstantResolver, read_migration, text_fingerprint
 
 
@@ -311,3 +312,35 @@ def test_never_raises_on_deep_nesting(opener: str, depth: int) -> None:
     text = f"revision = 'n'\nx = {opener * depth}1{closer * depth}\n"
     m = read_migration("v/n.py", text.encode())
     assert m.parses == (m.parse_error is None)
+
+
+def test_statements_read_once_per_run_give_the_fingerprints_of_a_fresh_read() -> None:
+    """Statements are remembered by their text: statements that share a line, a decorator
+    that differs, line endings and annotations must each give what a fresh read gives."""
+    header = "revision = 'r1'\ndown_revision = None\n"
+    sources = [
+        header + "a = 1; b = 2\n",
+        header + "a = 1; b = 3\n",
+        header + "b = 2; a = 1\n",
+        header + "@op.f\ndef upgrade():\n    pass\n",
+        header + "@op.g\ndef upgrade():\n    pass\n",
+        header + "def upgrade():\n    pass\n",
+        (header + "def upgrade():\r\n    op.create_table('t')\r\n").replace("\n", "\r\n"),
+        header + "def upgrade():\n    op.create_table('t')\n",
+        header + "from typing import List\nx: List[int] = []\n",
+        header + "x: List[int] = []\n",
+        header + "if True:\n    a = 1\nelse:\n    a = 2\n",
+    ]
+
+    def fingerprints(text: str) -> tuple[str | None, str | None]:
+        m = read_migration("v/r1.py", text.encode())
+        return m.ast_fingerprint, m.body_fingerprint
+
+    remembered = [fingerprints(text) for text in sources + sources[::-1]]
+    fresh = []
+    for text in sources + sources[::-1]:
+        alembic_files._NAMES_SEEN.clear()
+        alembic_files._CANONICAL_SEEN.clear()
+        fresh.append(fingerprints(text))
+    assert remembered == fresh
+    assert len(set(fresh)) == len(sources) - 1  # only the CRLF copy reads the same

@@ -366,3 +366,29 @@ def test_read_path_reads_a_file_at_a_revision(git_repo: Callable[..., RepoBuilde
     assert source.read_path("HEAD", "a") is None
     assert source.read_path("HEAD", "missing.py") is None
     source.close()
+
+
+def test_files_at_commits_read_from_folder_trees_agree_with_path_lookups(
+    git_repo: Make,
+) -> None:
+    """Blobs at (commit, path) come from the trees of the folders; each answer is the one a
+    ``commit:path`` lookup gives: missing files and folders, a folder asked as a file, a
+    file asked as a folder, the root, a name that is not ASCII."""
+    repo, shas = branchy(git_repo)
+    shas["u"] = repo.commit("u", at(7), files={"db/versions/é.py": "u\n", "db/x/y.py": "y\n"})
+    paths = [
+        "db/versions/a.py",
+        "db/versions/é.py",
+        "db/versions/none.py",
+        "db/versions",
+        "db/x/y.py",
+        "db/nowhere/a.py",
+        "app.py",
+        "app.py/a.py",
+        "lib.py",
+    ]
+    pairs = [(sha, path) for sha in shas.values() for path in paths]
+    source = GitSource(repo.path)
+    lookups = source._batch_check([f"{sha}:{path}" for sha, path in pairs])
+    assert source._blobs_in_trees(pairs) == lookups
+    assert {kind for _sha, kind in lookups} == {"blob", "tree", "missing"}

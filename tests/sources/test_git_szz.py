@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from forensics.gitbuild import RepoBuilder
+from forensics.sources.cache import MiningCache
 from forensics.sources.git import GitSource
 
 PATH = "alembic/versions/m.py"
@@ -78,3 +79,27 @@ def test_unknown_commits_give_a_warning_not_a_traceback(
         git.close()
     assert len(git.diag.warnings) == 2
     assert all("f" * 12 in w for w in git.diag.warnings)
+
+
+def test_a_diff_between_two_commits_comes_from_the_cache_on_the_next_run(
+    git_repo: Callable[..., RepoBuilder], tmp_path: Path
+) -> None:
+    repo = git_repo()
+    base = repo.commit(
+        "add", "2025-11-01T10:00:00Z", files={PATH: FILE.format(down=None, step="a")}
+    )
+    fix = repo.commit("fix", "2025-11-01T12:00:00Z", files={PATH: FILE.format(down=None, step="c")})
+    folder = tmp_path / "cache"
+    first = GitSource(repo.path, cache=MiningCache(folder))
+    detail = first.file_diff(base, fix, [PATH])
+    first.close()
+    assert detail is not None and detail.changed_methods == ("upgrade",)
+
+    # the commit is gone: only the cache can answer now
+    (repo.path / ".git" / "objects" / fix[:2] / fix[2:]).unlink()
+    second = GitSource(repo.path, cache=MiningCache(folder))
+    try:
+        assert second.file_diff(base, fix, [PATH]) == detail
+        assert second.file_diff(base, fix, [PATH, "old/m.py"]) is None  # another question
+    finally:
+        second.close()
