@@ -7,6 +7,7 @@ report whose every line rests on that evidence. The library API::
 
     report = forensics.analyze("path/to/repo", since="7d", deploys=["tags:v*"])
     print(forensics.OutputFormat.MD.render(report))
+    check = forensics.guard("path/to/repo", base="origin/main", deploys=["tags:v*"])
 
 Nothing is written unless asked (see ``forensics.api``). The names load on first use, so
 that ``import forensics`` stays cheap for the command line.
@@ -24,10 +25,16 @@ _EXPORTS = {
     "audit": "forensics.api",
     "dag": "forensics.api",
     "history": "forensics.api",
+    "guard": "forensics.api",
+    "write_lock": "forensics.api",
     "GraphReport": "forensics.api",
     "HistoryReport": "forensics.api",
     "AnalyzeConfig": "forensics.config",
     "Policy": "forensics.config",
+    "GuardMode": "forensics.model.guard",
+    "GuardResult": "forensics.model.guard",
+    "Violation": "forensics.model.guard",
+    "ViolationKind": "forensics.model.guard",
     "Report": "forensics.model.report",
     "Finding": "forensics.model.findings",
     "Severity": "forensics.model.findings",

@@ -1,8 +1,9 @@
 """The library API: what the commands do, as functions that return model objects.
 
 Used as a library, forensics writes nothing unless asked: the mining cache is used only
-when ``cache_dir`` is given (the command line keeps it in the repository by default), and
-``audit`` writes only to the store it is given. Rendering is the caller's choice:
+when ``cache_dir`` is given (the command line keeps it in the repository by default),
+``audit`` writes only to the store it is given, and ``guard`` only checks (``write_lock``
+writes the lock file). Rendering is the caller's choice:
 ``OutputFormat.JSON.render(report)``.
 """
 
@@ -19,6 +20,8 @@ from forensics import pipeline
 from forensics.analysis.graph_history import events_between
 from forensics.config import AnalyzeConfig, Policy, parse_when
 from forensics.errors import Diagnostics, UsageError
+from forensics.guarding import check_change, write_lock_file
+from forensics.model.guard import GuardMode, GuardResult
 from forensics.model.migrations import Environment, GraphEvent, GraphHistory, GraphState
 from forensics.model.report import Report
 from forensics.sources.git import GitSource
@@ -168,3 +171,51 @@ def history(
         )
         graph_history = dataclasses.replace(graph_history, points=points)
     return HistoryReport(sha, graph_history, events, tuple(diag.warnings))
+
+
+def guard(
+    repo: str | Path,
+    *,
+    mode: GuardMode = GuardMode.RANGE,
+    base: str | None = None,
+    rev: str = "HEAD",
+    deploys: Sequence[str] = (),
+    lock: str | Path | None = None,
+    strict: bool = False,
+) -> GuardResult:
+    """What ``forensics guard`` checks: the change ``base..rev`` (``mode`` ``RANGE``; the
+    default base is the merge-base with the upstream, else the parent of ``rev``) or the
+    staged index against ``HEAD`` (``STAGED``). Migrations are applied per ``deploys`` (the
+    ``--deploys`` sources) or the ``lock`` file. ``result.violations`` fail the change
+    (``result.exit_code`` is 1); ``strict`` counts cosmetic edits of applied migrations too."""
+    mode = GuardMode(mode)  # a plain "staged" is accepted too
+    if mode is GuardMode.WRITE_LOCK:
+        raise UsageError("guard checks a change: call write_lock to write the lock file")
+    if mode is GuardMode.STAGED and base:
+        raise UsageError("--staged checks the index against HEAD: drop --base (or --staged)")
+    diag = Diagnostics()
+    git = GitSource(Path(repo), diag)
+    try:
+        lock_path = Path(lock) if lock is not None else None
+        return check_change(git, mode, base, rev, deploys, lock_path, strict=strict, diag=diag)
+    finally:
+        git.close()
+
+
+def write_lock(
+    repo: str | Path,
+    lock: str | Path,
+    *,
+    rev: str = "HEAD",
+    deploys: Sequence[str] = (),
+    force: bool = False,
+) -> GuardResult:
+    """``forensics guard --write-lock``: pin the migrations at ``rev`` (or, with ``deploys``,
+    those the latest successful deploy applied) in the ``lock`` file. A locked revision
+    that changed, moved or went away is refused (``result.violations``) unless ``force``."""
+    diag = Diagnostics()
+    git = GitSource(Path(repo), diag)
+    try:
+        return write_lock_file(git, rev, Path(lock), deploys=deploys, force=force, diag=diag)
+    finally:
+        git.close()

@@ -513,7 +513,7 @@ def guard(
 ) -> None:
     """Fail (exit 1) when a change edits, rewires or removes an applied migration."""
 
-    from forensics.guard import guard as run_guard
+    from forensics.guarding import guard as run_guard
     from forensics.render.guard_text import format_result
 
     result = run_guard(

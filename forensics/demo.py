@@ -25,6 +25,7 @@ from forensics import pipeline
 from forensics.config import AnalyzeConfig
 from forensics.errors import Diagnostics, ForensicsError, log
 from forensics.gitbuild import RepoBuilder
+from forensics.model.migrations import GraphEventKind
 from forensics.model.report import Report
 from forensics.output import write_reports
 from forensics.render import parse_formats
@@ -228,7 +229,7 @@ def _deploy_log(repo: Path, sha: str) -> str:
     finally:
         git.close()
     problems = {p.kind: p for state in states for p in state.problems}
-    broken = problems.get("parse-error")
+    broken = problems.get(GraphEventKind.PARSE_ERROR)
     if broken is not None and broken.path:
         error = broken.detail.rsplit("does not parse: ", 1)[-1]
         return (
@@ -239,7 +240,7 @@ def _deploy_log(repo: Path, sha: str) -> str:
             f'  File "{_SRC}/{broken.path}", line {broken.line or 1}\n'
             f"SyntaxError: {error}\n==> Pre-deploy has failed\n"
         )
-    unnamed = problems.get("missing-revision")
+    unnamed = problems.get(GraphEventKind.MISSING_REVISION)
     if unnamed is not None and unnamed.path:
         return (
             f"{_LOG_START}FAILED: Could not determine revision id from filename "

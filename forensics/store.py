@@ -42,8 +42,10 @@ from forensics.config import to_utc
 from forensics.errors import InputError, redact
 from forensics.model.findings import ChangeRef, Confidence, Finding, Severity
 from forensics.model.metrics import WeekMetrics, from_figures
+from forensics.model.migrations import ChangeKind
 from forensics.model.report import AuditDiff
 from forensics.model.rules import RuleId
+from forensics.render.json import finding_json
 from forensics.sources.database import database_url
 
 DEFAULT_STORE = "reports/forensics.db"
@@ -133,32 +135,18 @@ class StoredAudit:
 
 
 # -- findings as JSON -----------------------------------------------------------------------
+# A stored finding is the JSON report's own form of it (``render.json.finding_json``): one
+# serialisation, times in UTC with ``Z``. Payloads written before that (times with
+# ``+00:00``, changes and facts as pairs) still read.
 def finding_to_json(finding: Finding) -> str:
-    def when(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
+    return json.dumps(finding_json(finding), sort_keys=True)
 
-    return json.dumps(
-        {
-            "rule": finding.rule,
-            "name": finding.name,
-            "severity": finding.severity.label,
-            "confidence": finding.confidence.label,
-            "title": finding.title,
-            "detail": finding.detail,
-            "revision": finding.revision,
-            "path": finding.path,
-            "line": finding.line,
-            "commits": list(finding.commits),
-            "changes": [[c.commit, c.kind] for c in finding.changes],
-            "merges": list(finding.merges),
-            "deploys": list(finding.deploys),
-            "start": when(finding.start),
-            "end": when(finding.end),
-            "environment": finding.environment,
-            "facts": [list(pair) for pair in finding.facts],
-        },
-        sort_keys=True,
-    )
+
+def _pair(item: Any, first: str, second: str) -> tuple[Any, Any]:
+    if isinstance(item, dict):
+        return item[first], item[second]
+    one, two = item
+    return one, two
 
 
 def finding_from_json(text: str) -> Finding:
@@ -169,6 +157,8 @@ def finding_from_json(text: str) -> Finding:
     def when(value: str | None) -> datetime | None:
         return to_utc(datetime.fromisoformat(value)) if value else None
 
+    changes = (_pair(c, "commit", "kind") for c in data.get("changes", ()))
+    facts = (_pair(f, "label", "value") for f in data.get("facts", ()))
     return Finding(
         rule=RuleId(str(data["rule"])),
         name=str(data["name"]),
@@ -180,13 +170,13 @@ def finding_from_json(text: str) -> Finding:
         path=data.get("path"),
         line=data.get("line"),
         commits=tuple(data.get("commits", ())),
-        changes=tuple(ChangeRef(str(c), str(k)) for c, k in data.get("changes", ())),
+        changes=tuple(ChangeRef(str(c), ChangeKind(k)) for c, k in changes),
         merges=tuple(data.get("merges", ())),
         deploys=tuple(data.get("deploys", ())),
         start=when(data.get("start")),
         end=when(data.get("end")),
         environment=data.get("environment"),
-        facts=tuple((str(k), str(v)) for k, v in data.get("facts", ())),
+        facts=tuple((str(k), str(v)) for k, v in facts),
     )
 
 

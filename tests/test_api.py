@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 
 import forensics
 from forensics.demo import DemoScenario
+from forensics.gitbuild import RepoBuilder
+from tests.test_guard import build_seed
 
 NOW = datetime(2025, 11, 16, 17, 25, tzinfo=UTC)
 
@@ -75,3 +78,33 @@ def test_dag_and_history(demo: DemoScenario) -> None:
     assert all(p.at >= datetime(2025, 11, 16, tzinfo=UTC) for p in found.history.points)
     with pytest.raises(forensics.ForensicsError, match="--until is before --since"):
         forensics.history(demo.repo, since="2025-11-16", until="2025-11-15", now=NOW)
+
+
+def test_guard_and_write_lock_on_a_real_repository(
+    git_repo: Callable[..., RepoBuilder], tmp_path: Path
+) -> None:
+    seed = build_seed(git_repo, tmp_path)
+    assert callable(forensics.guard) and "guard" in forensics.__all__
+    rewired = forensics.guard(
+        seed.repo.path, base=seed.deployed, rev=seed.rewire, deploys=["tags:v*"]
+    )
+    assert isinstance(rewired, forensics.GuardResult)
+    assert rewired.mode is forensics.GuardMode.RANGE and rewired.exit_code == 1
+    assert [(v.kind, v.revision) for v in rewired.violations] == [
+        (forensics.ViolationKind.REWIRED, "b2b2b2b2b2b2")
+    ]
+    clean = forensics.guard(
+        seed.repo.path, base=seed.reformat, rev=seed.unrelated, deploys=["tags:v*"]
+    )
+    assert clean.exit_code == 0 and not clean.violations
+
+    lock = tmp_path / "forensics.lock"
+    written = forensics.write_lock(seed.repo.path, lock, rev=seed.deployed)
+    assert written.mode is forensics.GuardMode.WRITE_LOCK and lock.is_file()
+    assert written.lock_update is not None and len(written.lock_update.added) == 2
+    locked = forensics.guard(seed.repo.path, base=seed.deployed, rev=seed.rewire, lock=lock)
+    assert [v.kind for v in locked.violations] == ["rewired"]
+    staged = forensics.guard(seed.repo.path, mode=forensics.GuardMode.STAGED, lock=lock)
+    assert staged.mode is forensics.GuardMode.STAGED and staged.exit_code == 0
+    with pytest.raises(forensics.ForensicsError, match="drop --base"):
+        forensics.guard(seed.repo.path, mode=forensics.GuardMode.STAGED, base=seed.deployed)

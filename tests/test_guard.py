@@ -12,7 +12,7 @@ import pytest
 
 from forensics.errors import InputError, UsageError
 from forensics.gitbuild import RepoBuilder
-from forensics.guard import STAGED, GuardResult, default_base, format_result, guard
+from forensics.guarding import STAGED, GuardResult, default_base, format_result, guard
 from forensics.lockfile import read_lock
 from forensics.sources.git import GitSource
 from tests.conftest import migration

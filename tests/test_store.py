@@ -6,6 +6,7 @@ fingerprints are the ones an audit would store.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -19,7 +20,9 @@ from forensics.detectors.base import Context
 from forensics.errors import Diagnostics, InputError
 from forensics.gitbuild import RepoBuilder
 from forensics.model.findings import ChangeRef, Confidence, Finding, Severity
+from forensics.model.migrations import ChangeKind
 from forensics.pipeline import load_graphs
+from forensics.render.json import finding_json
 from forensics.sources.git import GitSource
 from forensics.store import (
     MIGRATIONS,
@@ -285,7 +288,39 @@ def test_findings_survive_the_store_unchanged() -> None:
         environment="migrations",
         facts=(("before", "a1 -> b2"),),
     )
-    assert finding_from_json(finding_to_json(finding)) == finding
+    payload = finding_to_json(finding)
+    assert finding_from_json(payload) == finding
+    # the JSON report's own form of the finding, times with Z
+    data = json.loads(payload)
+    assert data == json.loads(json.dumps(finding_json(finding)))
+    assert (data["start"], data["end"]) == ("2025-11-13T09:30:00Z", "2025-11-13T10:30:00Z")
+    assert data["changes"] == [{"commit": "a" * 40, "kind": "code"}]
+
+
+def test_a_payload_written_before_the_report_form_still_reads() -> None:
+    old = {
+        "rule": "FX201",
+        "name": "applied-migration-modified",
+        "severity": "high",
+        "confidence": "medium",
+        "title": "Applied migration 774225e563ca was modified",
+        "detail": "d",
+        "revision": "774225e563ca",
+        "path": "migrations/versions/774225e563ca_x.py",
+        "line": 12,
+        "commits": ["a" * 40],
+        "changes": [["a" * 40, "cosmetic"]],
+        "merges": [],
+        "deploys": [],
+        "start": "2025-11-13T09:30:00+00:00",
+        "end": None,
+        "environment": None,
+        "facts": [["before", "a1 -> b2"]],
+    }
+    finding = finding_from_json(json.dumps(old))
+    assert finding.changes == (ChangeRef("a" * 40, ChangeKind.COSMETIC),)
+    assert finding.facts == (("before", "a1 -> b2"),)
+    assert finding.start == datetime(2025, 11, 13, 9, 30, tzinfo=UTC)
 
 
 def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:

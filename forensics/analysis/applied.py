@@ -18,7 +18,7 @@ from datetime import datetime
 
 from forensics.analysis.changes import classify
 from forensics.analysis.graph import ancestors, topological
-from forensics.model.deploys import AppliedMigration, Deploy
+from forensics.model.deploys import AppliedEvidence, AppliedMigration, Deploy
 from forensics.model.migrations import (
     ChangeKind,
     GraphHistory,
@@ -27,7 +27,7 @@ from forensics.model.migrations import (
     MigrationChange,
     MigrationFile,
 )
-from forensics.model.report import Production
+from forensics.model.report import Production, ProductionSource
 
 TAG_SOURCE_PREFIX = "tags:"
 
@@ -80,13 +80,16 @@ def production_revisions(
     ``heads_at(commit)`` the heads of the graph at a commit, from the history points.
     """
     if database is not None:
-        return Production(revisions=tuple(database), source="database", database=database_url)
+        return Production(
+            revisions=tuple(database), source=ProductionSource.DATABASE, database=database_url
+        )
     if flags:
         return Production(
-            revisions=tuple(dict.fromkeys(f.strip() for f in flags if f.strip())), source="flag"
+            revisions=tuple(dict.fromkeys(f.strip() for f in flags if f.strip())),
+            source=ProductionSource.FLAG,
         )
     ok = successful(deploys)
-    for want_tag, source in ((False, "deploy"), (True, "tags")):
+    for want_tag, source in ((False, ProductionSource.DEPLOY), (True, ProductionSource.TAGS)):
         chosen = [d for d in ok if is_tag(d) is want_tag]
         if chosen:
             latest = chosen[-1]
@@ -188,7 +191,7 @@ def _held(
             if blob is not None:
                 return dataclasses.replace(
                     point,
-                    evidence="tag" if is_tag(deploy) else "deploy",
+                    evidence=AppliedEvidence.TAG if is_tag(deploy) else AppliedEvidence.DEPLOY,
                     since_deploy=deploy.id,
                     since_commit=deploy.commit,
                     since_at=deploy.created_at,
@@ -246,7 +249,7 @@ def application_points(
         )
         window = (first_seen.get(revision, deletion.at), deletion.at)
         point = _held(point, evidence, file_exists_at, commit_time, window)
-        if point.evidence != "none" or revision in applied:
+        if point.evidence is not AppliedEvidence.NONE or revision in applied:
             result.append(point)
     return tuple(sorted(result, key=lambda a: (a.environment, a.path)))
 

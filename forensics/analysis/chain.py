@@ -11,7 +11,7 @@ from collections.abc import Set
 
 from forensics.analysis.graph import topological
 from forensics.model.migrations import GraphState
-from forensics.model.report import ChainNode
+from forensics.model.report import ChainMark, ChainNode
 
 SMALL_GRAPH = 16
 
@@ -64,12 +64,12 @@ def chain_nodes(
         marks = [
             name
             for name, members in (
-                ("production", production),
-                ("head", state.heads),
-                ("applied", applied),
-                ("modified", modified),
-                ("broken", broken),
-                ("base", state.bases),
+                (ChainMark.PRODUCTION, production),
+                (ChainMark.HEAD, state.heads),
+                (ChainMark.APPLIED, applied),
+                (ChainMark.MODIFIED, modified),
+                (ChainMark.BROKEN, broken),
+                (ChainMark.BASE, state.bases),
             )
             if rev in members
         ]

@@ -13,7 +13,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from forensics.model.migrations import Environment, GraphProblem, GraphState, MigrationFile
+from forensics.model.migrations import (
+    Environment,
+    GraphEventKind,
+    GraphProblem,
+    GraphState,
+    MigrationFile,
+)
 from forensics.model.rules import RuleId, rule
 
 if TYPE_CHECKING:
@@ -23,14 +29,14 @@ if TYPE_CHECKING:
 # second, and a run whose graphs come from the mining cache never builds one.
 
 # The graph-event kind of each graph rule (DESIGN.md's vocabulary of `history`).
-EVENT_KINDS: dict[RuleId, str] = {
-    RuleId.FX101: "multiple-heads",
-    RuleId.FX102: "duplicate-revision",
-    RuleId.FX103: "missing-parent",
-    RuleId.FX104: "cycle",
-    RuleId.FX105: "parse-error",
-    RuleId.FX106: "missing-revision",
-    RuleId.FX107: "unresolved-metadata",
+EVENT_KINDS: dict[RuleId, GraphEventKind] = {
+    RuleId.FX101: GraphEventKind.MULTIPLE_HEADS,
+    RuleId.FX102: GraphEventKind.DUPLICATE_REVISION,
+    RuleId.FX103: GraphEventKind.MISSING_PARENT,
+    RuleId.FX104: GraphEventKind.CYCLE,
+    RuleId.FX105: GraphEventKind.PARSE_ERROR,
+    RuleId.FX106: GraphEventKind.MISSING_REVISION,
+    RuleId.FX107: GraphEventKind.UNRESOLVED_METADATA,
 }
 
 

@@ -18,27 +18,35 @@ from forensics.analysis.changes import classify
 from forensics.model.commits import CommitRecord
 from forensics.model.deploys import Deploy
 from forensics.model.findings import Severity
-from forensics.model.guard import STAGED, LockEntry, LockUpdate, Violation, fingerprint_of
+from forensics.model.guard import (
+    STAGED,
+    LockEntry,
+    LockUpdate,
+    Violation,
+    ViolationKind,
+    fingerprint_of,
+)
 from forensics.model.migrations import ChangeKind, GraphProblem, GraphState, MigrationFile
+from forensics.model.report import ProductionSource
 from forensics.model.rules import RuleId
 
 Restore = Callable[[str], str]
 Load = Callable[[str, str | None], MigrationFile | None]
 
 _KIND_NAMES = {
-    ChangeKind.CODE: "edited",
-    ChangeKind.ADDED: "edited",
-    ChangeKind.METADATA: "rewired",
-    ChangeKind.PARSE_ERROR: "broken",
-    ChangeKind.DELETED: "removed",
+    ChangeKind.CODE: ViolationKind.EDITED,
+    ChangeKind.ADDED: ViolationKind.EDITED,
+    ChangeKind.METADATA: ViolationKind.REWIRED,
+    ChangeKind.PARSE_ERROR: ViolationKind.BROKEN,
+    ChangeKind.DELETED: ViolationKind.REMOVED,
 }
 _PROBLEM_KINDS = {
-    RuleId.FX101: "new-head",
-    RuleId.FX102: "duplicate-revision",
-    RuleId.FX103: "missing-parent",
-    RuleId.FX104: "cycle",
-    RuleId.FX105: "unparseable",
-    RuleId.FX106: "missing-revision",
+    RuleId.FX101: ViolationKind.NEW_HEAD,
+    RuleId.FX102: ViolationKind.DUPLICATE_REVISION,
+    RuleId.FX103: ViolationKind.MISSING_PARENT,
+    RuleId.FX104: ViolationKind.CYCLE,
+    RuleId.FX105: ViolationKind.UNPARSEABLE,
+    RuleId.FX106: ViolationKind.MISSING_REVISION,
 }
 _HINTS = {
     RuleId.FX103: "point down_revision at an existing revision (the current head)",
@@ -147,7 +155,7 @@ def deployed(deploys: Sequence[Deploy], at: Callable[[str], Snapshot]) -> Deploy
     if production.commit is None:
         return None
     snap = at(production.commit)
-    what = "released in" if production.source == "tags" else "deployed by"
+    what = "released in" if production.source is ProductionSource.TAGS else "deployed by"
     deploy = (production.deploy or "").removeprefix("tag:")
     evidence = f"{what} {deploy} at commit {production.commit[:8]}"
     return Deployed(snap, applied_set(snap.states, production.revisions), evidence)
@@ -262,7 +270,7 @@ def applied_changes(
             else _changed(revision, references, old_file, *new, blame, restore)
         )
         if found is not None:
-            (cosmetic if found.kind == "cosmetic" else violations).append(found)
+            (cosmetic if found.kind is ViolationKind.COSMETIC else violations).append(found)
     return violations, cosmetic, checked
 
 
@@ -272,7 +280,7 @@ def _removed(
     assert old is not None
     commits = blame(old.path, semantic=False)
     return Violation(
-        kind="removed",
+        kind=ViolationKind.REMOVED,
         revision=revision,
         path=old.path,
         commits=commits,
@@ -300,7 +308,7 @@ def _changed(
             return None
         commits = blame(old.path, new.path, semantic=False)
         return Violation(
-            kind="cosmetic",
+            kind=ViolationKind.COSMETIC,
             revision=revision,
             path=new.path,
             commits=commits,
@@ -315,10 +323,10 @@ def _changed(
         return None  # the file already differed from what was applied; this only reformats
     paths = (old.path if old else None, new.path)
     commits = blame(*paths)
-    label = _KIND_NAMES.get(kind, "edited")
+    label = _KIND_NAMES.get(kind, ViolationKind.EDITED)
     what = {
-        "rewired": f"rewired it ({_rewiring(baseline, new)})",
-        "broken": "left it unparseable, so every deploy that runs migrations fails",
+        ViolationKind.REWIRED: f"rewired it ({_rewiring(baseline, new)})",
+        ViolationKind.BROKEN: "left it unparseable, so every deploy that runs migrations fails",
     }.get(label, "changed its code")
     return Violation(
         kind=label,
@@ -407,7 +415,7 @@ def lock_refusals(update: LockUpdate, rev: str, force: bool) -> tuple[list[Viola
             "edited after it was applied. Undo the edit and carry it forward as a new "
             "revision, or re-lock it on purpose with --force"
         )
-        violations.append(Violation("relock-refused", message, old.revision, new.path))
+        violations.append(Violation(ViolationKind.RELOCK_REFUSED, message, old.revision, new.path))
     for gone in update.removed:
         if force:
             notes.append(f"unlocked {gone.revision} ({gone.path}), which is gone (--force)")
@@ -416,7 +424,9 @@ def lock_refusals(update: LockUpdate, rev: str, force: bool) -> tuple[list[Viola
             f"{gone.path}: locked migration {gone.revision} is gone at {rev}; put it back, or "
             "unlock it on purpose with --force"
         )
-        violations.append(Violation("relock-refused", message, gone.revision, gone.path))
+        violations.append(
+            Violation(ViolationKind.RELOCK_REFUSED, message, gone.revision, gone.path)
+        )
     return violations, notes
 
 

@@ -55,7 +55,7 @@ def _where(burst: Burst) -> str:
 
 def _burst_finding(ctx: Context, burst: Burst) -> Finding:
     pairs = _changes_of(ctx, burst.commits, burst.paths)
-    kinds = {sha: change.kind.value for sha, change in pairs}
+    kinds = {sha: change.kind for sha, change in pairs}
     revisions = [change.revision for _sha, change in pairs if change.revision]
     applied = {a.path for a in ctx.applied} & set(burst.paths)
     n = len(burst.commits)
@@ -145,7 +145,7 @@ def _churn_findings(ctx: Context) -> Iterator[Finding]:
             revision=revisions[-1] if revisions else None,
             path=path,
             commits=shas,
-            changes=tuple(ChangeRef(s, c.kind.value) for s, c in pairs if s in shas),
+            changes=tuple(ChangeRef(s, c.kind) for s, c in pairs if s in shas),
             merges=tuple(dict.fromkeys(c.merge for c in edited if c.merge)),
             start=min((c.at for c in edited), default=None),
             end=max((c.at for c in edited), default=None),

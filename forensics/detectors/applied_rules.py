@@ -16,9 +16,10 @@ from collections.abc import Iterator, Sequence
 
 from forensics.analysis.applied import edited_after, follow_renames
 from forensics.detectors.base import Context
-from forensics.model.deploys import AppliedMigration
+from forensics.model.deploys import AppliedEvidence, AppliedMigration
 from forensics.model.findings import ChangeRef, Confidence, Finding, Severity
 from forensics.model.migrations import ChangeKind, MigrationChange, MigrationFile
+from forensics.model.report import ProductionSource
 from forensics.model.rules import Rule, RuleGroup, RuleId, in_group
 
 RULES: tuple[Rule, ...] = in_group(RuleGroup.APPLIED)
@@ -41,26 +42,30 @@ def _evidence(
     for change in changes:
         for sha in change.authors or (change.commit,):
             commits[sha] = None
-            refs.setdefault((sha, change.kind.value), ChangeRef(sha, change.kind.value))
+            refs.setdefault((sha, change.kind), ChangeRef(sha, change.kind))
         if change.merge:
             merges[change.merge] = None
     return tuple(commits), tuple(refs.values()), tuple(merges)
 
 
 def _confidence(ctx: Context, point: AppliedMigration) -> Confidence:
-    if point.evidence != "none":
+    if point.evidence is not AppliedEvidence.NONE:
         return Confidence.HIGH
-    return Confidence.MEDIUM if ctx.production.source in ("database", "flag") else Confidence.LOW
+    return (
+        Confidence.MEDIUM
+        if ctx.production.source in (ProductionSource.DATABASE, ProductionSource.FLAG)
+        else Confidence.LOW
+    )
 
 
 def _applied_when(ctx: Context, point: AppliedMigration) -> str:
-    if point.evidence == "none":
+    if point.evidence is AppliedEvidence.NONE:
         return (
             f"No deploy or release tag shows when production applied it (production's "
             f"revisions come from: {ctx.production.source}), so every change since the file "
             "was added is listed and confidence is lower."
         )
-    what = "release tag" if point.evidence == "tag" else "deploy"
+    what = "release tag" if point.evidence is AppliedEvidence.TAG else "deploy"
     when = f" at {point.since_at:%Y-%m-%d %H:%M} UTC" if point.since_at else ""
     return (
         f"Production applied it with {what} {point.since_deploy} of commit "
@@ -191,7 +196,7 @@ def _removed(ctx: Context, point: AppliedMigration) -> Finding | None:
         return None
     change = deletions[-1]
     commits, refs, merges = _evidence([change])
-    if point.evidence == "none":
+    if point.evidence is AppliedEvidence.NONE:
         held = (
             f"Production's revisions (from: {ctx.production.source}) descend from "
             f"{point.revision}, but no deploy or release tag shows when it was applied."
@@ -253,7 +258,7 @@ def _missing(ctx: Context) -> Iterator[Finding]:
             name=RuleId.FX204.rule.name,
             severity=Severity.HIGH,
             confidence=Confidence.HIGH
-            if ctx.production.source == "database"
+            if ctx.production.source is ProductionSource.DATABASE
             else Confidence.MEDIUM,
             title=f"Production's revision {revision} does not exist in the tree",
             detail=(

@@ -187,6 +187,14 @@ class FailureWindow:
         return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0].value)))
 
 
+class AppliedEvidence(StrEnum):
+    """What shows when production applied a migration."""
+
+    DEPLOY = "deploy"
+    TAG = "tag"
+    NONE = "none"
+
+
 @dataclass(frozen=True)
 class AppliedMigration:
     """A revision production has applied, and the evidence of when it was applied.
@@ -204,7 +212,7 @@ class AppliedMigration:
     revision: str
     path: str
     environment: str
-    evidence: str = "none"
+    evidence: AppliedEvidence = AppliedEvidence.NONE
     since_deploy: str | None = None
     since_commit: str | None = None
     since_at: datetime | None = None

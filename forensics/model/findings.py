@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 from forensics.model.text import clean
 
 if TYPE_CHECKING:
-    # rules.py imports Severity from here; the field type is for the type checker only.
+    # rules.py and migrations.py import Severity from here; the field types are for the
+    # type checker only.
+    from forensics.model.migrations import ChangeKind
     from forensics.model.rules import RuleId
 
 
@@ -47,10 +49,10 @@ class Confidence(_Labelled):
 
 @dataclass(frozen=True)
 class ChangeRef:
-    """One commit's change to the finding's file and its kind (``cosmetic``, ``code``…)."""
+    """One commit's change to the finding's file and its kind."""
 
     commit: str
-    kind: str
+    kind: ChangeKind
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,29 @@ class GuardMode(StrEnum):
     WRITE_LOCK = "write-lock"
 
 
+class ViolationKind(StrEnum):
+    """What a change did that guard reports."""
+
+    EDITED = "edited"
+    REWIRED = "rewired"
+    REMOVED = "removed"
+    # an applied file no longer parses
+    BROKEN = "broken"
+    COSMETIC = "cosmetic"
+    NEW_HEAD = "new-head"
+    DUPLICATE_REVISION = "duplicate-revision"
+    MISSING_PARENT = "missing-parent"
+    CYCLE = "cycle"
+    UNPARSEABLE = "unparseable"
+    MISSING_REVISION = "missing-revision"
+    RELOCK_REFUSED = "relock-refused"
+
+
 @dataclass(frozen=True)
 class Violation:
-    """One thing the change does. ``kind``: ``edited``, ``rewired``, ``removed``,
-    ``broken`` (an applied file no longer parses), ``cosmetic``, ``new-head``,
-    ``duplicate-revision``, ``missing-parent``, ``cycle``, ``unparseable``,
-    ``missing-revision`` or ``relock-refused``. ``commits`` are full SHAs, or ``staged``."""
+    """One thing the change does. ``commits`` are full SHAs, or ``staged``."""
 
-    kind: str
+    kind: ViolationKind
     message: str
     revision: str | None = None
     path: str | None = None

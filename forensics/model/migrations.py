@@ -21,6 +21,18 @@ class ChangeKind(StrEnum):
     PARSE_ERROR = "parse-error"
 
 
+class GraphEventKind(StrEnum):
+    """The kind of a graph problem or event (DESIGN.md's vocabulary of ``history``)."""
+
+    MULTIPLE_HEADS = "multiple-heads"
+    DUPLICATE_REVISION = "duplicate-revision"
+    MISSING_PARENT = "missing-parent"
+    CYCLE = "cycle"
+    PARSE_ERROR = "parse-error"
+    MISSING_REVISION = "missing-revision"
+    UNRESOLVED_METADATA = "unresolved-metadata"
+
+
 class SourceDialect(StrEnum):
     """The Python a migration file was written for, as far as reading it tells."""
 
@@ -141,7 +153,7 @@ class GraphProblem:
 
     rule: RuleId
     name: str
-    kind: str
+    kind: GraphEventKind
     severity: Severity
     detail: str
     revision: str | None = None
@@ -177,7 +189,7 @@ class GraphState:
 class GraphEvent:
     """A problem that appeared at ``commit`` and went away at ``resolved_by`` (or is open)."""
 
-    kind: str
+    kind: GraphEventKind
     rule: RuleId
     commit: str
     at: datetime

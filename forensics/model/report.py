@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from functools import cached_property
 
 from forensics.model.commits import CommitRecord
@@ -48,15 +49,33 @@ class HealthCheck:
     error: str | None = None
 
 
+class ProductionSource(StrEnum):
+    """Where production's revisions were read, first that has them wins."""
+
+    DATABASE = "database"
+    FLAG = "flag"
+    DEPLOY = "deploy"
+    TAGS = "tags"
+    UNKNOWN = "unknown"
+
+
+class ChainMark(StrEnum):
+    """An annotation of a node of the drawn migration chain."""
+
+    PRODUCTION = "production"
+    HEAD = "head"
+    APPLIED = "applied"
+    MODIFIED = "modified"
+    BROKEN = "broken"
+    BASE = "base"
+
+
 @dataclass(frozen=True)
 class Production:
-    """What production runs and has applied, and where that knowledge came from.
-
-    ``source`` is ``database``, ``flag``, ``deploy``, ``tags`` or ``unknown``.
-    """
+    """What production runs and has applied, and where that knowledge came from."""
 
     revisions: tuple[str, ...] = ()
-    source: str = "unknown"
+    source: ProductionSource = ProductionSource.UNKNOWN
     deploy: str | None = None
     commit: str | None = None
     applied: tuple[str, ...] = ()
@@ -68,14 +87,13 @@ class Production:
 
 @dataclass(frozen=True)
 class ChainNode:
-    """One revision in the drawn migration chain, with its annotations
-    (``applied``, ``modified``, ``production``, ``head``, ``broken``, ``base``)."""
+    """One revision in the drawn migration chain, with its annotations."""
 
     revision: str
     path: str
     message: str | None
     parents: tuple[str, ...]
-    annotations: tuple[str, ...] = ()
+    annotations: tuple[ChainMark, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,7 +228,11 @@ class Report:
             found.append(IncidentStatus.DEGRADED)
         if found:
             return min(found, key=lambda s: s.urgency)
-        checked = bool(self.deploys) or self.production.source == "database" or health is not None
+        checked = (
+            bool(self.deploys)
+            or self.production.source is ProductionSource.DATABASE
+            or health is not None
+        )
         return IncidentStatus.HEALTHY if checked else IncidentStatus.UNKNOWN
 
     @property

@@ -2,18 +2,18 @@
 
 Takes model objects only. Paths, messages and details come from the analysed repository and
 are untrusted: every value on a line of text output goes through ``for_terminal`` (no
-escape sequence, control character or line break) and Mermaid labels are entity-escaped.
+escape sequence, control character or line break); Mermaid is written by ``render.mermaid``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from forensics.model.migrations import GraphEvent, GraphState, HistoryPoint, MigrationFile
 from forensics.model.text import for_terminal
 from forensics.render.json import event_json, iso
+from forensics.render.mermaid import Flowchart
 
 
 def _clean(text: str | None) -> str:
@@ -125,46 +125,38 @@ def dag_json(rev: str, states: Sequence[GraphState]) -> dict[str, Any]:
     }
 
 
-def _mermaid_label(text: str) -> str:
-    escaped = _clean(text)
-    for char, entity in (("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
-        escaped = escaped.replace(char, entity)
-    return re.sub(r"[\[\]{}()|`]", lambda m: f"#{ord(m.group())};", escaped)
-
-
 def dag_mermaid(rev: str, states: Sequence[GraphState]) -> str:
-    """A Mermaid flowchart, bases at the top; heads, merges and broken revisions styled."""
-    lines = ["flowchart BT", f"  %% migration graph at {rev}"]
+    """A Mermaid flowchart, bases at the top; heads and broken revisions styled."""
+    chart = Flowchart()
+    chart.comment(f"migration graph at {rev}")
     counter = 0
+    heads: list[str] = []
+    broken: list[str] = []
     for index, state in enumerate(states):
         ids: dict[str, str] = {}
-        lines.append(f'  subgraph env{index}["{_mermaid_label(state.environment.name)}"]')
         flagged = {p.revision for p in state.problems if p.revision}
-        for m in _revisions(state):
-            counter += 1
-            node = f"r{counter}"
-            ids[m.revision or ""] = node
-            label = m.revision or ""
-            if m.message:
-                label += f": {m.message[:40]}"
-            lines.append(f'    {node}["{_mermaid_label(label)}"]')
-            if m.revision in state.heads:
-                lines.append(f"    class {node} head")
-            if m.revision in flagged:
-                lines.append(f"    class {node} broken")
-        for m in _revisions(state):
-            for parent in m.down_revisions:
-                if parent in ids:
-                    lines.append(f"    {ids[m.revision or '']} --> {ids[parent]}")
-            for parent in m.depends_on:
-                if parent in ids:
-                    lines.append(f"    {ids[m.revision or '']} -.-> {ids[parent]}")
-        lines.append("  end")
-    lines += [
-        "  classDef head stroke-width:3px",
-        "  classDef broken fill:#fdd,stroke:#c00",
-    ]
-    return "\n".join(lines) + "\n"
+        with chart.group(f"env{index}", state.environment.name):
+            for m in _revisions(state):
+                counter += 1
+                node = ids[m.revision or ""] = f"r{counter}"
+                label = m.revision or ""
+                if m.message:
+                    label += f": {m.message[:40]}"
+                chart.node(node, label)
+                if m.revision in state.heads:
+                    heads.append(node)
+                if m.revision in flagged:
+                    broken.append(node)
+            for m in _revisions(state):
+                for parent in m.down_revisions:
+                    if parent in ids:
+                        chart.edge(ids[m.revision or ""], ids[parent])
+                for parent in m.depends_on:
+                    if parent in ids:
+                        chart.edge(ids[m.revision or ""], ids[parent], dashed=True)
+    chart.style("head", "stroke-width:3px", heads)
+    chart.style("broken", "fill:#fdd,stroke:#c00", broken)
+    return chart.text() + "\n"
 
 
 # -- history --------------------------------------------------------------------------------

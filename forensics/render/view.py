@@ -19,6 +19,7 @@ from forensics.model.incidents import Incident, IncidentStatus, PlanStep, litera
 from forensics.model.metrics import WeekMetrics
 from forensics.model.report import Burst, ChainNode, EnvironmentSummary, Report, RuleInfo
 from forensics.model.rules import CHANGED_APPLIED, RuleId
+from forensics.render.mermaid import Flowchart
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("production", "Production status"),
@@ -903,41 +904,27 @@ def marks_of(node: ChainNode) -> list[str]:
     )
 
 
-def mermaid_label(text: str) -> str:
-    """Mermaid-safe label text: entity codes for everything that could end a label."""
-    out = []
-    for char in one_line(text):
-        if char.isalnum() or char in " .,:-_/+=*'":
-            out.append(char)
-        else:
-            out.append(f"#{ord(char)};")
-    return "".join(out)
-
-
 def _mermaid(nodes: Sequence[ChainNode]) -> str:
     ids = {n.revision: f"n{i}" for i, n in enumerate(nodes)}
-    lines = ["flowchart BT"]
+    chart = Flowchart()
     for n in nodes:
         label = n.revision + (f": {one_line(n.message, 40)}" if n.message else "")
         marks = marks_of(n)
         if marks:
             label += f" [{', '.join(marks)}]"
-        lines.append(f'  {ids[n.revision]}["{mermaid_label(label)}"]')
+        chart.node(ids[n.revision], label)
     for n in nodes:
         for parent in n.parents:
             if parent in ids:
-                lines.append(f"  {ids[n.revision]} --> {ids[parent]}")
+                chart.edge(ids[n.revision], ids[parent])
     for cls, style in (
         ("production", "stroke:#1a7f37,stroke-width:3px"),
         ("modified", "fill:#ffe5e5,stroke:#cf222e"),
         ("broken", "fill:#cf222e,color:#fff"),
         ("head", "stroke:#0969da,stroke-width:3px"),
     ):
-        members = [ids[n.revision] for n in nodes if cls in n.annotations]
-        if members:
-            lines.append(f"  classDef {cls} {style}")
-            lines.append(f"  class {','.join(members)} {cls}")
-    return "\n".join(lines)
+        chart.style(cls, style, [ids[n.revision] for n in nodes if cls in n.annotations])
+    return chart.text()
 
 
 def _tree(nodes: Sequence[ChainNode]) -> str:

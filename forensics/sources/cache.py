@@ -54,6 +54,13 @@ def cache_key(*parts: object) -> str:
 # beside the data changes whenever a field is added, so old entries are simply missed.
 
 
+def utc_text(value: datetime) -> str:
+    """A time as the cache keeps it: ISO-8601 in UTC with ``Z``, as every forensics
+    document writes times, but to the microsecond (a cached value must come back equal).
+    Entries written with ``+00:00`` still read."""
+    return value.astimezone(UTC).isoformat().removesuffix("+00:00") + "Z"
+
+
 def to_json(value: Any) -> Any:
     """A JSON-able form of model values: dataclasses, enums, UTC datetimes, tuples."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -61,7 +68,7 @@ def to_json(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
+        return utc_text(value)
     if isinstance(value, list | tuple):
         return [to_json(v) for v in value]
     if isinstance(value, dict):
@@ -96,7 +103,7 @@ def _build_encoder(tp: Any) -> Callable[[Any], Any]:
     if tp in (str, int, float, bool, type(None)):
         return _same
     if tp is datetime:
-        return lambda v: v.astimezone(UTC).isoformat()
+        return utc_text
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return lambda v: v.value
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):

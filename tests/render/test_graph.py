@@ -13,6 +13,7 @@ from forensics.model.migrations import (
     MigrationFile,
     TableOps,
 )
+from forensics.render import mermaid
 from forensics.render.graph import dag_json, dag_mermaid, dag_text, history_json, history_text
 
 ENV = Environment("migrations", "migrations", ("migrations/versions",))
@@ -95,9 +96,11 @@ def test_dag_text_marks_heads_branches_merges_and_cleans() -> None:
 def test_mermaid_escapes_untrusted_labels() -> None:
     chart = dag_mermaid(SHA, [_state()])
     assert chart.startswith("flowchart BT")
-    assert '"users"' not in chart and "#quot;users#quot;" in chart
-    assert "\x1b" not in chart and "]; click" not in chart
+    assert '"users"' not in chart and "#34;users#34;" in chart
+    assert "\x1b" not in chart and "]; click" not in chart and "#93;#59; click" in chart
     assert "class r4 head" in chart
+    # the report's chain and the dag share one writer and one escaping
+    assert mermaid.label('add "users" ];') in chart
 
 
 def test_history_json_and_text() -> None:
@@ -127,3 +130,27 @@ def test_history_json_and_text() -> None:
     assert (
         "resolved by cccccccc" in text and "STILL OPEN" in text and "heads migrations: a, b" in text
     )
+
+
+def test_one_mermaid_writer_lays_out_groups_edges_and_styles() -> None:
+    chart = mermaid.Flowchart()
+    chart.comment("graph at abc")
+    with chart.group("env0", "a<b>"):
+        chart.node("r1", "base")
+        chart.node("r2", "x`y|z\x1b")
+        chart.edge("r2", "r1")
+        chart.edge("r2", "r1", dashed=True)
+    chart.style("head", "stroke-width:3px", ["r2"])
+    chart.style("broken", "fill:#fdd", [])
+    assert chart.text().splitlines() == [
+        "flowchart BT",
+        "  %% graph at abc",
+        '  subgraph env0["a#60;b#62;"]',
+        '    r1["base"]',
+        '    r2["x#96;y#124;z#27;"]',
+        "    r2 --> r1",
+        "    r2 -.-> r1",
+        "  end",
+        "  classDef head stroke-width:3px",
+        "  class r2 head",
+    ]

@@ -20,6 +20,7 @@ from forensics.model.findings import Severity
 from forensics.model.migrations import (
     ChangeKind,
     GraphEvent,
+    GraphEventKind,
     GraphHistory,
     GraphProblem,
     HistoryPoint,
@@ -33,6 +34,7 @@ from forensics.sources.cache import (
     CacheFormatError,
     MiningCache,
     cache_key,
+    encode,
     from_json,
     to_json,
 )
@@ -81,6 +83,14 @@ def test_model_values_round_trip() -> None:
     again = from_json(GraphHistory, to_json(history))
     assert again.points[0].problems[0].severity is Severity.HIGH
     assert again.events[0].at.tzinfo is not None
+    assert again.events[0].kind is GraphEventKind.MULTIPLE_HEADS
+
+
+def test_times_are_kept_in_utc_with_z_and_older_entries_still_read() -> None:
+    assert to_json(WHEN) == "2025-11-13T09:30:15.123000Z"
+    assert encode(CommitRecord, COMMIT)[4] == "2025-11-13T09:30:15.123000Z"
+    assert from_json(datetime, "2025-11-13T09:30:15.123000+00:00") == WHEN
+    assert from_json(datetime, to_json(WHEN)) == WHEN
 
 
 @settings(max_examples=150, deadline=None)

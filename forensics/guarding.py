@@ -32,7 +32,7 @@ from forensics.analysis.graph import build_state
 from forensics.errors import Diagnostics, InputError, UsageError
 from forensics.model.commits import CommitRecord
 from forensics.model.guard import STAGED as STAGED
-from forensics.model.guard import GuardMode, GuardResult, LockEntry, Violation
+from forensics.model.guard import GuardMode, GuardResult, LockEntry, Violation, ViolationKind
 from forensics.render.guard_text import format_result as format_result
 from forensics.sources.deploys import load_deploys
 from forensics.sources.git import GitSource, TreeEntry
@@ -202,7 +202,9 @@ def check_change(
     violations += checks.new_problems(before, after, blame, {v.path for v in violations})
     if strict:
         violations += [
-            Violation("cosmetic", c.message + " (--strict)", c.revision, c.path, c.commits)
+            Violation(
+                ViolationKind.COSMETIC, c.message + " (--strict)", c.revision, c.path, c.commits
+            )
             for c in cosmetic
         ]
     return GuardResult(
