@@ -29,7 +29,7 @@ from forensics.analysis.failures import rerank, window_causes
 from forensics.analysis.graph import build_state
 from forensics.analysis.graph_history import events_between, walk
 from forensics.analysis.incidents import build_incidents
-from forensics.analysis.metrics import trend_weeks, weekly_metrics
+from forensics.analysis.metrics import import_in_background, trend_weeks, weekly_metrics
 from forensics.analysis.remediation import remediations
 from forensics.analysis.windows import failure_windows, rank_suspects, suspect_range
 from forensics.config import AnalyzeConfig, apply_policy
@@ -359,6 +359,7 @@ def _cached_history(
             _replay(diag, found.warnings)
             return found.restore()
     before, incomplete = len(diag.warnings), git.incomplete
+    import_in_background()  # a cold run: the metrics will need pandas
     history = load_history(git, sha, envs, diag, states)
     if cache is not None and git.incomplete == incomplete and not git.is_shallow:
         stored = _StoredHistory.of(history, tuple(diag.warnings[before:]))

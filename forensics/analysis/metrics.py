@@ -11,6 +11,8 @@ warm-cache run never pay for it unless a table is asked for.
 
 from __future__ import annotations
 
+import importlib
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,6 +26,13 @@ from forensics.model.rules import CHANGED_APPLIED, RuleId
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+def import_in_background() -> None:
+    """Start importing pandas on a thread. A cold run waits on git for longer than the
+    import takes, so by the time the metrics are computed it has mostly been paid for."""
+    threading.Thread(target=importlib.import_module, args=("pandas",), daemon=True).start()
+
 
 COMMIT_COLUMNS = (
     "sha",
