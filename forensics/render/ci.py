@@ -79,14 +79,15 @@ def annotation(
 
 
 def finding_annotations(report: Report, threshold: Severity) -> Iterable[str]:
-    """An ``::error`` for each finding at or above ``threshold``, on the migration file and
-    the line of its revision where there is one."""
+    """An ``::error`` for each finding at or above ``threshold``, on the file and line that
+    code scanning gets for it (a failure window's: the migration its causes changed)."""
     for f in _ranked(report):
         if f.severity < threshold:
             continue
+        pinned = report.location(f.fingerprint)
         yield annotation(
             f"{f.title}. {f.detail}",
-            file=f.path,
-            line=f.line,
+            file=pinned.path if pinned else f.path,
+            line=pinned.line if pinned else f.line,
             title=f"{f.rule} {f.name} ({f.severity.label})",
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from forensics.model.evidence import FindingLocation
 from forensics.model.findings import Severity
 from forensics.model.incidents import IncidentStatus
 from forensics.model.report import HealthCheck, Report
@@ -53,3 +54,10 @@ def test_a_failed_health_check_is_degraded_whatever_else(report: Report) -> None
         production=replace(report.production, health=HealthCheck("https://x/health", False, 503)),
     )
     assert sick.state is IncidentStatus.DEGRADED and sick.status == "degraded"
+
+
+def test_a_window_finding_is_annotated_where_code_scanning_points_it(report: Report) -> None:
+    (window,) = [f for f in report.findings if f.rule == "FX401"]
+    pinned = FindingLocation(window.fingerprint, "backend/alembic/versions/x.py", 9)
+    found = list(finding_annotations(replace(report, locations=(pinned,)), Severity.CRITICAL))
+    assert found[0].startswith("::error file=backend/alembic/versions/x.py,line=9,title=FX401")
