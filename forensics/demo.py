@@ -256,11 +256,13 @@ def build_demo_repo(folder: Path) -> DemoScenario:
     live_commit = roles["live"][0]
     good = next(n for n, push in enumerate(pushes, 1) if push[0] == live_commit)
     timing = data["deploys"]
-    statuses = {-1: timing["before_live"], 0: timing["live"], 1: timing["after_live"]}
-    deploys = [
-        _render_deploy(n, push, statuses[(n > good) - (n < good)], timing)
-        for n, push in enumerate(pushes, 1)
-    ]
+    deploys = []
+    for n, push in enumerate(pushes, 1):
+        if n == good:
+            status = timing["live"]
+        else:
+            status = timing["before_live"] if n < good else timing["after_live"]
+        deploys.append(_render_deploy(n, push, status, timing))
     deploys.reverse()  # the API lists the newest first
     deploys_file = folder / "render-deploys.json"
     deploys_file.write_text(json.dumps(deploys, indent=2) + "\n", encoding="utf-8")
