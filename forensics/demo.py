@@ -8,6 +8,10 @@ deploy of the last good build, then one ``update_failed`` deploy per pushed comm
 head`` prints for the graph as that commit left it (a file that does not parse, a file with
 no revision id, several heads), or, where the graph was sound, the platform's failed health
 check. Names, dates and ids are fixed, so every run builds the same commits.
+
+The scenario itself (authors, commits and their files, the edits of the burst, the deploys'
+statuses and timing, the log texts) is data, in ``demo_scenario.toml`` beside this module;
+this module owns the builder that replays it and the analysis the ``demo`` command runs.
 """
 
 from __future__ import annotations
@@ -16,10 +20,13 @@ import dataclasses
 import hashlib
 import json
 import tempfile
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from forensics import pipeline
 from forensics.config import AnalyzeConfig
@@ -31,46 +38,13 @@ from forensics.output import write_reports
 from forensics.render import parse_formats
 from forensics.sources.git import GitSource
 
-VERSIONS = "backend/alembic/versions"
-APPLIED = "774225e563ca"
-PRODUCTION = "91614ff3fbf6"
-TARGET = f"{VERSIONS}/{APPLIED}_add_document_ai.py"
-DUDLEY = ("Dudley", "dudley@qamarketing.co.uk")
-PRIYA = ("Priya Shah", "priya@example.com")
-SAM = ("Sam Okafor", "sam@example.com")
-MARKUP = "<script>alert(1)</script> **bold** | pipe"
+SCENARIO = "demo_scenario.toml"
 
 
-# Alembic's own generic template, so that `alembic revision` works in the demo repository.
-SCRIPT_TEMPLATE = '''"""${message}
-
-Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
-Create Date: ${create_date}
-
-"""
-from alembic import op
-import sqlalchemy as sa
-${imports if imports else ""}
-
-# revision identifiers, used by Alembic.
-revision = ${repr(up_revision)}
-down_revision = ${repr(down_revision)}
-branch_labels = ${repr(branch_labels)}
-depends_on = ${repr(depends_on)}
-
-
-def upgrade():
-    ${upgrades if upgrades else "pass"}
-
-
-def downgrade():
-    ${downgrades if downgrades else "pass"}
-'''
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+def scenario_data() -> dict[str, Any]:
+    """The scenario as written in the package's ``demo_scenario.toml``."""
+    text = resources.files("forensics").joinpath(SCENARIO).read_text(encoding="utf-8")
+    return tomllib.loads(text)
 
 
 @dataclass(frozen=True)
@@ -99,6 +73,9 @@ class DemoScenario:
 
 
 # -- migration texts ------------------------------------------------------------------------
+_MERGE_BODY = "def upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n"
+
+
 def _migration(
     revision: str | None,
     down: str | tuple[str, ...] | None,
@@ -107,11 +84,14 @@ def _migration(
     body: str,
     *,
     style: str = "classic",
+    named: str = "",
 ) -> str:
+    """A revision file as ``alembic revision`` writes it; ``named``: the id its docstring
+    gives when the ``revision`` variable is left out."""
     down_text = repr(down)
     rev_line = f"revision = {revision!r}\n" if revision else ""
     header = (
-        f'"""{message}\n\nRevision ID: {revision or APPLIED}\n'
+        f'"""{message}\n\nRevision ID: {revision or named}\n'
         f"Revises: {down if isinstance(down, str) else ', '.join(down or ())}\n"
         f'Create Date: {created}\n\n"""\n'
     )
@@ -137,88 +117,57 @@ def _tables(*names: str) -> str:
     return f"def upgrade():\n{ups}\n\ndef downgrade():\n{downs}"
 
 
-_GUARDS = """def _table_exists(name):
-    bind = op.get_bind()
-    return sa.inspect(bind).has_table(name)
+def _down(value: str | list[str] | None) -> str | tuple[str, ...] | None:
+    return tuple(value) if isinstance(value, list) else value
 
 
-def _safe_create_table(name, *columns):
-    if _table_exists(name):
-        return
-    op.create_table(name, *columns)
-
-
-def upgrade():
-    _safe_create_table(
-        'document_ai_jobs',
-        sa.Column('id', sa.Integer(), primary_key=True),
-        sa.Column('status', sa.String(32), nullable=False),
-    )
-    _safe_create_table(
-        'document_ai_results',
-        sa.Column('id', sa.Integer(), primary_key=True),
-        sa.Column('job_id', sa.Integer(), sa.ForeignKey('document_ai_jobs.id')),
-    )
-
-
-def downgrade():
-    op.drop_table('document_ai_results')
-    op.drop_table('document_ai_jobs')
-"""
-
-
-def _applied_body(variant: int) -> str:
-    """The guarded migration body, edited a little differently by each commit of the burst."""
-    body = _GUARDS
-    if variant >= 1:
-        body = body.replace(
-            "    if _table_exists(name):\n        return\n",
-            "    if _table_exists(name):\n        return None\n",
-        )
-    if variant >= 2:
-        body = body.replace("sa.String(32)", "sa.String(64)")
-    if variant >= 3:
-        body = body.replace(
-            "def _table_exists(name):\n    bind = op.get_bind()\n",
-            "def _table_exists(name):\n    bind = op.get_bind()\n    # guard helper\n",
-        )
-        body = body.replace(
-            "return sa.inspect(bind).has_table(name)",
-            "inspector = sa.inspect(bind)\n    return inspector.has_table(name)",
-        )
-    if variant >= 4:
-        body = body.replace(
-            "    op.drop_table('document_ai_results')\n",
-            "    if _table_exists('document_ai_results'):\n"
-            "        op.drop_table('document_ai_results')\n",
-        )
-    if variant >= 5:
-        body = body.replace("nullable=False", "nullable=False, server_default='queued'")
-    return body
-
-
-def _applied(down: str, variant: int, *, style: str = "classic", revision: bool = True) -> str:
+def _new_revision(spec: Mapping[str, Any]) -> str:
+    tables = spec.get("tables")
     return _migration(
-        APPLIED if revision else None,
-        down,
-        "Add document AI",
-        "2025-11-13 10:40:12.000000",
-        _applied_body(variant),
-        style=style,
+        spec["revision"],
+        _down(spec.get("down")),
+        spec["message"],
+        spec["created"],
+        _tables(*tables) if tables else _MERGE_BODY,
     )
+
+
+def _applied(applied: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
+    """A variant of the applied migration: its body with the replacements of variants 1 to
+    ``variant``, then the step's own ``replace``."""
+    body: str = applied["body"]
+    for variant in applied["variants"][1 : spec["variant"] + 1]:
+        for old, new in variant:
+            body = body.replace(old, new)
+    revision = applied["revision"]
+    text = _migration(
+        revision if spec.get("revision", True) else None,
+        _down(spec["down"]),
+        applied["message"],
+        applied["created"],
+        body,
+        style=spec.get("style", "classic"),
+        named=revision,
+    )
+    if "replace" in spec:
+        old, new = spec["replace"]
+        text = text.replace(old, new)
+    return text
+
+
+def _files(data: Mapping[str, Any], step: Mapping[str, Any]) -> dict[str, str | bytes]:
+    files: dict[str, str | bytes] = dict(step.get("files", {}))
+    versions = data["versions"]
+    if "migration" in step:
+        files[f"{versions}/{step['migration']['file']}"] = _new_revision(step["migration"])
+    if "applied" in step:
+        applied = data["applied"]
+        files[f"{versions}/{applied['file']}"] = _applied(applied, step["applied"])
+    return files
 
 
 # -- deploy logs ----------------------------------------------------------------------------
-_LOG_START = (
-    "==> Deploying...\n"
-    "==> Running pre-deploy command 'cd backend && alembic upgrade head'\n"
-    "INFO  [alembic.runtime.migration] Context impl PostgresqlImpl.\n"
-    "INFO  [alembic.runtime.migration] Will assume transactional DDL.\n"
-)
-_SRC = "/opt/render/project/src"
-
-
-def _deploy_log(repo: Path, sha: str) -> str:
+def _deploy_log(repo: Path, sha: str, logs: Mapping[str, str]) -> str:
     """What the deploy of ``sha`` printed: Alembic's own message for the first problem it
     meets in the graph (files are loaded before heads are counted), else a health check
     that never passed."""
@@ -230,36 +179,17 @@ def _deploy_log(repo: Path, sha: str) -> str:
         git.close()
     problems = {p.kind: p for state in states for p in state.problems}
     broken = problems.get(GraphEventKind.PARSE_ERROR)
+    unnamed = problems.get(GraphEventKind.MISSING_REVISION)
     if broken is not None and broken.path:
         error = broken.detail.rsplit("does not parse: ", 1)[-1]
-        return (
-            f"{_LOG_START}Traceback (most recent call last):\n"
-            '  File "/opt/render/project/python/lib/python3.11/site-packages/alembic/util/'
-            'pyfiles.py", line 132, in load_module_py\n'
-            "    spec.loader.exec_module(module)  # type: ignore\n"
-            f'  File "{_SRC}/{broken.path}", line {broken.line or 1}\n'
-            f"SyntaxError: {error}\n==> Pre-deploy has failed\n"
-        )
-    unnamed = problems.get(GraphEventKind.MISSING_REVISION)
-    if unnamed is not None and unnamed.path:
-        return (
-            f"{_LOG_START}FAILED: Could not determine revision id from filename "
-            f"{unnamed.path.rsplit('/', 1)[-1]}. Be sure the 'revision' variable is declared "
-            "inside the script (please see 'Upgrading from Alembic 0.1 to 0.2' in the "
-            "documentation).\n==> Pre-deploy has failed\n"
-        )
-    if "multiple-heads" in problems:
-        return (
-            f"{_LOG_START}FAILED: Multiple head revisions are present for given argument "
-            "'head'; please specify a specific target revision, '<branchname>@head' to "
-            "narrow to a specific head, or 'heads' for all heads\n==> Pre-deploy has failed\n"
-        )
-    return (
-        f"{_LOG_START}==> Starting service with 'uvicorn app.main:app --port 8000'\n"
-        "INFO:     Uvicorn running on http://127.0.0.1:8000 (Press CTRL+C to quit)\n"
-        "==> No open ports detected on 0.0.0.0, continuing to scan...\n"
-        "==> Timed out: health checks failed for the new instance\n"
-    )
+        said = logs["parse_error"].format(path=broken.path, line=broken.line or 1, error=error)
+    elif unnamed is not None and unnamed.path:
+        said = logs["missing_revision"].format(file=unnamed.path.rsplit("/", 1)[-1])
+    elif "multiple-heads" in problems:
+        said = logs["multiple_heads"]
+    else:
+        said = logs["health_check"]
+    return logs["start"] + said
 
 
 # -- deploys --------------------------------------------------------------------------------
@@ -272,18 +202,19 @@ def _stamp(moment: datetime) -> str:
 
 
 def _render_deploy(
-    n: int, sha: str, message: str, committed: datetime, status: str
+    n: int, push: tuple[str, str, datetime], status: str, timing: Mapping[str, Any]
 ) -> dict[str, object]:
-    created = committed + timedelta(seconds=40)
-    finished = created + timedelta(minutes=3, seconds=10)
+    sha, message, committed = push
+    created = committed + timedelta(seconds=timing["created_after_commit_s"])
+    finished = created + timedelta(seconds=timing["duration_s"])
     return {
         "deploy": {
             "id": _deploy_id(n),
             "commit": {"id": sha, "message": message, "createdAt": _stamp(committed)},
             "status": status,
-            "trigger": "new_commit",
+            "trigger": timing["trigger"],
             "createdAt": _stamp(created),
-            "startedAt": _stamp(created + timedelta(seconds=5)),
+            "startedAt": _stamp(created + timedelta(seconds=timing["started_after_created_s"])),
             "updatedAt": _stamp(finished),
             "finishedAt": _stamp(finished),
         },
@@ -292,284 +223,46 @@ def _render_deploy(
 
 
 # -- the scenario ---------------------------------------------------------------------------
-def build_demo_repo(folder: Path) -> DemoScenario:
-    """Build the demo repository and its deploy file under ``folder`` (created if needed)."""
-    repo_path = folder / "repo"
-    b = RepoBuilder(repo_path)
+def _replay(
+    b: RepoBuilder, data: Mapping[str, Any]
+) -> tuple[list[tuple[str, str, datetime]], dict[str, list[str]]]:
+    """Make the scenario's history in ``b``: the pushed commits (sha, message, time) in
+    order, and the commits of each role."""
     pushes: list[tuple[str, str, datetime]] = []
+    roles: dict[str, list[str]] = {}
+    for step in data["history"]:
+        if "checkout" in step:
+            b.checkout(step["checkout"], create=step.get("create", False))
+            continue
+        name, email = data["authors"][step["author"]]
+        if "merge" in step:
+            b.merge(step["merge"], step["message"], step["at"], author=name)
+            continue
+        files = _files(data, step)
+        sha = b.commit(step["message"], step["at"], author=name, email=email, files=files)
+        if step.get("push", True):
+            pushes.append((sha, step["message"], step["at"]))
+        for role in step.get("roles", ()):
+            roles.setdefault(role, []).append(sha)
+    return pushes, roles
 
-    def commit(
-        message: str, when: str, who: tuple[str, str], files: Mapping[str, str], push: bool = True
-    ) -> str:
-        sha = b.commit(message, at(when), author=who[0], email=who[1], files=dict(files))
-        if push:
-            pushes.append((sha, message, at(when)))
-        return sha
 
-    v = VERSIONS
-    commit(
-        "feat: backend with Alembic and document generation tables",
-        "2025-11-12T09:10:00",
-        PRIYA,
-        {
-            "backend/alembic.ini": "[alembic]\nscript_location = %(here)s/alembic\n"
-            "sqlalchemy.url = postgresql://localhost/app\n",
-            "backend/alembic/env.py": "from alembic import context\n\n# Runs migrations online.\n",
-            "backend/alembic/script.py.mako": SCRIPT_TEMPLATE,
-            "backend/app/__init__.py": "",
-            "backend/app/main.py": "def health():\n    return {'status': 'healthy'}\n",
-            "README.md": "# ma-saas backend\n",
-            f"{v}/b354d12d1e7d_document_generation_tables.py": _migration(
-                "b354d12d1e7d",
-                None,
-                "Document generation tables",
-                "2025-11-12 09:00:00",
-                _tables("documents", "document_templates"),
-            ),
-        },
-    )
-    commit(
-        "feat: create enums and module tables",
-        "2025-11-12T15:20:00",
-        PRIYA,
-        {
-            f"{v}/65e4b4ef883d_create_enums_and_tables.py": _migration(
-                "65e4b4ef883d",
-                "b354d12d1e7d",
-                "Create enums + 13 tables",
-                "2025-11-12 15:00:00",
-                _tables("deals", "contacts", "companies"),
-            )
-        },
-    )
-    applied_commit = commit(
-        "feat: add document AI tables with guarded creation",
-        "2025-11-13T10:45:00",
-        SAM,
-        {TARGET: _applied("65e4b4ef883d", 0)},
-    )
-    commit(
-        "feat: community tables",
-        "2025-11-13T16:05:00",
-        PRIYA,
-        {
-            f"{v}/d47310025be2_community_tables.py": _migration(
-                "d47310025be2",
-                APPLIED,
-                "Community tables",
-                "2025-11-13 16:00:00",
-                _tables("communities", "community_members"),
-            )
-        },
-    )
-    # A branch with its own revision, merged in git; the two Alembic heads are then joined
-    # by a merge revision in the next commit (both pushed together, one deploy).
-    b.checkout("events", create=True)
-    commit(
-        "feat: event tables",
-        "2025-11-14T10:00:00",
-        SAM,
-        {
-            f"{v}/0a1b2c3d4e5f_event_tables.py": _migration(
-                "0a1b2c3d4e5f",
-                "d47310025be2",
-                "Event tables",
-                "2025-11-14 09:55:00",
-                _tables("events", "event_attendees"),
-            )
-        },
-        push=False,
-    )
-    b.checkout("main")
-    commit(
-        "feat: marketing tables",
-        "2025-11-14T11:00:00",
-        PRIYA,
-        {
-            f"{v}/5f4e3d2c1b0a_marketing_tables.py": _migration(
-                "5f4e3d2c1b0a",
-                "d47310025be2",
-                "Marketing tables",
-                "2025-11-14 10:50:00",
-                _tables("campaigns"),
-            )
-        },
-    )
-    b.merge("events", "Merge branch 'events'", at("2025-11-14T14:00:00"), author=PRIYA[0])
-    commit(
-        "fix(alembic): merge event and marketing heads",
-        "2025-11-14T14:05:00",
-        PRIYA,
-        {
-            f"{v}/7c8d9e0f1a2b_merge_event_and_marketing_heads.py": _migration(
-                "7c8d9e0f1a2b",
-                ("0a1b2c3d4e5f", "5f4e3d2c1b0a"),
-                "merge heads",
-                "2025-11-14 14:04:00",
-                "def upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n",
-            )
-        },
-    )
-    live_commit = commit(
-        "feat: notification tables",
-        "2025-11-15T09:30:00",
-        SAM,
-        {
-            f"{v}/{PRODUCTION}_notification_tables.py": _migration(
-                PRODUCTION,
-                "7c8d9e0f1a2b",
-                "Notification tables",
-                "2025-11-15 09:25:00",
-                _tables("notifications"),
-            )
-        },
-    )
-    good = len(pushes)
-
-    # 2025-11-16: the burst. Every commit touches the applied migration's file, except the
-    # message-only one, which names the migration but changes scripts only.
-    d = DUDLEY
-    burst = []
-    edits: list[tuple[str, str, str]] = [
-        (
-            "fix(migration): clean up duplicate revision identifiers in 774225e563ca",
-            "15:02:10",
-            _applied("65e4b4ef883d", 1),
-        ),
-        (
-            "style: black formatting for 774225e563ca",
-            "15:04:05",
-            _applied("65e4b4ef883d", 1, style="black"),
-        ),
-        (
-            "fix: cleanup alembic guard helpers for 774225e563ca",
-            "15:05:40",
-            _applied("65e4b4ef883d", 2),
-        ),
-        (
-            "fix: finalize alembic guard helpers for 774225e563ca",
-            "15:07:15",
-            _applied("b354d12d1e7d", 2),
-        ),
-        (
-            "fix: rewrite alembic guard helpers for 774225e563ca",
-            "15:08:50",
-            _applied("b354d12d1e7d", 3).replace(
-                "def _safe_create_table(name, *columns):", "def _safe_create_table(name, *columns)"
-            ),
-        ),
-        (
-            "fix: rewrite alembic guard helpers for 774225e563ca",
-            "15:10:20",
-            _applied("b354d12d1e7d", 3),
-        ),
-        (
-            "fix: finalize alembic guard helpers for 774225e563ca (restore down_revision)",
-            "15:11:55",
-            _applied("65e4b4ef883d", 3),
-        ),
-    ]
-    for message, when, text in edits:
-        burst.append(commit(message, f"2025-11-16T{when}", d, {TARGET: text}))
-    message_only = commit(
-        "chore: add Render deployment utilities and update migration formatting",
-        "2025-11-16T15:13:30",
-        d,
-        {
-            "scripts/check_db_state.py": "print('check alembic_version for 774225e563ca')\n",
-            "scripts/monitor_deploy.py": "print('poll the Render deploy status')\n",
-            "scripts/trigger_deploy.py": "print('trigger a Render deploy')\n",
-        },
-    )
-    burst.append(
-        commit(
-            "fix: tidy alembic guard helpers for 774225e563ca",
-            "2025-11-16T15:15:05",
-            d,
-            {TARGET: _applied("65e4b4ef883d", 4, revision=False)},
-        )
-    )
-    burst.append(
-        commit(
-            "fix: restore revision metadata for 774225e563ca",
-            "2025-11-16T15:16:40",
-            d,
-            {TARGET: _applied("65e4b4ef883d", 4)},
-        )
-    )
-    markup = commit(
-        f"fix: rewrite {MARKUP} guard helpers for 774225e563ca",
-        "2025-11-16T15:18:20",
-        d,
-        {TARGET: _applied("65e4b4ef883d", 5)},
-    )
-    burst.append(markup)
-    burst.append(
-        commit(
-            "fix(alembic): refactor migration 774225e563ca guard helpers",
-            "2025-11-16T15:21:30",
-            d,
-            {
-                TARGET: _applied("65e4b4ef883d", 5).replace(
-                    "# guard helper", "# guard helper (idempotent)"
-                )
-            },
-        )
-    )
-    # Two developers add revisions on production's head at the same time: a second head,
-    # joined by a merge revision about forty minutes later.
-    commit(
-        "feat: billing tables",
-        "2025-11-16T15:24:00",
-        PRIYA,
-        {
-            f"{v}/aae3309a2a8b_billing_tables.py": _migration(
-                "aae3309a2a8b",
-                PRODUCTION,
-                "Billing tables",
-                "2025-11-16 15:20:00",
-                _tables("invoices"),
-            )
-        },
-    )
-    commit(
-        "feat: audit log table",
-        "2025-11-16T15:27:00",
-        SAM,
-        {
-            f"{v}/3c4d5e6f7a8b_audit_log_table.py": _migration(
-                "3c4d5e6f7a8b",
-                PRODUCTION,
-                "Audit log table",
-                "2025-11-16 15:25:00",
-                _tables("audit_log"),
-            )
-        },
-    )
-    head = commit(
-        "fix(alembic): merge billing and audit heads",
-        "2025-11-16T16:07:00",
-        PRIYA,
-        {
-            f"{v}/9a90b381abd5_merge_billing_and_audit_heads.py": _migration(
-                "9a90b381abd5",
-                ("aae3309a2a8b", "3c4d5e6f7a8b"),
-                "merge billing and audit heads",
-                "2025-11-16 16:05:00",
-                "def upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n",
-            )
-        },
-    )
-
+def build_demo_repo(folder: Path) -> DemoScenario:
+    """Build the demo repository, its deploy file and deploy logs under ``folder`` (created
+    if needed), as ``demo_scenario.toml`` describes them."""
+    data = scenario_data()
+    repo_path = folder / "repo"
+    pushes, roles = _replay(RepoBuilder(repo_path), data)
+    live_commit = roles["live"][0]
+    good = next(n for n, push in enumerate(pushes, 1) if push[0] == live_commit)
+    timing = data["deploys"]
     deploys = []
-    for n, (sha, message, moment) in enumerate(pushes, 1):
-        if n < good:
-            status = "deactivated"
-        elif n == good:
-            status = "live"
+    for n, push in enumerate(pushes, 1):
+        if n == good:
+            status = timing["live"]
         else:
-            status = "update_failed"
-        deploys.append(_render_deploy(n, sha, message, moment, status))
+            status = timing["before_live"] if n < good else timing["after_live"]
+        deploys.append(_render_deploy(n, push, status, timing))
     deploys.reverse()  # the API lists the newest first
     deploys_file = folder / "render-deploys.json"
     deploys_file.write_text(json.dumps(deploys, indent=2) + "\n", encoding="utf-8")
@@ -577,29 +270,30 @@ def build_demo_repo(folder: Path) -> DemoScenario:
     logs_dir.mkdir(exist_ok=True)
     for n, (sha, _message, _moment) in enumerate(pushes, 1):
         if n > good:
-            log_text = _deploy_log(repo_path, sha)
+            log_text = _deploy_log(repo_path, sha, data["logs"])
             (logs_dir / f"{_deploy_id(n)}.log").write_text(log_text, encoding="utf-8")
-    applied_index = next(i for i, p in enumerate(pushes, 1) if p[0] == applied_commit)
+    applied_commit = roles["applied"][0]
+    applied_index = next(n for n, push in enumerate(pushes, 1) if push[0] == applied_commit)
     return DemoScenario(
         root=folder,
         repo=repo_path,
         deploys_file=deploys_file,
         logs_dir=logs_dir,
-        applied_revision=APPLIED,
-        production_revision=PRODUCTION,
-        migration_path=TARGET,
+        applied_revision=data["applied"]["revision"],
+        production_revision=data["production"],
+        migration_path=f"{data['versions']}/{data['applied']['file']}",
         applied_commit=applied_commit,
         applied_deploy=_deploy_id(applied_index),
         live_deploy=_deploy_id(good),
         live_commit=live_commit,
-        burst_commits=tuple(burst),
-        message_only_commit=message_only,
-        markup_commit=markup,
-        syntax_error_commit=burst[4],
-        rewire_commit=burst[3],
-        head=head,
-        since=at("2025-11-13T00:00:00"),
-        until=at("2025-11-16T17:25:00"),
+        burst_commits=tuple(roles["burst"]),
+        message_only_commit=roles["message-only"][0],
+        markup_commit=roles["markup"][0],
+        syntax_error_commit=roles["syntax-error"][0],
+        rewire_commit=roles["rewire"][0],
+        head=roles["head"][0],
+        since=data["since"],
+        until=data["until"],
     )
 
 

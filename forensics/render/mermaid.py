@@ -1,4 +1,4 @@
-"""Mermaid flowcharts: the one writer behind the report's migration chain (``render.view``)
+"""Mermaid flowcharts: the one writer behind the report's migration chain (``render.view.chain``)
 and ``forensics dag --format mermaid`` (``render.graph``).
 
 Labels are untrusted (revision messages, environment names): every character outside a
