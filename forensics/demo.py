@@ -321,10 +321,14 @@ def demo_report(scenario: DemoScenario) -> Report:
     by a fixed label: the output is the same on every machine."""
     report = pipeline.run(demo_config(scenario))
     label = "demo-repo"
+    root = str(scenario.root)
     return dataclasses.replace(
         report,
         repo_path=label,
-        warnings=tuple(w.replace(str(scenario.root), label) for w in report.warnings),
+        warnings=tuple(w.replace(root, label) for w in report.warnings),
+        deploys=tuple(
+            dataclasses.replace(d, source=d.source.replace(root, label)) for d in report.deploys
+        ),
     )
 
 

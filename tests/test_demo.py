@@ -7,7 +7,7 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
-from forensics.demo import build_demo_repo
+from forensics.demo import build_demo_repo, run_demo
 from forensics.errors import Diagnostics
 from forensics.model.deploys import DeployCategory
 from forensics.sources import render_com
@@ -88,3 +88,11 @@ def test_demo_is_deterministic(tmp_path: Path) -> None:
     two = build_demo_repo(tmp_path / "two")
     assert one.burst_commits == two.burst_commits and one.head == two.head
     assert one.deploys_file.read_text() == two.deploys_file.read_text()
+
+
+def test_two_demo_runs_write_the_same_files(tmp_path: Path) -> None:
+    """The demo's temporary folder never reaches a report: every run writes the same bytes."""
+    first, _ = run_demo(tmp_path / "a")
+    second, _ = run_demo(tmp_path / "b")
+    for a, b in zip(sorted(first), sorted(second), strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
