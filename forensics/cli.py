@@ -13,7 +13,8 @@ import gc
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -124,10 +125,8 @@ def dag(
     config: Path | None = ConfigOption,
 ) -> None:
     """Show the migration graph at --rev, with its heads, branches and problems."""
-    settings = load_settings(repo, config)
-    threshold = _fail_on(fail_on, settings, "none")
-    policy = _policy(settings, None)
-    graph = api.dag(repo, rev=rev, migrations=migrations or settings.migrations)
+    settled = Settled.of(repo, config, fail_on, "none")
+    graph = api.dag(repo, rev=rev, migrations=migrations or settled.settings.migrations)
     sha, states = graph.rev, graph.states
     if format is DagFormat.json:
         _print_json(dag_json(sha, states))
@@ -136,7 +135,8 @@ def dag(
     else:
         _print(dag_text(sha, states))
     problems = [p for state in states for p in state.problems]
-    _exit_at(threshold, [p.severity for p in problems if not hidden_by(policy, p.rule, p.path)])
+    shown = [p.severity for p in problems if not hidden_by(settled.policy, p.rule, p.path)]
+    _exit_at(settled.threshold, shown)
 
 
 @app.command()
@@ -151,24 +151,22 @@ def history(
     config: Path | None = ConfigOption,
 ) -> None:
     """Show when the migration graph broke and which commit repaired it."""
-    settings = load_settings(repo, config)
-    threshold = _fail_on(fail_on, settings, "none")
-    policy = _policy(settings, None)
+    settled = Settled.of(repo, config, fail_on, "none")
     found = api.history(
         repo,
         rev=rev,
-        migrations=migrations or settings.migrations,
+        migrations=migrations or settled.settings.migrations,
         since=since,
         until=until,
     )
     sha = found.rev
-    events = [e for e in found.events if not hidden_by(policy, e.rule, e.path)]
+    events = [e for e in found.events if not hidden_by(settled.policy, e.rule, e.path)]
     severities = [e.rule.rule.severity for e in events]
     if format is HistoryFormat.json:
         _print_json(history_json(sha, events))
     else:
         _print(history_text(sha, events, found.history.points))
-    _exit_at(threshold, severities)
+    _exit_at(settled.threshold, severities)
 
 
 SinceOption = typer.Option(None, "--since", help="Start: ISO date/time (UTC) or span (90m, 7d).")
@@ -205,6 +203,10 @@ LinkBaseOption = typer.Option(
     "--link-base",
     help="Web address of the repository (https://github.com/OWNER/REPO or a GitLab one) that "
     "the report links commits and files to; default: origin's, when on GitHub or GitLab.",
+)
+ReportFormatOption = typer.Option("md,html,json", "--format", help="md,html,json,sarif,summary")
+StoreOption = typer.Option(
+    "reports/forensics.db", "--store", help="Findings store URL or SQLite path."
 )
 SEVERITY_CHOICES = "critical, high, medium, low, info or none"
 
@@ -244,48 +246,116 @@ def _policy(settings: Settings, baseline: Path | None, writing: Path | None = No
     )
 
 
-def _config(
-    repo: Path,
-    rev: str,
-    since: str | None,
-    until: str | None,
-    migrations: list[str],
-    deploys: list[str],
-    prod_revision: list[str],
-    db_url: str | None,
-    health_url: str | None,
-    all_commits: bool,
-    cache_dir: Path | None,
-    no_cache: bool,
-    settings: Settings,
-    policy: Policy,
-    default_span: str | None = None,
-    deploy_logs: list[str] | None = None,
-    link_base: str | None = None,
-) -> AnalyzeConfig:
-    now = datetime.now(UTC)
-    end = parse_when(until, now, "--until") if until else None
-    start = parse_when(since, end or now, "--since") if since else None
-    if start is None and default_span:
-        start = parse_when(default_span, end or now, "--since")
-    return AnalyzeConfig(
-        repo=repo,
-        now=now,
-        rev=rev,
-        since=start,
-        until=end,
-        migrations=tuple(migrations) or settings.migrations,
-        deploys=tuple(deploys) or settings.deploys,
-        deploy_logs=tuple(deploy_logs or ()),
-        prod_revisions=tuple(prod_revision),
-        db_url=db_url,
-        health_url=health_url,
-        all_commits=all_commits,
-        cache_dir=cache_dir,
-        use_cache=not no_cache,
-        policy=policy,
-        link_base=link_base,
-    )
+@dataclass(frozen=True)
+class Settled:
+    """What the settings file and a command's options decide together: the --fail-on
+    threshold (``None``: the command never fails on findings) and what to hide."""
+
+    settings: Settings
+    threshold: Severity | None
+    policy: Policy
+
+    @classmethod
+    def of(
+        cls,
+        repo: Path,
+        config: Path | None,
+        fail_on: str | None,
+        default: str | None,
+        baseline: Path | None = None,
+        writing: Path | None = None,
+    ) -> Settled:
+        """``default`` is the threshold without --fail-on or a setting; ``None`` for a
+        command that has no threshold at all."""
+        settings = load_settings(repo, config)
+        threshold = None if default is None else _fail_on(fail_on, settings, default)
+        return cls(settings, threshold, _policy(settings, baseline, writing))
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """The options of a command that writes an incident report (analyze, audit, watch) as
+    typer gives them, converted and checked once, when the object is built: before the
+    analysis spends any time. ``config()`` is the analysis they ask for."""
+
+    repo: Path
+    rev: str
+    format: str
+    out: Path
+    stem: str | None
+    config_file: Path | None
+    fail_on: str | None = None
+    fail_on_default: str | None = None
+    baseline: Path | None = None
+    write_baseline: Path | None = None
+    since: str | None = None
+    until: str | None = None
+    default_span: str | None = None
+    migrations: Sequence[str] = ()
+    deploys: Sequence[str] = ()
+    deploy_logs: Sequence[str] = ()
+    prod_revisions: Sequence[str] = ()
+    db_url: str | None = None
+    health_url: str | None = None
+    all_commits: bool = False
+    cache_dir: Path | None = None
+    no_cache: bool = False
+    link_base: str | None = None
+    formats: tuple[OutputFormat, ...] = field(init=False)
+    settled: Settled = field(init=False)
+
+    def __post_init__(self) -> None:
+        formats = tuple(parse_formats(self.format))
+        settled = Settled.of(
+            self.repo,
+            self.config_file,
+            self.fail_on,
+            self.fail_on_default,
+            self.baseline,
+            self.write_baseline,
+        )
+        _check_out(formats, self.out, self.stem)
+        object.__setattr__(self, "formats", formats)
+        object.__setattr__(self, "settled", settled)
+
+    @property
+    def threshold(self) -> Severity | None:
+        return self.settled.threshold
+
+    def file_stem(self, default: str) -> str:
+        """--stem, else ``default``."""
+        return default if self.stem is None else self.stem
+
+    @property
+    def deploy_specs(self) -> tuple[str, ...]:
+        """--deploys, else the settings' deploys."""
+        return tuple(self.deploys) or self.settled.settings.deploys
+
+    def config(self) -> AnalyzeConfig:
+        """The analysis asked for, with ``now`` read from the clock when this is called."""
+        now = datetime.now(UTC)
+        end = parse_when(self.until, now, "--until") if self.until else None
+        start = parse_when(self.since, end or now, "--since") if self.since else None
+        if start is None and self.default_span:
+            start = parse_when(self.default_span, end or now, "--since")
+        return AnalyzeConfig(
+            repo=self.repo,
+            now=now,
+            rev=self.rev,
+            since=start,
+            until=end,
+            migrations=tuple(self.migrations) or self.settled.settings.migrations,
+            deploys=self.deploy_specs,
+            deploy_logs=tuple(self.deploy_logs),
+            prod_revisions=tuple(self.prod_revisions),
+            db_url=self.db_url,
+            health_url=self.health_url,
+            all_commits=self.all_commits,
+            cache_dir=self.cache_dir,
+            use_cache=not self.no_cache,
+            policy=self.settled.policy,
+            link_base=self.link_base,
+        )
 
 
 def _analyse(cfg: AnalyzeConfig) -> Report:
@@ -300,7 +370,7 @@ def _analyse(cfg: AnalyzeConfig) -> Report:
         return pipeline.run(cfg, Diagnostics(), progress=lambda step: status.update(step))
 
 
-def _check_out(formats: list[OutputFormat], out: Path, stem: str | None) -> None:
+def _check_out(formats: Sequence[OutputFormat], out: Path, stem: str | None) -> None:
     """The output options, checked before the analysis spends any time."""
     if str(out) == "-" and len(formats) != 1:
         raise UsageError("--out - prints one format: pass a single --format (e.g. json)")
@@ -308,13 +378,15 @@ def _check_out(formats: list[OutputFormat], out: Path, stem: str | None) -> None
         check_stem(stem)
 
 
-def _write(report: Report, formats: list[OutputFormat], out: Path, stem: str) -> None:
+def _write(report: Report, options: ReportOptions, default_stem: str) -> None:
     """Each format to ``out/stem.suffix`` (or the single format to standard output), the
-    paths written on standard output; a one-line error when a report could not be written."""
+    paths written on standard output; a one-line error when a report could not be written.
+    ``default_stem`` is the file name stem without --stem."""
+    formats, out, stem = options.formats, options.out, options.file_stem(default_stem)
     if str(out) == "-":
         _print(formats[0].render(report))
         return
-    written, failed = write_reports(report, formats, out, stem)
+    written, failed = write_reports(report, list(formats), out, stem)
     for path in written:
         _print(f"{path}\n")
     if failed is not None:
@@ -345,9 +417,10 @@ def _tell(report: Report, fail_on: Severity | None) -> None:
             sys.stderr.write(line + "\n")
 
 
-def _finish(report: Report, fail_on: Severity | None, baseline: Path | None) -> None:
+def _finish(report: Report, options: ReportOptions) -> None:
     """The baseline when asked, what the settings hid, then the exit code."""
     log = logging.getLogger("forensics")
+    fail_on, baseline = options.threshold, options.write_baseline
     if baseline is not None:
         write_baseline(baseline, report.findings)
         log.info("baseline of %d findings written to %s", len(report.findings), baseline)
@@ -369,7 +442,7 @@ def analyze(
     prod_revision: list[str] = ProdOption,
     db_url: str | None = DbOption,
     health_url: str | None = HealthOption,
-    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif,summary"),
+    format: str = ReportFormatOption,
     out: Path = OutOption,
     stem: str | None = StemOption,
     fail_on: str | None = FailOnOption,
@@ -382,34 +455,34 @@ def analyze(
     link_base: str | None = LinkBaseOption,
 ) -> None:
     """Write an incident report on what happened to the migrations in the window."""
-    formats = parse_formats(format)
-    settings = load_settings(repo, config)
-    threshold = _fail_on(fail_on, settings, "none")
-    policy = _policy(settings, baseline, write_baseline_to)
-    _check_out(formats, out, stem)
-    cfg = _config(
-        repo,
-        rev,
-        since,
-        until,
-        migrations,
-        deploys,
-        prod_revision,
-        db_url,
-        health_url,
-        all_commits,
-        cache_dir,
-        no_cache,
-        settings,
-        policy,
+    options = ReportOptions(
+        repo=repo,
+        rev=rev,
+        format=format,
+        out=out,
+        stem=stem,
+        config_file=config,
+        fail_on=fail_on,
+        fail_on_default="none",
+        baseline=baseline,
+        write_baseline=write_baseline_to,
+        since=since,
+        until=until,
+        migrations=migrations,
+        deploys=deploys,
         deploy_logs=deploy_logs,
+        prod_revisions=prod_revision,
+        db_url=db_url,
+        health_url=health_url,
+        all_commits=all_commits,
+        cache_dir=cache_dir,
+        no_cache=no_cache,
         link_base=link_base,
     )
-    report = _analyse(cfg)
-    name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
-    _write(report, formats, out, name)
-    _tell(report, threshold)
-    _finish(report, threshold, write_baseline_to)
+    report = _analyse(options.config())
+    _write(report, options, f"incident-{report.until:%Y%m%d-%H%M}")
+    _tell(report, options.threshold)
+    _finish(report, options)
 
 
 @app.command()
@@ -424,12 +497,10 @@ def audit(
     prod_revision: list[str] = ProdOption,
     db_url: str | None = DbOption,
     health_url: str | None = HealthOption,
-    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif,summary"),
+    format: str = ReportFormatOption,
     out: Path = OutOption,
     stem: str | None = StemOption,
-    store: str = typer.Option(
-        "reports/forensics.db", "--store", help="Findings store URL or SQLite path."
-    ),
+    store: str = StoreOption,
     fail_on: str | None = FailOnOption,
     all_commits: bool = AllOption,
     cache_dir: Path | None = CacheOption,
@@ -443,42 +514,45 @@ def audit(
     # SQLAlchemy and Alembic load only for the command that needs them.
     from forensics.store import FindingsStore, audit_id_for
 
-    formats = parse_formats(format)
-    settings = load_settings(repo, config)
-    threshold = _fail_on(fail_on, settings, "high")
-    policy = _policy(settings, baseline, write_baseline_to)
-    _check_out(formats, out, stem)
-    cfg = _config(
-        repo,
-        rev,
-        since,
-        until,
-        migrations,
-        deploys,
-        prod_revision,
-        db_url,
-        health_url,
-        all_commits,
-        cache_dir,
-        no_cache,
-        settings,
-        policy,
+    options = ReportOptions(
+        repo=repo,
+        rev=rev,
+        format=format,
+        out=out,
+        stem=stem,
+        config_file=config,
+        fail_on=fail_on,
+        fail_on_default="high",
+        baseline=baseline,
+        write_baseline=write_baseline_to,
+        since=since,
+        until=until,
         default_span="7d",
+        migrations=migrations,
+        deploys=deploys,
         deploy_logs=deploy_logs,
+        prod_revisions=prod_revision,
+        db_url=db_url,
+        health_url=health_url,
+        all_commits=all_commits,
+        cache_dir=cache_dir,
+        no_cache=no_cache,
         link_base=link_base,
     )
+    cfg = options.config()
     report = _analyse(cfg)
     audit_id = audit_id_for(report.until)
 
     def publish(diff: AuditDiff) -> None:
         nonlocal report
         report = dataclasses.replace(report, audit=diff, title="Weekly migration audit")
-        _write(report, formats, out, name)
+        _write(report, options, audit_id)
 
     # The reports are written before the store commits: an audit that could not be
     # reported is not stored, and the next run sees its findings as new again.
-    name = audit_id if stem is None else stem
-    shown = out / f"{name}{formats[0].suffix}" if str(out) != "-" else None
+    out = options.out
+    name = options.file_stem(audit_id)
+    shown = out / f"{name}{options.formats[0].suffix}" if str(out) != "-" else None
     with FindingsStore.open(store) as findings_store:
         findings_store.record_audit(
             str(Path(repo).resolve()),
@@ -491,8 +565,8 @@ def audit(
             status=report.status,
             report=str(shown) if shown else None,
         )
-    _tell(report, threshold)
-    _finish(report, threshold, write_baseline_to)
+    _tell(report, options.threshold)
+    _finish(report, options)
 
 
 @app.command()
@@ -559,7 +633,7 @@ def watch(
     prod_revision: list[str] = ProdOption,
     db_url: str | None = DbOption,
     health_url: str | None = HealthOption,
-    format: str = typer.Option("md,html,json", "--format", help="md,html,json,sarif,summary"),
+    format: str = ReportFormatOption,
     out: Path = OutOption,
     stem: str | None = StemOption,
     config: Path | None = ConfigOption,
@@ -568,11 +642,20 @@ def watch(
     from forensics.sources.git import GitSource
     from forensics.watch import Outcome, follow
 
-    formats = parse_formats(format)
-    _check_out(formats, out, stem)
-    settings = load_settings(repo, config)
-    policy = _policy(settings, None)
-    deploys = deploys or list(settings.deploys)
+    options = ReportOptions(
+        repo=repo,
+        rev=rev,
+        format=format,
+        out=out,
+        stem=stem,
+        config_file=config,
+        migrations=migrations,
+        deploys=deploys,
+        deploy_logs=deploy_logs,
+        prod_revisions=prod_revision,
+        db_url=db_url,
+        health_url=health_url,
+    )
     diag = Diagnostics()
     say = _StatusPrinter()
     git = GitSource(repo, diag)
@@ -585,7 +668,9 @@ def watch(
                 say.line(f"deploy {found.id} of {commit}: {move}")
                 update(f"deploy {found.id}: {found.status}")
 
-            result = follow(deploys, git, rev, deploy, interval, timeout, changed, diag)
+            result = follow(
+                list(options.deploy_specs), git, rev, deploy, interval, timeout, changed, diag
+            )
     finally:
         git.close()
     if result.outcome is Outcome.LIVE:
@@ -599,26 +684,8 @@ def watch(
     if result.outcome is Outcome.CANCELED:
         raise InputError(f"deploy {result.deploy.id} was canceled: nothing to report")
     say.line(f"deploy {result.deploy.id} failed ({result.deploy.status}); writing the report")
-    cfg = _config(
-        repo,
-        rev,
-        None,
-        None,
-        migrations,
-        deploys,
-        prod_revision,
-        db_url,
-        health_url,
-        False,
-        None,
-        False,
-        settings,
-        policy,
-        deploy_logs=deploy_logs,
-    )
-    report = _analyse(cfg)
-    name = f"incident-{report.until:%Y%m%d-%H%M}" if stem is None else stem
-    _write(report, formats, out, name)
+    report = _analyse(options.config())
+    _write(report, options, f"incident-{report.until:%Y%m%d-%H%M}")
     _tell(report, None)
     raise typer.Exit(1)
 
@@ -678,9 +745,7 @@ def fleet_audit(
     workdir: Path = typer.Option(
         Path(".forensics-fleet"), "--workdir", help="Where URL repositories are fetched."
     ),
-    store: str = typer.Option(
-        "reports/forensics.db", "--store", help="Findings store URL or SQLite path."
-    ),
+    store: str = StoreOption,
     format: str = typer.Option("md,html,json", "--format", help="md,html,json"),
     out: Path = typer.Option(Path("reports"), "--out", help="Output folder."),
     fail_on: str | None = FailOnOption,

@@ -1,4 +1,10 @@
-"""Wires the stages: sources -> analysis -> detectors -> report.
+"""Wires the stages of an analysis: load -> prepare -> detect -> gather -> compose -> seal.
+
+``load`` reads the sources, ``prepare`` analyses them into the detectors' ``Context``,
+``detect`` runs the rules, ``gather`` reads the evidence the findings point at, ``compose``
+assembles the ``Report`` without I/O and ``seal`` cleans and redacts it for the renderers
+(``forensics.render``, called by the CLI). Git is asked questions in load, prepare and
+gather only.
 
 Everything is read from git objects at the analysed revision, never from the working tree.
 """
@@ -8,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -46,10 +53,19 @@ from forensics.model.migrations import (
     Environment,
     GraphHistory,
     GraphState,
+    MigrationChange,
     MigrationFile,
     SourceDialect,
 )
-from forensics.model.report import EnvironmentSummary, Report, RuleInfo
+from forensics.model.report import (
+    Burst,
+    EnvironmentSummary,
+    HealthCheck,
+    Production,
+    Remediation,
+    Report,
+    RuleInfo,
+)
 from forensics.model.rules import CHANGED_APPLIED
 from forensics.model.text import clean, map_text
 from forensics.sources.alembic_files import parses, read_migration
@@ -386,42 +402,89 @@ def _silent(_message: str) -> None:
 def run(
     cfg: AnalyzeConfig, diag: Diagnostics | None = None, progress: Progress = _silent
 ) -> Report:
-    """Every stage, in order, into one immutable ``Report``. ``cfg.now`` is the only clock."""
+    """Every stage, in order, into one immutable ``Report``. ``cfg.now`` is the only clock.
+
+    ``load`` reads the sources, ``prepare`` analyses them (asking git only about what the
+    analysis points at), ``detect`` runs the rules, ``gather`` reads the evidence the
+    findings point at (the last git I/O), ``compose`` assembles the report and ``seal``
+    cleans and redacts it for the renderers."""
     diag = diag or Diagnostics()
     git = open_git(cfg, diag)
     try:
-        context = prepare(cfg, git, diag, progress)
+        loaded = load(cfg, git, diag, progress)
+        context = prepare(cfg, git, loaded, diag, progress)
         progress("running the rules")
-        findings, hidden = apply_policy(detectors.run(context), cfg.policy)
+        findings, hidden = detect(cfg, context)
         progress("composing the report")
-        report = _compose(cfg, git, context, findings, diag)
-        progress("computing delivery metrics")
-        report = dataclasses.replace(report, metrics=_metrics(git, context, findings))
-        if hidden:
-            report = dataclasses.replace(report, suppressed=hidden)
-        report = dataclasses.replace(report, incidents=build_incidents(report))
-        # Sources clean what they read; this catches the rest (a revision id written as
-        # "\udc8f" in a migration's string literal, a path from the command line), so that
-        # the store and every renderer get valid Unicode. Then the one redaction pass:
-        # every string a renderer sees, whichever source it came from (an API's echo, a
-        # commit message, a URL in a warning).
-        return map_text(report, _clean_and_redact)
+        evidence = gather(cfg, git, context, findings, diag, progress)
+        return seal(compose(cfg, context, findings, hidden, evidence))
     finally:
         git.close()
 
 
-def _clean_and_redact(text: str) -> str:
-    return redact(clean(text))
+# -- load: the sources ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Loaded:
+    """What the sources said, read once: the graphs at the revision and over history, the
+    commits that matter, the deploys, production's database and health endpoint.
+    ``commits`` grows while suspects are ranked (the commits of each failure window)."""
+
+    sha: str
+    until: datetime
+    states: tuple[GraphState, ...]
+    history: GraphHistory
+    window: tuple[CommitRecord, ...]
+    commits: dict[str, CommitRecord]
+    deploys: tuple[Deploy, ...]
+    database: DatabaseState | None
+    health: HealthCheck | None
+
+    def commit_time(self, commit: str) -> datetime | None:
+        record = self.commits.get(commit)
+        return record.committed_at if record else None
 
 
-def prepare(
+def load(
     cfg: AnalyzeConfig, git: GitSource, diag: Diagnostics, progress: Progress = _silent
-) -> Context:
-    """Sources and analysis: everything the detectors look at, read once."""
+) -> Loaded:
+    """Sources: the migration graphs, the commits, the deploys, the database and the
+    health endpoint."""
     sha = git.resolve(cfg.rev)
     git.warn_if_shallow()
     until = cfg.until or cfg.now
     progress("reading the migration graph")
+    envs, states, touching = _read_graphs(cfg, git, sha, diag)
+    progress("walking the migration graph over history")
+    history = _cached_history(git, sha, envs, diag, states)
+    progress("mining the commits of the window")
+    window = _window(cfg, git, sha, until)
+    commits = {c.sha: c for future in touching for c in future.result()}
+    commits.update((c.sha, c) for c in window)
+    progress("reading deploys")
+    deploys = load_deploys(cfg.deploys, git, sha, diag) if cfg.deploys else []
+    # --until is "now" for the analysis: later deploys had not happened yet.
+    deploys = [d for d in deploys if d.created_at <= until]
+    missing = {d.commit for d in deploys if d.commit and d.commit not in commits} | {sha}
+    commits.update((c.sha, c) for c in git.records(missing - commits.keys()))
+    return Loaded(
+        sha=sha,
+        until=until,
+        states=tuple(states),
+        history=history,
+        window=tuple(window),
+        commits=commits,
+        deploys=tuple(deploys),
+        database=_probe(cfg.db_url) if cfg.db_url else None,
+        health=check(cfg.health_url) if cfg.health_url else None,
+    )
+
+
+def _read_graphs(
+    cfg: AnalyzeConfig, git: GitSource, sha: str, diag: Diagnostics
+) -> tuple[list[Environment], list[GraphState], list[Future[list[CommitRecord]]]]:
+    """The graphs at ``sha``, and git already reading every commit that touched a versions
+    folder, branch commits included (bursts and attribution need them): the questions the
+    graph history asks too, read while the graph is built and answered once."""
 
     def walk_early(envs: Sequence[Environment]) -> None:
         # Most histories never moved their versions folders: git walks today's folders
@@ -434,17 +497,16 @@ def prepare(
             git.in_background(git.log, sha, paths=[_env_py(env)], first_parent=True, follow=True)
 
     envs, states = _cached_graphs(git, sha, cfg.migrations, diag, walk_early)
-    # Every commit that touched a versions folder, branch commits included (bursts and
-    # attribution need them): the questions the graph history asks too, read by git while
-    # the graph is built and answered once.
     dirs = sorted({d for env in history_environments(git, sha, envs) for d in env.versions_dirs})
     touching = [
         git.in_background(git.log, sha, paths=dirs, first_parent=True),
         git.in_background(git.branch_commits, sha, dirs),
     ]
-    progress("walking the migration graph over history")
-    history = _cached_history(git, sha, envs, diag, states)
-    progress("mining the commits of the window")
+    return envs, states, touching
+
+
+def _window(cfg: AnalyzeConfig, git: GitSource, sha: str, until: datetime) -> list[CommitRecord]:
+    """The commits of the window, newest first."""
     # Without --until the window ends now: asking git for no end (and dropping commits dated
     # in the future here) keeps the query, and so its cache entry, the same from run to run.
     window = git.log(
@@ -454,23 +516,52 @@ def prepare(
         first_parent=not cfg.all_commits,
         max_count=TIMELINE_LIMIT + 1,
     )
-    window = [c for c in window if c.committed_at <= until]
-    commits = {c.sha: c for future in touching for c in future.result()}
-    commits.update((c.sha, c) for c in window)
+    return [c for c in window if c.committed_at <= until]
 
-    def commit_time(commit: str) -> datetime | None:
-        record = commits.get(commit)
-        return record.committed_at if record else None
 
-    progress("reading deploys")
-    deploys = load_deploys(cfg.deploys, git, sha, diag) if cfg.deploys else []
-    # --until is "now" for the analysis: later deploys had not happened yet.
-    deploys = [d for d in deploys if d.created_at <= until]
-    missing = {d.commit for d in deploys if d.commit and d.commit not in commits} | {sha}
-    commits.update((c.sha, c) for c in git.records(missing - commits.keys()))
-    database = _probe(cfg.db_url) if cfg.db_url else None
+# -- prepare: the analysis --------------------------------------------------------------------
+def prepare(
+    cfg: AnalyzeConfig,
+    git: GitSource,
+    loaded: Loaded,
+    diag: Diagnostics,
+    progress: Progress = _silent,
+) -> Context:
+    """Analysis: everything the detectors look at. Asks git only about what the sources
+    point at (the files of each deploy, the commits of each failure window)."""
+    production, points = _production(cfg, git, loaded, diag)
+    progress("ranking suspects")
+    windows = _windows(cfg, git, loaded, points, diag, progress)
+    return Context(
+        rev=loaded.sha,
+        until=loaded.until,
+        since=cfg.since,
+        thresholds=cfg.thresholds,
+        states=loaded.states,
+        history=loaded.history,
+        commits=loaded.commits,
+        window_commits=loaded.window,
+        bursts=tuple(_bursts(cfg, loaded)),
+        deploys=loaded.deploys,
+        failure_windows=tuple(windows),
+        production=production,
+        applied=points,
+    )
+
+
+def _production(
+    cfg: AnalyzeConfig, git: GitSource, loaded: Loaded, diag: Diagnostics
+) -> tuple[Production, tuple[AppliedMigration, ...]]:
+    """Production's revisions, and when (at which deploy's commit) each applied migration
+    was applied."""
+    history, states, deploys, database = (
+        loaded.history,
+        loaded.states,
+        loaded.deploys,
+        loaded.database,
+    )
     production = production_revisions(
-        lambda c: heads_of(point_as_of(history, c, commit_time(c))),
+        lambda c: heads_of(point_as_of(history, c, loaded.commit_time(c))),
         database=database.revisions if database else None,
         database_url=database.url_redacted if database else None,
         flags=cfg.prod_revisions,
@@ -478,13 +569,36 @@ def prepare(
     )
     removed = [c.before for c in history.changes if c.kind is ChangeKind.DELETED and c.before]
     applied = applied_set(states, production.revisions, removed)
+    blob_at = _deployed_blobs(git, loaded, applied)
+    points = application_points(
+        states, applied, deploys, blob_at, loaded.commit_time, history.changes
+    )
+    production = dataclasses.replace(
+        production,
+        applied=tuple(sorted(applied)),
+        tables_expected=tables_expected(states, applied) if database else None,
+        tables_present=database.tables if database else None,
+        health=loaded.health,
+    )
+    if not deploys and production.source in ("flag", "database"):
+        diag.warn(
+            "no deploy history was given (--deploys), so the moment each migration was applied "
+            "is unknown; findings about applied migrations carry lower confidence"
+        )
+    return production, points
 
-    # The files of every deploy that the applied analysis asks about (applied and removed
-    # revisions, under every path they had) in one git process, not one per pair.
+
+def _deployed_blobs(
+    git: GitSource, loaded: Loaded, applied: set[str]
+) -> Callable[[str, str], str | None]:
+    """The blob of a file at a deploy's commit. The files of every deploy that the applied
+    analysis asks about (applied and removed revisions, under every path they had) are read
+    in one git process, not one per pair."""
+    history = loaded.history
     asked = applied | {c.revision for c in history.changes if c.kind is ChangeKind.DELETED}
     paths = {c.path for c in history.changes if c.revision in asked}
-    paths |= {m.path for state in states for m in state.migrations if m.revision in applied}
-    tips = [d.commit for d in successful(deploys) if d.commit]
+    paths |= {m.path for state in loaded.states for m in state.migrations if m.revision in applied}
+    tips = [d.commit for d in successful(loaded.deploys) if d.commit]
     blobs = git.blobs_at((commit, path) for commit in tips for path in sorted(paths))
 
     def blob_at(commit: str, path: str) -> str | None:
@@ -492,54 +606,29 @@ def prepare(
             blobs.update(git.blobs_at([(commit, path)]))
         return blobs[commit, path]
 
-    points = application_points(states, applied, deploys, blob_at, commit_time, history.changes)
-    production = dataclasses.replace(
-        production,
-        applied=tuple(sorted(applied)),
-        tables_expected=tables_expected(states, applied) if database else None,
-        tables_present=database.tables if database else None,
-        health=check(cfg.health_url) if cfg.health_url else None,
-    )
-    if not deploys and production.source in ("flag", "database"):
-        diag.warn(
-            "no deploy history was given (--deploys), so the moment each migration was applied "
-            "is unknown; findings about applied migrations carry lower confidence"
-        )
-    progress("ranking suspects")
-    windows = _suspects(git, deploys, history, points, commits)
+    return blob_at
+
+
+def _windows(
+    cfg: AnalyzeConfig,
+    git: GitSource,
+    loaded: Loaded,
+    points: Sequence[AppliedMigration],
+    diag: Diagnostics,
+    progress: Progress,
+) -> list[FailureWindow]:
+    """The failure windows with their ranked suspects, reranked by what the failed deploys'
+    logs say."""
+    windows = _suspects(git, loaded.deploys, loaded.history, points, loaded.commits)
     log_specs = _log_specs(cfg)
     if log_specs and windows:
         progress("reading deploy logs")
-        logs = load_logs(log_specs, _log_targets(windows, deploys), diag)
+        logs = load_logs(log_specs, _log_targets(windows, loaded.deploys), diag)
         windows = [
-            dataclasses.replace(w, suspects=rerank(w, history))
+            dataclasses.replace(w, suspects=rerank(w, loaded.history))
             for w in window_causes(windows, logs)
         ]
-    in_window = [
-        c for c in history.changes if (cfg.since is None or c.at >= cfg.since) and c.at <= until
-    ]
-    bursts = find_bursts(
-        in_window,
-        commits,
-        min_commits=cfg.thresholds.burst_min_commits,
-        max_gap=cfg.thresholds.burst_max_gap,
-    )
-    context = Context(
-        rev=sha,
-        until=until,
-        since=cfg.since,
-        thresholds=cfg.thresholds,
-        states=tuple(states),
-        history=history,
-        commits=commits,
-        window_commits=tuple(window),
-        bursts=tuple(bursts),
-        deploys=tuple(deploys),
-        failure_windows=tuple(windows),
-        production=production,
-        applied=points,
-    )
-    return context
+    return windows
 
 
 def _suspects(
@@ -571,6 +660,225 @@ def _suspects(
         )
         windows.append(dataclasses.replace(window, suspects=suspects))
     return windows
+
+
+def _szz(
+    git: GitSource, history: GraphHistory, later: Sequence[CommitRecord]
+) -> dict[str, list[tuple[str, str]]]:
+    """SZZ blame from a window's later commits that changed migration files (the commits
+    they brought, for merges), over those files only: the newest few, one blame each."""
+    shas = {c.sha for c in later}
+    fixes: dict[str, None] = {}
+    paths: set[str] = set()
+    for change in history.changes:
+        if change.commit in shas:
+            fixes.update(dict.fromkeys(change.authors or (change.commit,)))
+            paths.add(change.path)
+    if not fixes:
+        return {}
+    # Newest first: the commit that made the deploys pass again is the fix SZZ is about.
+    return git.last_modified_lines(list(fixes)[::-1][:SZZ_FIXES], paths)
+
+
+def _log_specs(cfg: AnalyzeConfig) -> tuple[str, ...]:
+    """``--deploy-logs``, and the CI runs of ``--deploys github-actions:OWNER/REPO``, whose
+    failed jobs' logs are their deploys' logs."""
+    implied = []
+    for spec in cfg.deploys:
+        prefix, _colon, argument = spec.partition(":")
+        if prefix.strip().lower() == "github-actions" and not is_file(argument):
+            implied.append(f"github-actions:{argument}")
+    return tuple(dict.fromkeys((*cfg.deploy_logs, *implied)))
+
+
+def _log_targets(windows: Sequence[FailureWindow], deploys: Sequence[Deploy]) -> list[Deploy]:
+    """The failed deploys whose logs are worth reading, a bounded number per window."""
+    by_id = {d.id: d for d in deploys}
+    half = LOGS_PER_WINDOW // 2
+    wanted: dict[str, Deploy] = {}
+    for window in windows:
+        ids = window.deploys
+        chosen = ids if len(ids) <= LOGS_PER_WINDOW else (*ids[:half], *ids[-half:])
+        wanted.update((i, by_id[i]) for i in chosen if i in by_id)
+    return list(wanted.values())
+
+
+def _bursts(cfg: AnalyzeConfig, loaded: Loaded) -> list[Burst]:
+    in_window = [
+        c
+        for c in loaded.history.changes
+        if (cfg.since is None or c.at >= cfg.since) and c.at <= loaded.until
+    ]
+    return find_bursts(
+        in_window,
+        loaded.commits,
+        min_commits=cfg.thresholds.burst_min_commits,
+        max_gap=cfg.thresholds.burst_max_gap,
+    )
+
+
+# -- detect: the rules ------------------------------------------------------------------------
+def detect(
+    cfg: AnalyzeConfig, context: Context
+) -> tuple[list[Finding], tuple[tuple[str, int], ...]]:
+    """The findings a team wants to see, and how many each reason of the policy hid."""
+    return apply_policy(detectors.run(context), cfg.policy)
+
+
+# -- gather: the evidence the findings point at -----------------------------------------------
+@dataclass(frozen=True)
+class Evidence:
+    """What the report shows beside the findings, read from git for them: the timeline, the
+    fixes, the edits to applied migrations, the links, the delivery metrics. ``warnings``
+    are the run's warnings as the report gives them (the metrics come after)."""
+
+    commits: tuple[CommitRecord, ...]
+    changes: tuple[MigrationChange, ...]
+    remediations: tuple[Remediation, ...]
+    edits: tuple[EditEvidence, ...]
+    links: RemoteLinks | None
+    warnings: tuple[str, ...]
+    metrics: tuple[WeekMetrics, ...]
+
+
+def gather(
+    cfg: AnalyzeConfig,
+    git: GitSource,
+    context: Context,
+    findings: Sequence[Finding],
+    diag: Diagnostics,
+    progress: Progress = _silent,
+) -> Evidence:
+    """The evidence of the findings: the last stage that asks git anything."""
+    commits, changes = _timeline(context, findings, diag)
+    fixes = _remediations(git, context, findings)
+    edits = _edits(git, findings, context.applied, context.history)
+    links = _links(cfg, git, diag)
+    warnings = tuple(diag.warnings)
+    progress("computing delivery metrics")
+    return Evidence(
+        commits=commits,
+        changes=changes,
+        remediations=fixes,
+        edits=edits,
+        links=links,
+        warnings=warnings,
+        metrics=_metrics(git, context, findings),
+    )
+
+
+def _timeline(
+    context: Context, findings: Sequence[Finding], diag: Diagnostics
+) -> tuple[tuple[CommitRecord, ...], tuple[MigrationChange, ...]]:
+    """The commits the report lists, oldest first, and their changes to migrations: every
+    commit of the window, or past ``TIMELINE_LIMIT`` only those that matter."""
+    wanted = _referenced(context, findings)
+    window = context.window_commits
+    if len(window) <= TIMELINE_LIMIT:
+        shown = {c.sha for c in window}
+    else:
+        shown = {
+            sha
+            for c in context.history.changes
+            for sha in (c.commit, *c.authors)
+            if context.in_window(c.at)
+        }
+        diag.warn(
+            f"more than {TIMELINE_LIMIT} commits in the window: the timeline lists only the "
+            f"{len(shown | wanted)} that touched migrations, were deployed or are evidence"
+        )
+    keep = wanted | shown
+    commits = tuple(
+        sorted(
+            (context.commits[s] for s in keep if s in context.commits),
+            key=lambda c: (c.committed_at, c.sha),
+        )
+    )
+    changes = tuple(
+        c for c in context.history.changes if c.commit in keep or any(a in keep for a in c.authors)
+    )
+    return commits, changes
+
+
+def _referenced(context: Context, findings: Sequence[Finding]) -> set[str]:
+    wanted = {sha for f in findings for sha in (*f.commits, *f.merges)}
+    wanted |= {sha for b in context.bursts for sha in b.commits}
+    wanted |= {d.commit for d in context.deploys if d.commit}
+    wanted |= {s.commit for w in context.failure_windows for s in w.suspects}
+    wanted |= {a.since_commit for a in context.applied if a.since_commit}
+    wanted.add(context.rev)
+    return wanted
+
+
+def _remediations(
+    git: GitSource, context: Context, findings: Sequence[Finding]
+) -> tuple[Remediation, ...]:
+    """How to fix each finding, checking that a file restored from a commit parses."""
+
+    def parses_at(commit: str, path: str) -> bool:
+        data = git.read_path(commit, path)
+        return data is not None and parses(path, data)
+
+    def restore_parses(commit: str, path: str) -> bool:
+        # a file at a commit never changes: remembered, as a report can ask a hundred times
+        if git.cache is None or not git.cache.enabled:
+            return parses_at(commit, path)
+        key = cache_key("parses", commit, path)
+        return git.cache.memo("parses", key, bool, lambda: parses_at(commit, path))
+
+    return remediations(
+        findings,
+        context.commits,
+        context.applied,
+        context.states,
+        restore_parses=restore_parses,
+        production=context.production.revisions,
+    )
+
+
+def _edits(
+    git: GitSource,
+    findings: Sequence[Finding],
+    applied: Sequence[AppliedMigration],
+    history: GraphHistory,
+) -> tuple[EditEvidence, ...]:
+    """What each edit to an applied migration that the report shows changed against the
+    content production applied, read through PyDriller for those few commits only."""
+    by_revision = {a.revision: a for a in applied}
+    versions = {
+        v.blob: v for c in history.changes for v in (c.before, c.after) if v is not None and v.blob
+    }
+    after = {
+        (sha, c.path): c.after
+        for c in history.changes
+        for sha in dict.fromkeys((c.commit, *c.authors))
+    }
+    found = []
+    for sha, path, revision in shown_edits(findings):
+        point = by_revision.get(revision or "")
+        against = point.since_commit if point is not None else None
+        paths = [path, *((point.path, *point.earlier_paths) if point is not None else ())]
+        detail = git.file_diff(against, sha, paths)
+        if detail is None:
+            continue
+        applied_file = versions.get(point.content_blob or "") if point is not None else None
+        found.append(evidence(sha, revision, against, detail, applied_file, after.get((sha, path))))
+    return tuple(found)
+
+
+def _links(cfg: AnalyzeConfig, git: GitSource, diag: Diagnostics) -> RemoteLinks | None:
+    """Links to the repository's web pages: ``--link-base``, else ``origin`` when it is on
+    GitHub or GitLab. Neither URL is ever printed: either may carry credentials."""
+    if cfg.link_base:
+        forge = Forge.GITLAB if "gitlab" in cfg.link_base.lower() else Forge.GITHUB
+        links = remote_links(cfg.link_base, forge)
+        if links is None:
+            diag.warn(
+                "--link-base is not the https URL of a repository (https://HOST/OWNER/REPO); "
+                "the report has no links"
+            )
+        return links
+    return remote_links(git.remote_url("origin"))
 
 
 def _metrics(
@@ -635,188 +943,51 @@ def _weekly(
     )
 
 
-def _szz(
-    git: GitSource, history: GraphHistory, later: Sequence[CommitRecord]
-) -> dict[str, list[tuple[str, str]]]:
-    """SZZ blame from a window's later commits that changed migration files (the commits
-    they brought, for merges), over those files only: the newest few, one blame each."""
-    shas = {c.sha for c in later}
-    fixes: dict[str, None] = {}
-    paths: set[str] = set()
-    for change in history.changes:
-        if change.commit in shas:
-            fixes.update(dict.fromkeys(change.authors or (change.commit,)))
-            paths.add(change.path)
-    if not fixes:
-        return {}
-    # Newest first: the commit that made the deploys pass again is the fix SZZ is about.
-    return git.last_modified_lines(list(fixes)[::-1][:SZZ_FIXES], paths)
-
-
-def _log_specs(cfg: AnalyzeConfig) -> tuple[str, ...]:
-    """``--deploy-logs``, and the CI runs of ``--deploys github-actions:OWNER/REPO``, whose
-    failed jobs' logs are their deploys' logs."""
-    implied = []
-    for spec in cfg.deploys:
-        prefix, _colon, argument = spec.partition(":")
-        if prefix.strip().lower() == "github-actions" and not is_file(argument):
-            implied.append(f"github-actions:{argument}")
-    return tuple(dict.fromkeys((*cfg.deploy_logs, *implied)))
-
-
-def _log_targets(windows: Sequence[FailureWindow], deploys: Sequence[Deploy]) -> list[Deploy]:
-    """The failed deploys whose logs are worth reading, a bounded number per window."""
-    by_id = {d.id: d for d in deploys}
-    half = LOGS_PER_WINDOW // 2
-    wanted: dict[str, Deploy] = {}
-    for window in windows:
-        ids = window.deploys
-        chosen = ids if len(ids) <= LOGS_PER_WINDOW else (*ids[:half], *ids[-half:])
-        wanted.update((i, by_id[i]) for i in chosen if i in by_id)
-    return list(wanted.values())
-
-
-def _referenced(context: Context, findings: Sequence[Finding]) -> set[str]:
-    wanted = {sha for f in findings for sha in (*f.commits, *f.merges)}
-    wanted |= {sha for b in context.bursts for sha in b.commits}
-    wanted |= {d.commit for d in context.deploys if d.commit}
-    wanted |= {s.commit for w in context.failure_windows for s in w.suspects}
-    wanted |= {a.since_commit for a in context.applied if a.since_commit}
-    wanted.add(context.rev)
-    return wanted
-
-
-def _compose(
+# -- compose: the report ----------------------------------------------------------------------
+def compose(
     cfg: AnalyzeConfig,
-    git: GitSource,
     context: Context,
     findings: Sequence[Finding],
-    diag: Diagnostics,
+    hidden: tuple[tuple[str, int], ...],
+    evidence: Evidence,
 ) -> Report:
+    """The report, assembled from what the stages before found: no I/O."""
     states = context.states
-    history = context.history
-    wanted = _referenced(context, findings)
-    migration_commits = {
-        sha for c in history.changes for sha in (c.commit, *c.authors) if context.in_window(c.at)
-    }
-    window = context.window_commits
-    if len(window) <= TIMELINE_LIMIT:
-        shown = {c.sha for c in window}
-    else:
-        shown = migration_commits
-        diag.warn(
-            f"more than {TIMELINE_LIMIT} commits in the window: the timeline lists only the "
-            f"{len(shown | wanted)} that touched migrations, were deployed or are evidence"
-        )
-    keep = wanted | shown
-    report_commits = tuple(
-        sorted(
-            (context.commits[s] for s in keep if s in context.commits),
-            key=lambda c: (c.committed_at, c.sha),
-        )
-    )
-    changes = tuple(
-        c for c in history.changes if c.commit in keep or any(a in keep for a in c.authors)
-    )
-
-    def parses_at(commit: str, path: str) -> bool:
-        data = git.read_path(commit, path)
-        return data is not None and parses(path, data)
-
-    def restore_parses(commit: str, path: str) -> bool:
-        # a file at a commit never changes: remembered, as a report can ask a hundred times
-        if git.cache is None or not git.cache.enabled:
-            return parses_at(commit, path)
-        key = cache_key("parses", commit, path)
-        return git.cache.memo("parses", key, bool, lambda: parses_at(commit, path))
-
-    fixes = remediations(
-        findings,
-        context.commits,
-        context.applied,
-        states,
-        restore_parses=restore_parses,
-        production=context.production.revisions,
-    )
-    summaries = tuple(_summary(state, context, findings) for state in states)
-    edits = _edits(git, findings, context.applied, history)
     envs = [state.environment for state in states]
     fallback = next((e.config or posixpath.join(e.script_location, "env.py") for e in envs), None)
-    where = locations(findings, states, history.changes, context.failure_windows, fallback)
-    events = tuple(events_between(history.events, cfg.since, context.until))
-    examined = tuple(sorted({m.path for state in states for m in state.migrations}))
-    return Report(
+    report = Report(
         generated_at=cfg.now,
         repo_path=str(cfg.repo),
         rev=context.rev,
         since=cfg.since,
         until=context.until,
-        environments=summaries,
+        environments=tuple(_summary(state, context, findings) for state in states),
         production=context.production,
         findings=tuple(findings),
-        graph_events=events,
+        graph_events=tuple(events_between(context.history.events, cfg.since, context.until)),
         bursts=context.bursts,
         deploys=context.deploys,
         failure_windows=context.failure_windows,
-        commits=report_commits,
-        migration_changes=changes,
-        remediations=fixes,
+        commits=evidence.commits,
+        migration_changes=evidence.changes,
+        remediations=evidence.remediations,
         head=context.commits.get(context.rev),
-        files_examined=examined,
-        warnings=tuple(diag.warnings),
+        files_examined=tuple(sorted({m.path for state in states for m in state.migrations})),
+        warnings=evidence.warnings,
         rules=tuple(
             RuleInfo(r.id, r.name, r.title, r.explanation, r.severity)
             for r in detectors.all_rules()
         ),
-        edits=edits,
-        locations=where,
-        links=_links(cfg, git, diag),
+        edits=evidence.edits,
+        locations=locations(
+            findings, states, context.history.changes, context.failure_windows, fallback
+        ),
+        links=evidence.links,
+        metrics=evidence.metrics,
     )
-
-
-def _edits(
-    git: GitSource,
-    findings: Sequence[Finding],
-    applied: Sequence[AppliedMigration],
-    history: GraphHistory,
-) -> tuple[EditEvidence, ...]:
-    """What each edit to an applied migration that the report shows changed against the
-    content production applied, read through PyDriller for those few commits only."""
-    by_revision = {a.revision: a for a in applied}
-    versions = {
-        v.blob: v for c in history.changes for v in (c.before, c.after) if v is not None and v.blob
-    }
-    after = {
-        (sha, c.path): c.after
-        for c in history.changes
-        for sha in dict.fromkeys((c.commit, *c.authors))
-    }
-    found = []
-    for sha, path, revision in shown_edits(findings):
-        point = by_revision.get(revision or "")
-        against = point.since_commit if point is not None else None
-        paths = [path, *((point.path, *point.earlier_paths) if point is not None else ())]
-        detail = git.file_diff(against, sha, paths)
-        if detail is None:
-            continue
-        applied_file = versions.get(point.content_blob or "") if point is not None else None
-        found.append(evidence(sha, revision, against, detail, applied_file, after.get((sha, path))))
-    return tuple(found)
-
-
-def _links(cfg: AnalyzeConfig, git: GitSource, diag: Diagnostics) -> RemoteLinks | None:
-    """Links to the repository's web pages: ``--link-base``, else ``origin`` when it is on
-    GitHub or GitLab. Neither URL is ever printed: either may carry credentials."""
-    if cfg.link_base:
-        forge = Forge.GITLAB if "gitlab" in cfg.link_base.lower() else Forge.GITHUB
-        links = remote_links(cfg.link_base, forge)
-        if links is None:
-            diag.warn(
-                "--link-base is not the https URL of a repository (https://HOST/OWNER/REPO); "
-                "the report has no links"
-            )
-        return links
-    return remote_links(git.remote_url("origin"))
+    if hidden:
+        report = dataclasses.replace(report, suppressed=hidden)
+    return dataclasses.replace(report, incidents=build_incidents(report))
 
 
 def _summary(
@@ -849,3 +1020,16 @@ def _summary(
             for detail in m.docstring_mismatches
         ),
     )
+
+
+def seal(report: Report) -> Report:
+    """The report as the renderers get it. Sources clean what they read; this catches the
+    rest (a revision id written as "\\udc8f" in a migration's string literal, a path from the
+    command line), so that the store and every renderer get valid Unicode. Then the one
+    redaction pass: every string a renderer sees, whichever source it came from (an API's
+    echo, a commit message, a URL in a warning)."""
+    return map_text(report, _clean_and_redact)
+
+
+def _clean_and_redact(text: str) -> str:
+    return redact(clean(text))

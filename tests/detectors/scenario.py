@@ -14,7 +14,7 @@ from forensics.detectors.base import Context
 from forensics.errors import Diagnostics
 from forensics.gitbuild import RepoBuilder
 from forensics.model.findings import Finding
-from forensics.pipeline import prepare
+from forensics.pipeline import load, prepare
 from forensics.sources.git import GitSource
 from tests.conftest import migration
 
@@ -145,7 +145,7 @@ def analyse(
     diag = Diagnostics()
     git = GitSource(path, diag)
     try:
-        ctx = prepare(cfg, git, diag)
+        ctx = prepare(cfg, git, load(cfg, git, diag), diag)
     finally:
         git.close()
     return ctx, [*applied_rules.detect(ctx), *deploy_rules.detect(ctx)]
