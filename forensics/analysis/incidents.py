@@ -26,6 +26,7 @@ from forensics.model.findings import Finding, Severity
 from forensics.model.incidents import Incident, IncidentStatus, PlanStep, literal
 from forensics.model.report import Burst, Remediation, Report
 from forensics.model.rules import RuleGroup, RuleId, ids_in
+from forensics.model.text import plural
 
 APPLIED_RULES = ids_in(RuleGroup.APPLIED)
 # unresolved metadata (FX107) breaks nothing by itself
@@ -55,10 +56,6 @@ def _minutes(seconds: float) -> str:
         return f"{minutes} minutes"
     hours = minutes / 60
     return f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.1f} days"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,7 +201,7 @@ def _cause(report: Report, story: _Story, window: FailureWindow | None) -> str:
         others = f" and {len(revisions) - 1} more" if len(revisions) > 1 else ""
         parts.append(
             f"Applied migration {literal(modified.revision or modified.path)}{where}{others} was "
-            f"changed by {_plural(len(commits), 'commit')} after production applied it"
+            f"changed by {plural(len(commits), 'commit')} after production applied it"
             + (f" ({kinds})." if kinds else ".")
         )
     if window is not None and window.suspects:
@@ -224,7 +221,7 @@ def _cause(report: Report, story: _Story, window: FailureWindow | None) -> str:
         parts.append(f"The migration graph is broken: {graph[0].title}.")
     burst = _burst(report, story)
     if burst is not None:
-        who = "one author" if len(burst.authors) == 1 else _plural(len(burst.authors), "author")
+        who = "one author" if len(burst.authors) == 1 else plural(len(burst.authors), "author")
         automated = (
             f" (automation score {burst.automation_score:.2f}): probably automated"
             if burst.automation_score >= AUTOMATED
@@ -232,7 +229,7 @@ def _cause(report: Report, story: _Story, window: FailureWindow | None) -> str:
         )
         first, last = literal(burst.commits[0][:8]), literal(burst.commits[-1][:8])
         parts.append(
-            f"The {_plural(len(burst.commits), 'commit')} of its burst ({first} … {last}) came "
+            f"The {plural(len(burst.commits), 'commit')} of its burst ({first} … {last}) came "
             f"from {who} in "
             f"{_minutes((burst.end - burst.start).total_seconds())}{automated}."
         )
@@ -394,7 +391,7 @@ def _impact(report: Report, story: _Story, window: FailureWindow | None) -> str:
     if window is not None:
         state = "none recovered" if window.open else f"recovered by {literal(window.recovered_by)}"
         return (
-            f"{_plural(window.count, 'deploy')} failed in a row "
+            f"{plural(window.count, 'deploy')} failed in a row "
             f"({_span(window.start, window.end)}), {state}. {serves}"
         )
     return (

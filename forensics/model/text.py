@@ -155,3 +155,8 @@ def _field_names(kind: type) -> tuple[str, ...]:
     if issubclass(kind, Enum) or not dataclasses.is_dataclass(kind):
         return ()
     return tuple(f.name for f in dataclasses.fields(kind) if f.init)
+
+
+def plural(n: int, word: str) -> str:
+    """``1 commit``, ``2 commits``: our own prose, for words whose plural takes an ``s``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

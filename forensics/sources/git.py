@@ -25,7 +25,7 @@ import shlex
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -953,19 +953,8 @@ class GitSource:
         )
         entries: dict[tuple[str, str], tuple[str, str]] = {}
         read = 0
-        pos = 0
-        while pos < len(out):
-            end = out.find(b"\n", pos)
-            if end < 0:
-                break
-            header = out[pos:end].split()
-            pos = end + 1
-            if len(header) != 3 or not header[2].isdigit():
-                continue
-            size = int(header[2])
-            tree, body = header[0].decode(), out[pos : pos + size]
-            pos += size + 1
-            if header[1] != b"tree":
+        for tree, object_type, body in _batch_objects(out):
+            if object_type != b"tree":
                 continue
             read += 1
             # Each entry: "<mode> <name>\0" and the object's 20 bytes.
@@ -1010,20 +999,7 @@ class GitSource:
         out, error = self._run_partial(
             "cat-file", "--batch", stdin="".join(f"{b}\n" for b in wanted).encode()
         )
-        found: dict[str, bytes] = {}
-        pos = 0
-        while pos < len(out):
-            end = out.find(b"\n", pos)
-            if end < 0:
-                break
-            header = out[pos:end].split()
-            pos = end + 1
-            if len(header) != 3 or not header[2].isdigit():
-                continue  # "<sha> missing"
-            size = int(header[2])
-            if header[1] == b"blob":
-                found[header[0].decode()] = out[pos : pos + size]
-            pos += size + 1
+        found = {sha: body for sha, kind, body in _batch_objects(out) if kind == b"blob"}
         if error is not None and len(found) < len(wanted):
             self._partial(f"some git objects could not be read ({error}); results are partial")
         return found
@@ -1142,3 +1118,20 @@ def fetch_repository(url: str, dest: Path, timeout: float | None = None) -> Path
             git("symbolic-ref", "HEAD", line[5:].split("\t", 1)[0])
             break
     return dest
+
+
+def _batch_objects(out: bytes) -> Iterator[tuple[str, bytes, bytes]]:
+    """``(sha, type, content)`` of each object in a ``cat-file --batch`` stream; objects git
+    reports missing (``<name> missing``) are skipped."""
+    pos = 0
+    while pos < len(out):
+        end = out.find(b"\n", pos)
+        if end < 0:
+            return
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) != 3 or not header[2].isdigit():
+            continue
+        size = int(header[2])
+        yield header[0].decode(), header[1], out[pos : pos + size]
+        pos += size + 1

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from forensics.model.incidents import Incident, IncidentStatus, PlanStep, literal
 from forensics.model.report import Report
+from forensics.model.text import plural
 from forensics.render.view.status import last_success, severity_counts
-from forensics.render.view.text import plural, short, when
+from forensics.render.view.text import short, when
 
 
 @dataclass(frozen=True)

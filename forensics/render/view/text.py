@@ -36,10 +36,6 @@ def span(seconds: float) -> str:
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def commit_url(report: Report, sha: str | None) -> str:
     """The commit's page on the remote, or "" when the report has no links."""
     return (report.links.commit(sha) or "") if report.links and sha else ""
