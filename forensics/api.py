@@ -186,8 +186,9 @@ def guard(
     """What ``forensics guard`` checks: the change ``base..rev`` (``mode`` ``RANGE``; the
     default base is the merge-base with the upstream, else the parent of ``rev``) or the
     staged index against ``HEAD`` (``STAGED``). Migrations are applied per ``deploys`` (the
-    ``--deploys`` sources) or the ``lock`` file. ``result.violations`` fail the change
-    (``result.exit_code`` is 1); ``strict`` counts cosmetic edits of applied migrations too."""
+    ``--deploys`` sources) or the ``lock`` file. ``result.violations`` are the findings that
+    fail the change, with the detectors' rules and wording (``result.exit_code`` is 1);
+    ``strict`` counts cosmetic edits of applied migrations too."""
     mode = GuardMode(mode)  # a plain "staged" is accepted too
     if mode is GuardMode.WRITE_LOCK:
         raise UsageError("guard checks a change: call write_lock to write the lock file")

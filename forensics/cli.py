@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
@@ -44,15 +44,13 @@ from forensics.errors import (
 )
 from forensics.model.deploys import Deploy
 from forensics.model.findings import Severity
+from forensics.model.guard import GuardMode, GuardResult
 from forensics.model.report import AuditDiff, Report
 from forensics.model.text import for_terminal
 from forensics.output import append_text, check_stem, write_reports
 from forensics.render import OutputFormat, parse_formats
 from forensics.render.graph import dag_json, dag_mermaid, dag_text, history_json, history_text
 from forensics.render.json import dumps
-
-if TYPE_CHECKING:
-    from forensics.model.guard import GuardResult
 
 app = typer.Typer(
     name="forensics",
@@ -587,12 +585,19 @@ def guard(
 ) -> None:
     """Fail (exit 1) when a change edits, rewires or removes an applied migration."""
 
-    from forensics.guarding import guard as run_guard
     from forensics.render.guard_text import format_result
 
-    result = run_guard(
-        repo, base, rev, staged, deploys, lock, strict, write_lock, force, Diagnostics()
-    )
+    if (write_lock or force) and lock is None:
+        raise UsageError("--write-lock and --force need --lock FILE (for example forensics.lock)")
+    if force and not write_lock:
+        raise UsageError("--force only applies to --write-lock: add --write-lock")
+    if write_lock and lock is not None:
+        result = api.write_lock(repo, lock, rev=rev, deploys=deploys, force=force)
+    else:
+        mode = GuardMode.STAGED if staged else GuardMode.RANGE
+        result = api.guard(
+            repo, mode=mode, base=base, rev=rev, deploys=deploys, lock=lock, strict=strict
+        )
     _print(format_result(result))
     _tell_guard(result)
     raise typer.Exit(result.exit_code)
@@ -607,16 +612,16 @@ def _tell_guard(result: GuardResult) -> None:
     summary_file = _step_summary()
     if summary_file is None:
         return
-    for v in result.violations:
-        title = f"forensics guard: {v.kind}"
-        sys.stderr.write(annotation(v.message, file=v.path, line=v.line, title=title) + "\n")
+    for f in result.violations:
+        title = f"forensics guard: {f.rule} {f.name}"
+        sys.stderr.write(annotation(f.detail, file=f.path, line=f.line, title=title) + "\n")
     verdict = (
         f"**BLOCKED** · {len(result.violations)} change(s) to applied migrations"
         if result.violations
         else "**OK** · no change to an applied migration"
     )
     lines = [f"# forensics guard: {verdict}", ""]
-    lines += [f"- {escape(v.message)}" for v in result.violations[:50]]
+    lines += [f"- {escape(f.detail)}" for f in result.violations[:50]]
     append_text(summary_file, "\n".join(lines) + "\n\n")
 
 

@@ -16,53 +16,51 @@ applied when the lock file (``--lock``) lists it, or when it is in the graph at 
 successful deploy of ``--deploys`` (release tags included; what production runs and its
 ancestors). An edit that keeps the applied AST fingerprint is cosmetic: listed, and a failure
 only with ``strict``. ``write_lock_file`` writes the lock file (``forensics.lockfile``).
-The checks are in ``analysis.guard_checks``, the text in ``render.guard_text``.
+The rules are in ``detectors.change_rules`` (the findings are the detectors' ones), the
+text in ``render.guard_text``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from forensics import lockfile
-from forensics.analysis import guard_checks as checks
-from forensics.analysis import shell
+from forensics.analysis import shell, snapshots
 from forensics.analysis.graph import build_state
-from forensics.errors import Diagnostics, InputError, UsageError
+from forensics.analysis.snapshots import Deployed, Reference, Restore, Snapshot
+from forensics.detectors import change_rules as checks
+from forensics.errors import Diagnostics, InputError
 from forensics.model.commits import CommitRecord
-from forensics.model.guard import STAGED as STAGED
-from forensics.model.guard import GuardMode, GuardResult, LockEntry, Violation, ViolationKind
-from forensics.render.guard_text import format_result as format_result
+from forensics.model.guard import GuardMode, GuardResult, LockEntry
 from forensics.sources.deploys import load_deploys
 from forensics.sources.git import GitSource, TreeEntry
 from forensics.sources.migration_tree import MigrationTree, file_loader
 
 
-def _snapshot(git: GitSource, entries: Sequence[TreeEntry], diag: Diagnostics) -> checks.Snapshot:
+def _snapshot(git: GitSource, entries: Sequence[TreeEntry], diag: Diagnostics) -> Snapshot:
     """The migration graphs of a tree (a commit's, or the index)."""
     tree = MigrationTree(git, entries, diag=diag)
-    return checks.Snapshot.of([build_state(env, parsed) for env, parsed in tree.parsed()])
+    return Snapshot.of([build_state(env, parsed) for env, parsed in tree.parsed()])
 
 
 # -- what counts as applied -----------------------------------------------------------------
-def _deployed(
-    git: GitSource, specs: Sequence[str], rev: str, diag: Diagnostics
-) -> checks.Deployed | None:
+def _deployed(git: GitSource, specs: Sequence[str], rev: str, diag: Diagnostics) -> Deployed | None:
     """What the latest successful deploy (or release tag) of ``specs`` applied."""
-    snapshots: dict[str, checks.Snapshot] = {}
+    seen: dict[str, Snapshot] = {}
 
-    def at(commit: str) -> checks.Snapshot:
-        if commit not in snapshots:
-            snapshots[commit] = _snapshot(git, git.tree(commit), diag)
-        return snapshots[commit]
+    def at(commit: str) -> Snapshot:
+        if commit not in seen:
+            seen[commit] = _snapshot(git, git.tree(commit), diag)
+        return seen[commit]
 
-    return checks.deployed(load_deploys(specs, git, rev, diag), at)
+    return snapshots.deployed(load_deploys(specs, git, rev, diag), at)
 
 
 def _references(
     git: GitSource, deploys: Sequence[str], lock: Path | None, rev: str, diag: Diagnostics
-) -> tuple[dict[str, list[checks.Reference]], list[str]]:
+) -> tuple[dict[str, list[Reference]], list[str]]:
     locked = lockfile.read_lock(lock).entries if lock is not None else ()
     found = _deployed(git, deploys, rev, diag) if deploys else None
     notes: list[str] = []
@@ -77,18 +75,18 @@ def _references(
             "graph was checked; pass --deploys, or --lock with a file written by "
             "`forensics guard --write-lock`"
         )
-    return checks.references(locked, str(lock), found), notes
+    return snapshots.references(locked, str(lock), found), notes
 
 
 # -- the two sides of a change --------------------------------------------------------------
 @dataclass(frozen=True)
 class _Sides:
-    before: checks.Snapshot
-    after: checks.Snapshot
+    before: Snapshot
+    after: Snapshot
     rev: str | None
     base: str | None
     commits: list[CommitRecord] | None  # None for the staged index: no commits yet
-    restore: checks.Restore
+    restore: Restore
 
 
 def default_base(git: GitSource, rev: str) -> str | None:
@@ -108,7 +106,7 @@ def _staged(git: GitSource, diag: Diagnostics) -> _Sides:
     before = _snapshot(git, git.tree(head) if head else [], diag)
 
     def restore(path: str) -> str:
-        return checks.shown(
+        return shell.shown(
             "git", "restore", "--staged", "--worktree", "--source", "HEAD", "--", shell.path(path)
         )
 
@@ -135,45 +133,12 @@ def _range(git: GitSource, base: str | None, rev: str, diag: Diagnostics) -> _Si
     source = shell.commit((base_sha or rev_sha)[:12])
 
     def restore(path: str) -> str:
-        return checks.shown("git", "restore", "--source", source, "--", shell.path(path))
+        return shell.shown("git", "restore", "--source", source, "--", shell.path(path))
 
     return _Sides(before, after, rev_sha, base_sha, log, restore)
 
 
 # -- entry points ---------------------------------------------------------------------------
-def guard(
-    repo: Path,
-    base: str | None = None,
-    rev: str = "HEAD",
-    staged: bool = False,
-    deploys: Sequence[str] = (),
-    lock: Path | None = None,
-    strict: bool = False,
-    write_lock: bool = False,
-    force: bool = False,
-    diag: Diagnostics | None = None,
-) -> GuardResult:
-    """What the command does: ``check_change`` (the range ``base..rev``, or with ``staged``
-    the index against ``HEAD``), or with ``write_lock`` ``write_lock_file`` from ``rev``.
-    Raises ``ForensicsError`` (exit 2) for bad input; the result's ``exit_code`` is 0 or 1."""
-    diag = diag or Diagnostics()
-    if staged and base:
-        raise UsageError("--staged checks the index against HEAD: drop --base (or --staged)")
-    if (write_lock or force) and lock is None:
-        raise UsageError("--write-lock and --force need --lock FILE (for example forensics.lock)")
-    if force and not write_lock:
-        raise UsageError("--force only applies to --write-lock: add --write-lock")
-    git = GitSource(repo, diag)
-    try:
-        if write_lock:
-            assert lock is not None
-            return write_lock_file(git, rev, lock, deploys=deploys, force=force, diag=diag)
-        mode = GuardMode.STAGED if staged else GuardMode.RANGE
-        return check_change(git, mode, base, rev, deploys, lock, strict=strict, diag=diag)
-    finally:
-        git.close()
-
-
 def check_change(
     git: GitSource,
     mode: GuardMode,
@@ -195,18 +160,13 @@ def check_change(
     refs, notes = _references(git, deploys, lock, sides.rev or "HEAD", diag)
     if lock is not None and sides.base and mode is GuardMode.RANGE:
         notes += _relocked(git, lock, sides.base)
-    blame = checks.Blame(sides.commits, file_loader(git))
+    blame = snapshots.Blame(sides.commits, file_loader(git))
     violations, cosmetic, checked = checks.applied_changes(
         before, after, refs, blame, sides.restore
     )
     violations += checks.new_problems(before, after, blame, {v.path for v in violations})
     if strict:
-        violations += [
-            Violation(
-                ViolationKind.COSMETIC, c.message + " (--strict)", c.revision, c.path, c.commits
-            )
-            for c in cosmetic
-        ]
+        violations += [replace(c, detail=c.detail + " (--strict)") for c in cosmetic]
     return GuardResult(
         mode=mode,
         rev=sides.rev,

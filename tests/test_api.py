@@ -90,9 +90,10 @@ def test_guard_and_write_lock_on_a_real_repository(
     )
     assert isinstance(rewired, forensics.GuardResult)
     assert rewired.mode is forensics.GuardMode.RANGE and rewired.exit_code == 1
-    assert [(v.kind, v.revision) for v in rewired.violations] == [
-        (forensics.ViolationKind.REWIRED, "b2b2b2b2b2b2")
+    assert [(v.rule, v.revision) for v in rewired.violations] == [
+        (forensics.RuleId.FX202, "b2b2b2b2b2b2")
     ]
+    assert isinstance(rewired.violations[0], forensics.Finding)
     clean = forensics.guard(
         seed.repo.path, base=seed.reformat, rev=seed.unrelated, deploys=["tags:v*"]
     )
@@ -103,7 +104,7 @@ def test_guard_and_write_lock_on_a_real_repository(
     assert written.mode is forensics.GuardMode.WRITE_LOCK and lock.is_file()
     assert written.lock_update is not None and len(written.lock_update.added) == 2
     locked = forensics.guard(seed.repo.path, base=seed.deployed, rev=seed.rewire, lock=lock)
-    assert [v.kind for v in locked.violations] == ["rewired"]
+    assert [v.rule for v in locked.violations] == ["FX202"]
     staged = forensics.guard(seed.repo.path, mode=forensics.GuardMode.STAGED, lock=lock)
     assert staged.mode is forensics.GuardMode.STAGED and staged.exit_code == 0
     with pytest.raises(forensics.ForensicsError, match="drop --base"):

@@ -238,8 +238,8 @@ def test_deep_migrations_stop_no_command(git_repo: Callable[..., RepoBuilder], r
     guard = ("guard", "--repo", str(repo.path), "--base", base, "--deploys", "tags:v*")
     code, out, err = run(*guard, "--rev", deep)
     assert code == 1 and "internal error" not in err, err
-    assert f"FAIL [edited] {VERSIONS}/s3.py" in out
-    assert f"FAIL [unparseable] {VERSIONS}/d4.py" in out
+    assert f"FAIL FX201 applied-migration-modified: {VERSIONS}/s3.py" in out
+    assert f"FAIL FX105 unparseable-migration: {VERSIONS}/d4.py" in out
     assert f"cosmetic: {VERSIONS}/e2.py" in out
     # The deep file is gone at --rev; its old blobs are read again and still stop nothing.
     code, out, err = run(*guard, "--rev", head)

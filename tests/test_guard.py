@@ -10,12 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from forensics.api import guard, write_lock
 from forensics.errors import InputError, UsageError
 from forensics.gitbuild import RepoBuilder
-from forensics.guarding import STAGED, GuardResult, default_base, format_result, guard
+from forensics.guarding import default_base
 from forensics.lockfile import read_lock
+from forensics.model.guard import STAGED, GuardMode, GuardResult
+from forensics.model.rules import RuleId
+from forensics.render.guard_text import format_result
 from forensics.sources.git import GitSource
-from tests.conftest import migration
+from tests.conftest import Run, migration
 
 A1 = "db/versions/a1_create_users.py"
 B2 = "db/versions/b2_add_email.py"
@@ -112,7 +116,11 @@ def seed(git_repo: Callable[..., RepoBuilder], tmp_path: Path) -> Seed:
 
 
 def kinds(result: GuardResult) -> list[str]:
-    return [v.kind for v in result.violations]
+    """Each failing finding as its rule and, where commits made it, what they did: the
+    detectors' vocabulary (``FX202 metadata`` is a rewire)."""
+    return [
+        " ".join((f.rule, *dict.fromkeys(c.kind for c in f.changes))) for f in result.violations
+    ]
 
 
 @pytest.mark.parametrize("evidence", ["render", "tags"])
@@ -122,7 +130,7 @@ def test_range_with_the_rewire_fails_and_names_revision_file_commit(
     deploys = [seed.deploys] if evidence == "render" else ["tags:v*"]
     result = guard(seed.repo.path, base=seed.deployed, rev=seed.rewire, deploys=deploys)
     assert result.exit_code == 1
-    assert kinds(result) == ["rewired"]
+    assert kinds(result) == ["FX202 metadata"]
     (violation,) = result.violations
     assert (violation.revision, violation.path, violation.commits) == (
         "b2b2b2b2b2b2",
@@ -130,9 +138,9 @@ def test_range_with_the_rewire_fails_and_names_revision_file_commit(
         (seed.rewire,),
     )
     for expected in ("b2b2b2b2b2b2", B2, seed.rewire[:8], "alembic revision -m", "x9x9x9x9x9x9"):
-        assert expected in violation.message
-    assert ("dep-live" if evidence == "render" else "v1") in violation.message
-    assert violation.message in format_result(result)
+        assert expected in violation.detail
+    assert ("dep-live" if evidence == "render" else "v1") in violation.detail
+    assert violation.detail in format_result(result)
 
 
 def test_range_that_only_touched_other_files_passes(seed: Seed) -> None:
@@ -152,12 +160,12 @@ def test_cosmetic_edit_passes_and_is_listed_strict_fails(seed: Seed) -> None:
     strict = guard(
         seed.repo.path, base=seed.rewire, rev=seed.reformat, deploys=[seed.deploys], strict=True
     )
-    assert strict.exit_code == 1 and kinds(strict) == ["cosmetic"]
+    assert strict.exit_code == 1 and kinds(strict) == ["FX201 cosmetic"]
 
 
 def test_whole_range_blames_only_the_commit_that_rewired(seed: Seed) -> None:
     result = guard(seed.repo.path, base=seed.deployed, rev=seed.unrelated, deploys=[seed.deploys])
-    assert kinds(result) == ["rewired"]
+    assert kinds(result) == ["FX202 metadata"]
     assert result.violations[0].commits == (seed.rewire,)
     assert [c.revision for c in result.cosmetic] == ["a1a1a1a1a1a1"]
 
@@ -169,7 +177,7 @@ def test_default_base_is_the_parent_without_upstream(seed: Seed) -> None:
     finally:
         git.close()
     result = guard(seed.repo.path, rev=seed.rewire, deploys=[seed.deploys])
-    assert result.base == seed.deployed and kinds(result) == ["rewired"]
+    assert result.base == seed.deployed and kinds(result) == ["FX202 metadata"]
 
 
 def test_default_base_is_the_merge_base_with_the_upstream(seed: Seed) -> None:
@@ -177,7 +185,7 @@ def test_default_base_is_the_merge_base_with_the_upstream(seed: Seed) -> None:
     seed.repo.git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
     result = guard(seed.repo.path, deploys=[seed.deploys])
     assert result.base == seed.deployed and result.rev == seed.unrelated
-    assert kinds(result) == ["rewired"]
+    assert kinds(result) == ["FX202 metadata"]
 
 
 def test_base_that_is_not_an_ancestor_is_a_clear_error(seed: Seed) -> None:
@@ -204,10 +212,10 @@ def stage(repo: RepoBuilder, files: dict[str, str]) -> None:
 
 def test_staged_edit_of_an_applied_migration_fails(seed: Seed) -> None:
     stage(seed.repo, {B2: B2_REWIRED.replace("'email'", "'mail'")})
-    result = guard(seed.repo.path, staged=True, deploys=[seed.deploys])
-    assert kinds(result) == ["edited"]
+    result = guard(seed.repo.path, mode=GuardMode.STAGED, deploys=[seed.deploys])
+    assert kinds(result) == ["FX201 code"]
     assert result.violations[0].commits == (STAGED,)
-    assert "the staged change" in result.violations[0].message
+    assert "the staged change" in result.violations[0].detail
 
 
 def test_staged_reformat_and_new_migration_on_the_head_pass(seed: Seed) -> None:
@@ -218,7 +226,7 @@ def test_staged_reformat_and_new_migration_on_the_head_pass(seed: Seed) -> None:
             "db/versions/c3_next.py": migration("c3c3c3c3c3c3", "b2b2b2b2b2b2"),
         },
     )
-    result = guard(seed.repo.path, staged=True, deploys=[seed.deploys])
+    result = guard(seed.repo.path, mode=GuardMode.STAGED, deploys=[seed.deploys])
     assert result.exit_code == 0, format_result(result)
     assert [(c.revision, c.commits) for c in result.cosmetic] == [("a1a1a1a1a1a1", (STAGED,))]
 
@@ -226,41 +234,41 @@ def test_staged_reformat_and_new_migration_on_the_head_pass(seed: Seed) -> None:
 @pytest.mark.parametrize(
     ("files", "kind"),
     [
-        ({"db/versions/c3.py": migration("c3c3c3c3c3c3", "a1a1a1a1a1a1")}, "new-head"),
-        ({"db/versions/c3.py": "def upgrade(:\n    pass\n"}, "unparseable"),
-        ({"db/versions/dup.py": migration("x9x9x9x9x9x9", "a1a1a1a1a1a1")}, "duplicate-revision"),
-        ({"db/versions/c3.py": migration("c3c3c3c3c3c3", "nonexistent00")}, "missing-parent"),
+        ({"db/versions/c3.py": migration("c3c3c3c3c3c3", "a1a1a1a1a1a1")}, "FX101"),
+        ({"db/versions/c3.py": "def upgrade(:\n    pass\n"}, "FX105"),
+        ({"db/versions/dup.py": migration("x9x9x9x9x9x9", "a1a1a1a1a1a1")}, "FX102"),
+        ({"db/versions/c3.py": migration("c3c3c3c3c3c3", "nonexistent00")}, "FX103"),
     ],
 )
 def test_staged_graph_faults_fail(seed: Seed, files: dict[str, str], kind: str) -> None:
     stage(seed.repo, files)
-    result = guard(seed.repo.path, staged=True)
+    result = guard(seed.repo.path, mode=GuardMode.STAGED)
     assert kinds(result) == [kind], format_result(result)
     assert result.violations[0].commits == (STAGED,)
 
 
 def test_staged_with_base_is_a_usage_error(seed: Seed) -> None:
     with pytest.raises(UsageError):
-        guard(seed.repo.path, base="HEAD~1", staged=True)
+        guard(seed.repo.path, base="HEAD~1", mode=GuardMode.STAGED)
 
 
 # -- lock file --------------------------------------------------------------------------------
 def test_lock_file_protects_like_a_deploy_log(seed: Seed, tmp_path: Path) -> None:
     lock = tmp_path / "forensics.lock"
-    written = guard(seed.repo.path, rev=seed.deployed, lock=lock, write_lock=True)
+    written = write_lock(seed.repo.path, lock, rev=seed.deployed)
     assert written.exit_code == 0
     assert {e.revision for e in read_lock(lock).entries} == {"a1a1a1a1a1a1", "b2b2b2b2b2b2"}
 
     result = guard(seed.repo.path, base=seed.deployed, rev=seed.unrelated, lock=lock)
-    assert kinds(result) == ["rewired"] and "locked in" in result.violations[0].message
+    assert kinds(result) == ["FX202 metadata"] and "locked in" in result.violations[0].detail
     assert [c.revision for c in result.cosmetic] == ["a1a1a1a1a1a1"]
 
     # Re-locking at the rewired tree is refused, and says why; --force re-locks and reports.
-    refused = guard(seed.repo.path, rev=seed.unrelated, lock=lock, write_lock=True)
-    assert refused.exit_code == 1 and kinds(refused) == ["relock-refused"]
+    refused = write_lock(seed.repo.path, lock, rev=seed.unrelated)
+    assert refused.exit_code == 1 and kinds(refused) == ["FX201"]
     assert refused.violations[0].revision == "b2b2b2b2b2b2"
-    assert "--force" in refused.violations[0].message
-    forced = guard(seed.repo.path, rev=seed.unrelated, lock=lock, write_lock=True, force=True)
+    assert "--force" in refused.violations[0].detail
+    forced = write_lock(seed.repo.path, lock, rev=seed.unrelated, force=True)
     assert forced.exit_code == 0
     assert any("re-locked b2b2b2b2b2b2" in n for n in forced.notes)
     assert guard(seed.repo.path, base=seed.deployed, rev=seed.unrelated, lock=lock).exit_code == 0
@@ -268,9 +276,9 @@ def test_lock_file_protects_like_a_deploy_log(seed: Seed, tmp_path: Path) -> Non
 
 def test_a_forced_relock_inside_the_range_is_reported(seed: Seed) -> None:
     lock = seed.repo.path / "forensics.lock"
-    guard(seed.repo.path, rev=seed.deployed, lock=lock, write_lock=True)
+    write_lock(seed.repo.path, lock, rev=seed.deployed)
     locked = seed.repo.commit("lock", "2025-11-14T09:00:00+00:00")
-    guard(seed.repo.path, rev=seed.unrelated, lock=lock, write_lock=True, force=True)
+    write_lock(seed.repo.path, lock, rev=seed.unrelated, force=True)
     relocked = seed.repo.commit("re-lock on purpose", "2025-11-14T09:10:00+00:00")
     result = guard(seed.repo.path, base=locked, rev=relocked, lock=lock)
     assert result.exit_code == 0
@@ -279,19 +287,17 @@ def test_a_forced_relock_inside_the_range_is_reported(seed: Seed) -> None:
 
 def test_write_lock_from_deploys_locks_what_production_applied(seed: Seed, tmp_path: Path) -> None:
     lock = tmp_path / "forensics.lock"
-    result = guard(
-        seed.repo.path, rev=seed.unrelated, deploys=[seed.deploys], lock=lock, write_lock=True
-    )
+    result = write_lock(seed.repo.path, lock, rev=seed.unrelated, deploys=[seed.deploys])
     assert result.exit_code == 0
     entries = {e.revision: e.path for e in read_lock(lock).entries}
     assert entries == {"a1a1a1a1a1a1": A1, "b2b2b2b2b2b2": B2}  # not x9, added after
     again = guard(seed.repo.path, base=seed.deployed, rev=seed.rewire, lock=lock)
-    assert kinds(again) == ["rewired"]
+    assert kinds(again) == ["FX202 metadata"]
 
 
-def test_write_lock_needs_a_lock_path(seed: Seed) -> None:
-    with pytest.raises(UsageError, match="--lock"):
-        guard(seed.repo.path, write_lock=True)
+def test_write_lock_needs_a_lock_path(seed: Seed, run: Run) -> None:
+    code, _out, err = run("guard", "--repo", str(seed.repo.path), "--write-lock")
+    assert code == 2 and "--lock FILE" in err
 
 
 def test_restoring_the_applied_content_passes(seed: Seed) -> None:
@@ -316,7 +322,7 @@ def test_guard_never_executes_the_migrations_it_reads(seed: Seed, tmp_path: Path
     )
     result = guard(seed.repo.path, base=seed.unrelated, rev=head, deploys=[seed.deploys])
     stage(seed.repo, {"db/versions/c3.py": planted + "\n# again\n"})
-    guard(seed.repo.path, staged=True, deploys=[seed.deploys])
+    guard(seed.repo.path, mode=GuardMode.STAGED, deploys=[seed.deploys])
     assert result.exit_code == 0
     assert not marker.exists()
 
@@ -324,13 +330,16 @@ def test_guard_never_executes_the_migrations_it_reads(seed: Seed, tmp_path: Path
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
-        (B2_REWIRED.replace("revision = 'b2b2b2b2b2b2'", "revision = 'b3b3b3b3b3b3'"), "rewired"),
-        (B2_REWIRED.replace("def upgrade():", "def upgrade(:"), "broken"),
+        (
+            B2_REWIRED.replace("revision = 'b2b2b2b2b2b2'", "revision = 'b3b3b3b3b3b3'"),
+            "FX202 metadata",
+        ),
+        (B2_REWIRED.replace("def upgrade():", "def upgrade(:"), "FX201 parse-error"),
     ],
 )
 def test_renumbered_or_broken_applied_file_fails(seed: Seed, text: str, kind: str) -> None:
     stage(seed.repo, {B2: text})
-    result = guard(seed.repo.path, staged=True, deploys=[seed.deploys])
+    result = guard(seed.repo.path, mode=GuardMode.STAGED, deploys=[seed.deploys])
     assert kinds(result) == [kind], format_result(result)
     assert result.violations[0].revision == "b2b2b2b2b2b2"
 
@@ -339,6 +348,6 @@ def test_removed_applied_migration_fails(seed: Seed) -> None:
     seed.repo.delete(A1)
     head = seed.repo.commit("drop the first migration", "2025-11-14T09:00:00+00:00")
     result = guard(seed.repo.path, base=seed.unrelated, rev=head, deploys=[seed.deploys])
-    assert "removed" in kinds(result)
-    removed = next(v for v in result.violations if v.kind == "removed")
+    assert "FX203 deleted" in kinds(result)
+    removed = next(v for v in result.violations if v.rule == RuleId.FX203)
     assert (removed.revision, removed.path, removed.commits) == ("a1a1a1a1a1a1", A1, (head,))

@@ -25,6 +25,7 @@ from forensics.model.deploys import DeployLog, FailureCause, FailureClass, Failu
 from forensics.model.migrations import (
     ChangeKind,
     GraphEvent,
+    GraphEventKind,
     GraphHistory,
     MigrationChange,
     MigrationFile,
@@ -354,7 +355,7 @@ def _agreement(
     subject = cause.subject
     klass = cause.failure_class
     if klass is F.MULTIPLE_HEADS:
-        if any(e.kind == "multiple-heads" for e in opened):
+        if any(e.kind == GraphEventKind.MULTIPLE_HEADS for e in opened):
             return "it left the graph with several heads, as the deploy log reports"
         return None
     if klass is F.MIGRATION_IMPORT_ERROR and subject:

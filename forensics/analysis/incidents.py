@@ -24,7 +24,7 @@ from forensics.analysis import shell
 from forensics.model.deploys import Deploy, DeployCategory, FailureWindow
 from forensics.model.findings import Finding, Severity
 from forensics.model.incidents import Incident, IncidentStatus, PlanStep, literal
-from forensics.model.report import Burst, Remediation, Report
+from forensics.model.report import Burst, Remediation, RemediationKind, Report
 from forensics.model.rules import RuleGroup, RuleId, ids_in
 from forensics.model.text import plural
 
@@ -245,7 +245,7 @@ def _burst(report: Report, story: _Story) -> Burst | None:
     return max(matches, key=lambda b: len(b.commits)) if matches else None
 
 
-def _option(report: Report, kind: str, revisions: set[str]) -> Remediation | None:
+def _option(report: Report, kind: RemediationKind, revisions: set[str]) -> Remediation | None:
     """The option of ``kind``: options are folded per environment, so the one that names
     one of ``revisions`` if several environments have one, else the first."""
     found = [o for o in report.remediations if o.kind == kind and o.commands]
@@ -297,10 +297,10 @@ def _plan(report: Report, story: _Story) -> tuple[tuple[PlanStep, ...], tuple[st
     burst = _burst(report, story)
     steps: list[PlanStep] = []
     used: list[Remediation] = []
-    restore = _option(report, "restore", revisions)
-    revert = _option(report, "revert", revisions)
-    forward = _option(report, "forward", revisions)
-    merge = _option(report, "merge", set())
+    restore = _option(report, RemediationKind.RESTORE, revisions)
+    revert = _option(report, RemediationKind.REVERT, revisions)
+    forward = _option(report, RemediationKind.FORWARD, revisions)
+    merge = _option(report, RemediationKind.MERGE, set())
     window = report.failure_windows[story.window] if story.window is not None else None
     if story.status is IncidentStatus.RECOVERED and window is not None:
         steps.append(

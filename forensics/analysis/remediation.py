@@ -23,7 +23,7 @@ from forensics.model.commits import CommitRecord
 from forensics.model.deploys import AppliedMigration
 from forensics.model.findings import Finding, Severity
 from forensics.model.migrations import GraphState
-from forensics.model.report import Remediation
+from forensics.model.report import Remediation, RemediationKind
 from forensics.model.rules import RuleGroup, RuleId, ids_in
 
 APPLIED_RULES = ids_in(RuleGroup.APPLIED)
@@ -153,7 +153,7 @@ def _restore(
     lines += [*checks, ("git", "commit", "-m", shell.text(message))]
     commands, refused = _commands(*lines)
     return Remediation(
-        kind="restore",
+        kind=RemediationKind.RESTORE,
         title=title,
         commands=commands,
         why=why,
@@ -233,7 +233,7 @@ def _revert(
     commands, refused = _commands(*lines)
     where = paths[0] if len(paths) == 1 else f"{len(paths)} applied migrations"
     return Remediation(
-        kind="revert",
+        kind=RemediationKind.REVERT,
         title=f"Revert exactly the {len(shas)} commit(s) that changed {where}",
         commands=commands,
         why=(
@@ -245,14 +245,16 @@ def _revert(
     )
 
 
-def _forward(finding: Finding, state: GraphState | None, count: int = 1) -> Remediation | None:
-    if state is None or not state.heads or finding.revision is None:
+def carry_forward(
+    revision: str | None, state: GraphState | None, count: int = 1
+) -> Remediation | None:
+    """A new revision on the head that descends from ``revision`` (``count`` applied
+    migrations were edited). ``forensics guard`` gives the same advice."""
+    if state is None or not state.heads or revision is None:
         return None
-    heads = [h for h in state.heads if finding.revision in ancestors(state, [h])] or list(
-        state.heads
-    )
+    heads = [h for h in state.heads if revision in ancestors(state, [h])] or list(state.heads)
     head = heads[0]
-    what = finding.revision if count == 1 else f"{count} applied migrations"
+    what = revision if count == 1 else f"{count} applied migrations"
     message = f"carry forward the intended changes to {what}"
     commands, warnings = _commands(
         *_alembic_prefix(state),
@@ -261,17 +263,17 @@ def _forward(finding: Finding, state: GraphState | None, count: int = 1) -> Reme
     if len(heads) > 1:
         warnings += (f"The graph has several heads ({', '.join(heads)}); merge them first.",)
     return Remediation(
-        kind="forward",
+        kind=RemediationKind.FORWARD,
         title="Carry the intended change forward in a new migration",
         commands=commands,
         why=(
             f"A new revision on head {head} runs in production on the next deploy, which an "
-            f"edit to the applied {finding.revision} never does. Move the wanted part of the "
+            f"edit to the applied {revision} never does. Move the wanted part of the "
             "edits into it, guarded so that it is safe where the change already exists."
         ),
         risks=(
             "The new migration must cope with databases that ran an edited version of "
-            f"{finding.revision} (check before you create or alter).",
+            f"{revision} (check before you create or alter).",
         ),
         warnings=warnings,
     )
@@ -302,7 +304,7 @@ def _rerun(
         (*_tool(state, "upgrade"), "head"),
     )
     return Remediation(
-        kind="rerun",
+        kind=RemediationKind.RERUN,
         title=f"Re-run {finding.revision} in production (dangerous, not recommended)",
         commands=commands,
         why="The usual manual fix (stamp production back, upgrade again), with its real effect.",
@@ -311,7 +313,9 @@ def _rerun(
     )
 
 
-def _merge(finding: Finding, state: GraphState | None) -> Remediation | None:
+def merge_heads(state: GraphState | None) -> Remediation | None:
+    """The merge revision that joins the heads of ``state``; ``forensics guard`` gives the
+    same advice."""
     if state is None or len(state.heads) < 2:
         return None
     heads = " ".join(state.heads)
@@ -325,7 +329,7 @@ def _merge(finding: Finding, state: GraphState | None) -> Remediation | None:
         ),
     )
     return Remediation(
-        kind="merge",
+        kind=RemediationKind.MERGE,
         title=f"Merge the {len(state.heads)} heads",
         commands=commands,
         why=(
@@ -373,7 +377,7 @@ def remediations(
         state = _state(states, environment)
         restorable = [(p, f) for f, p in items if p is not None and p.since_commit]
         restore = _restore(restorable, restore_parses) if restorable else None
-        forward = _forward(items[0][0], state, len(items))
+        forward = carry_forward(items[0][0].revision, state, len(items))
         if forward is not None and restore is not None and not restore.recommended:
             forward = replace(forward, recommended=True)
         for option in (
@@ -391,7 +395,7 @@ def remediations(
             if key in done:
                 continue
             done.add(key)
-            option = _merge(finding, state)
+            option = merge_heads(state)
             if option is not None:
                 found.append(option)
     return tuple(found)

@@ -109,3 +109,12 @@ def command(*parts: str | Arg) -> str:
                 raise AssertionError(f"not a literal word of a command: {part!r}")
             words.append(part)
     return " ".join(words)
+
+
+def shown(*line: str | Arg) -> str:
+    """A command in backquotes, every value quoted; or, for an implausible value, why there
+    is no command."""
+    try:
+        return f"`{command(*line)}`"
+    except UnsafeValue as exc:
+        return f"(no command: {exc})"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from forensics.detectors.base import Context
 from forensics.model.findings import Confidence, Finding
-from forensics.model.migrations import GraphEvent
+from forensics.model.migrations import GraphEvent, GraphProblem
 from forensics.model.rules import Rule, RuleGroup, RuleId, in_group
 
 RULES: tuple[Rule, ...] = in_group(RuleGroup.GRAPH)
@@ -30,6 +30,26 @@ def _title(rule: RuleId, revision: str | None, path: str | None) -> str:
     return titles[rule]
 
 
+def finding_of(problem: GraphProblem, event: GraphEvent | None = None) -> Finding:
+    """The finding of one graph problem; ``event`` is the still-open graph event that
+    introduced it, when the history knows it. ``forensics guard`` uses it too, so that a
+    fault reads the same in a report and in a guarded change."""
+    return Finding(
+        rule=problem.rule,
+        name=problem.name,
+        severity=problem.severity,
+        confidence=Confidence.MEDIUM if problem.rule == RuleId.FX107 else Confidence.HIGH,
+        title=_title(problem.rule, problem.revision, problem.path),
+        detail=problem.detail,
+        revision=problem.revision,
+        path=problem.path,
+        line=problem.line,
+        commits=(event.commit,) if event else (),
+        start=event.at if event else None,
+        environment=problem.environment,
+    )
+
+
 def detect(ctx: Context) -> Iterator[Finding]:
     opened: dict[tuple[str | None, ...], GraphEvent] = {
         (e.environment, e.kind, e.revision, e.path): e
@@ -38,18 +58,4 @@ def detect(ctx: Context) -> Iterator[Finding]:
     }
     for state in ctx.states:
         for problem in state.problems:
-            event = opened.get(problem.key)
-            yield Finding(
-                rule=problem.rule,
-                name=problem.name,
-                severity=problem.severity,
-                confidence=Confidence.MEDIUM if problem.rule == RuleId.FX107 else Confidence.HIGH,
-                title=_title(problem.rule, problem.revision, problem.path),
-                detail=problem.detail,
-                revision=problem.revision,
-                path=problem.path,
-                line=problem.line,
-                commits=(event.commit,) if event else (),
-                start=event.at if event else None,
-                environment=problem.environment,
-            )
+            yield finding_of(problem, opened.get(problem.key))

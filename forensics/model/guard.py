@@ -1,10 +1,12 @@
-"""What ``forensics guard`` concludes: its mode, each violation of a change, the lock file's
-entries and what re-locking changes, and the result a renderer prints."""
+"""What ``forensics guard`` concludes: its mode, the findings that fail a change, the lock
+file's entries and what re-locking changes, and the result a renderer prints."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from forensics.model.findings import Finding
 
 # The commit named for a change that is only staged.
 STAGED = "staged"
@@ -18,37 +20,6 @@ class GuardMode(StrEnum):
     RANGE = "range"
     STAGED = "staged"
     WRITE_LOCK = "write-lock"
-
-
-class ViolationKind(StrEnum):
-    """What a change did that guard reports."""
-
-    EDITED = "edited"
-    REWIRED = "rewired"
-    REMOVED = "removed"
-    # an applied file no longer parses
-    BROKEN = "broken"
-    COSMETIC = "cosmetic"
-    NEW_HEAD = "new-head"
-    DUPLICATE_REVISION = "duplicate-revision"
-    MISSING_PARENT = "missing-parent"
-    CYCLE = "cycle"
-    UNPARSEABLE = "unparseable"
-    MISSING_REVISION = "missing-revision"
-    RELOCK_REFUSED = "relock-refused"
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One thing the change does. ``commits`` are full SHAs, or ``staged``."""
-
-    kind: ViolationKind
-    message: str
-    revision: str | None = None
-    path: str | None = None
-    commits: tuple[str, ...] = ()
-    # the line that declares the revision, where an annotation points
-    line: int | None = None
 
 
 def fingerprint_of(ast_fingerprint: str) -> str:
@@ -82,14 +53,15 @@ class LockUpdate:
 
 @dataclass(frozen=True)
 class GuardResult:
-    """``violations`` fail the change; ``cosmetic`` lists format-only edits of applied
-    migrations (also in ``violations`` when ``strict``)."""
+    """``violations`` are the findings that fail the change (the detectors' rules and
+    wording); ``cosmetic`` lists format-only edits of applied migrations, at low severity
+    (also in ``violations`` when ``strict``)."""
 
     mode: GuardMode
     rev: str | None = None
     base: str | None = None
-    violations: tuple[Violation, ...] = ()
-    cosmetic: tuple[Violation, ...] = ()
+    violations: tuple[Finding, ...] = ()
+    cosmetic: tuple[Finding, ...] = ()
     notes: tuple[str, ...] = ()
     lock_update: LockUpdate | None = None
     files_checked: int = 0

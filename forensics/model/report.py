@@ -111,6 +111,16 @@ class EnvironmentSummary:
     docstring_mismatches: tuple[tuple[str, str], ...] = ()
 
 
+class RemediationKind(StrEnum):
+    """What a remediation option does, and so which step of a plan it can be."""
+
+    RESTORE = "restore"
+    REVERT = "revert"
+    FORWARD = "forward"
+    RERUN = "rerun"
+    MERGE = "merge"
+
+
 @dataclass(frozen=True)
 class Remediation:
     """One remediation option: exact commands computed from the evidence, and its risks."""
@@ -119,10 +129,9 @@ class Remediation:
     commands: tuple[str, ...]
     why: str
     risks: tuple[str, ...]
+    kind: RemediationKind
     recommended: bool = False
     warnings: tuple[str, ...] = ()
-    # restore, revert, forward, rerun or merge: which step of a plan the option can be
-    kind: str = ""
 
 
 @dataclass(frozen=True)

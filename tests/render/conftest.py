@@ -26,6 +26,7 @@ from forensics.model.report import (
     HealthCheck,
     Production,
     Remediation,
+    RemediationKind,
     Report,
     RuleInfo,
 )
@@ -326,7 +327,7 @@ def seed_report(*, audit: bool = False) -> Report:
             "Puts back the exact file production ran with deploy dep-applied.",
             ("Drops the intended changes of the later edits from this file.",),
             recommended=True,
-            kind="restore",
+            kind=RemediationKind.RESTORE,
         ),
         Remediation(
             "Revert exactly the commits that changed the file",
@@ -334,7 +335,7 @@ def seed_report(*, audit: bool = False) -> Report:
             "Undoes the 8 commits that touched the file, newest first.",
             (f"{sha('b7')[:8]} also changed README.md, which the revert undoes too.",),
             warnings=("Message with ``` fence and <b>bold</b>",),
-            kind="revert",
+            kind=RemediationKind.REVERT,
         ),
     )
     rules = (
