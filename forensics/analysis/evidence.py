@@ -18,7 +18,6 @@ from forensics.model.rules import CHANGED_APPLIED
 DIFF_LINES = 12
 # Edits shown with their diff, over the whole report: past that, the list is the evidence.
 MAX_EDITS = 30
-EDIT_RULES = CHANGED_APPLIED
 
 _METADATA = re.compile(r"^\s*(revision|down_revision|branch_labels|depends_on)\s*(:[^=]*)?=")
 _BLANK_OR_COMMENT = re.compile(r"^\s*(#.*)?$")
@@ -112,7 +111,7 @@ def shown_edits(findings: Iterable[Finding]) -> list[tuple[str, str, str | None]
     ranked = sorted(findings, key=lambda f: (-f.severity, -f.confidence, f.rule, f.path or ""))
     wanted: dict[tuple[str, str], str | None] = {}
     for finding in ranked:
-        if finding.rule not in EDIT_RULES or not finding.path:
+        if finding.rule not in CHANGED_APPLIED or not finding.path:
             continue
         for sha in finding.commits:
             wanted.setdefault((sha, finding.path), finding.revision)

@@ -25,14 +25,13 @@ from forensics.model.deploys import Deploy, DeployCategory, FailureWindow
 from forensics.model.findings import Finding, Severity
 from forensics.model.incidents import Incident, IncidentStatus, PlanStep, literal
 from forensics.model.report import Burst, Remediation, RemediationKind, Report
-from forensics.model.rules import RuleGroup, RuleId, ids_in
+from forensics.model.rules import BURSTS, RuleGroup, RuleId, ids_in
 from forensics.model.text import plural
 
 APPLIED_RULES = ids_in(RuleGroup.APPLIED)
 # unresolved metadata (FX107) breaks nothing by itself
 GRAPH_RULES = ids_in(RuleGroup.GRAPH) - {RuleId.FX107}
 WINDOW_RULES = ids_in(RuleGroup.DEPLOY)
-BURST_RULES = frozenset({RuleId.FX301, RuleId.FX302})
 AUTOMATED = 0.5
 
 
@@ -143,7 +142,7 @@ def _stories(report: Report) -> list[_Story]:
         extra = [
             f
             for f in findings
-            if f.rule in BURST_RULES and set(f.commits) & commits and f not in story.findings
+            if f.rule in BURSTS and set(f.commits) & commits and f not in story.findings
         ]
         stories[i] = dataclasses.replace(story, findings=(*story.findings, *extra))
     order = {s: s.urgency for s in IncidentStatus}
@@ -240,7 +239,7 @@ def _cause(report: Report, story: _Story, window: FailureWindow | None) -> str:
 
 
 def _burst(report: Report, story: _Story) -> Burst | None:
-    commits = {c for f in story.findings if f.rule in BURST_RULES for c in f.commits}
+    commits = {c for f in story.findings if f.rule in BURSTS for c in f.commits}
     matches = [b for b in report.bursts if set(b.commits) & commits]
     return max(matches, key=lambda b: len(b.commits)) if matches else None
 

@@ -53,6 +53,8 @@ class RuleGroup(StrEnum):
 
 # Changes to an applied migration (edited, rewired, removed): the file should be put back.
 CHANGED_APPLIED = frozenset({RuleId.FX201, RuleId.FX202, RuleId.FX203})
+# A burst of commits on migrations (automated or not): someone should stop the pushes.
+BURSTS = frozenset({RuleId.FX301, RuleId.FX302})
 
 # Where the rules are documented: the README's rule table, one row per rule.
 DOC_ANCHOR = "README.md#rules"

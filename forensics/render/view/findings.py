@@ -9,8 +9,11 @@ from dataclasses import dataclass, replace
 from forensics.model.deploys import SuspectRole
 from forensics.model.findings import Finding
 from forensics.model.report import Report, RuleInfo
-from forensics.model.rules import CHANGED_APPLIED, RuleId
+from forensics.model.rules import CHANGED_APPLIED, RuleGroup, RuleId, ids_in
 from forensics.render.view.text import commit_url, file_url, short, when
+
+# Deploy findings whose commits are their deploys' (FX402 names suspects instead).
+_DEPLOY_EVIDENCE = ids_in(RuleGroup.DEPLOY) - {RuleId.FX402}
 
 
 @dataclass(frozen=True)
@@ -156,9 +159,6 @@ def _suspect_rows(report: Report, finding: Finding) -> tuple[list[SuspectRow], l
     return causes, later
 
 
-_EDIT_RULES = CHANGED_APPLIED
-
-
 def _key_commits(report: Report) -> set[str]:
     """Each window's most likely cause: the edit whose diff the Markdown shows."""
     return {
@@ -180,7 +180,7 @@ def _edit_views(
 ) -> tuple[EditView, ...]:
     """The diffs of an edit finding's commits, each shown once in the report (under the
     first finding that names it)."""
-    if finding.rule not in _EDIT_RULES or not finding.path:
+    if finding.rule not in CHANGED_APPLIED or not finding.path:
         return ()
     key = _key_commits(report)
     views = []
@@ -225,7 +225,7 @@ def views(report: Report, ranked: Sequence[Finding]) -> tuple[FindingView, ...]:
     for index, finding in enumerate(ranked, 1):
         fv = _finding(report, finding, index, seen)
         key = frozenset(finding.commits)
-        if finding.rule in (RuleId.FX401, RuleId.FX403, RuleId.FX404) and key and key <= deployed:
+        if finding.rule in _DEPLOY_EVIDENCE and key and key <= deployed:
             # its commits are those of its deploys: the deploy table shows them
             fv = replace(fv, rows=(), same_as="the deploys under Deployment status")
         elif finding.rule == RuleId.FX402 and (fv.suspects or fv.later):

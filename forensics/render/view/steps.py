@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from forensics.model.findings import Finding, Severity
 from forensics.model.report import Report
-from forensics.model.rules import CHANGED_APPLIED, RuleId
+from forensics.model.rules import BURSTS, CHANGED_APPLIED, RuleId
 from forensics.render.view.status import current_window
 from forensics.render.view.text import span, when
 
@@ -30,7 +30,7 @@ def next_steps(report: Report, ranked: Sequence[Finding]) -> tuple[str, ...]:
     ranked = [f for f in ranked if f.fingerprint not in told]
     bursts = [] if told else report.bursts
     for b in bursts:
-        if any(f.rule in (RuleId.FX301, RuleId.FX302) for f in ranked):
+        if any(f.rule in BURSTS for f in ranked):
             steps.append(
                 f"Stop the commits: {len(b.commits)} commit(s) by {', '.join(b.authors)} on "
                 f"{', '.join(b.paths)} within {span((b.end - b.start).total_seconds())}. "
