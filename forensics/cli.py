@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
+import inspect
 import logging
 import os
 import sys
@@ -428,8 +430,7 @@ def _finish(report: Report, options: ReportOptions) -> None:
         raise typer.Exit(1)
 
 
-@app.command()
-def analyze(
+def _report_parameters(
     repo: Path = RepoOption,
     rev: str = RevOption,
     since: str | None = SinceOption,
@@ -437,7 +438,7 @@ def analyze(
     migrations: list[str] = MigrationsOption,
     deploys: list[str] = DeploysOption,
     deploy_logs: list[str] = DeployLogsOption,
-    prod_revision: list[str] = ProdOption,
+    prod_revisions: list[str] = ProdOption,
     db_url: str | None = DbOption,
     health_url: str | None = HealthOption,
     format: str = ReportFormatOption,
@@ -447,36 +448,56 @@ def analyze(
     all_commits: bool = AllOption,
     cache_dir: Path | None = CacheOption,
     no_cache: bool = NoCacheOption,
-    config: Path | None = ConfigOption,
+    config_file: Path | None = ConfigOption,
     baseline: Path | None = BaselineOption,
-    write_baseline_to: Path | None = WriteBaselineOption,
+    write_baseline: Path | None = WriteBaselineOption,
     link_base: str | None = LinkBaseOption,
 ) -> None:
+    """Never called: its parameters are the options of the commands that write an incident
+    report, declared once, each named as its ``ReportOptions`` field."""
+
+
+def _report_command(
+    names: str, *, fail_on_default: str | None = None, default_span: str | None = None
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A command that writes an incident report, with the options ``names`` (parameter
+    names separated by spaces) in that order: report options of ``_report_parameters`` and
+    the command's own. The command takes the report options as one ``ReportOptions`` (its
+    ``options`` parameter), built and checked before it runs, and its own options by name."""
+    shared = inspect.signature(_report_parameters, eval_str=True).parameters
+
+    def wrap(command: Callable[..., None]) -> Callable[..., None]:
+        own = dict(inspect.signature(command, eval_str=True).parameters)
+        del own["options"]
+        order = names.split()
+        assert set(own) <= set(order), f"{command.__name__}: name its own options too"
+        parameters = [own.get(name) or shared[name] for name in order]
+
+        @functools.wraps(command)
+        def run(**given: Any) -> None:
+            mine = {name: given.pop(name) for name in own}
+            options = ReportOptions(
+                **given, fail_on_default=fail_on_default, default_span=default_span
+            )
+            command(options, **mine)
+
+        # typer reads the options from the signature, their types from the annotations.
+        run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in parameters}
+        return run
+
+    return wrap
+
+
+@app.command()
+@_report_command(
+    "repo rev since until migrations deploys deploy_logs prod_revisions db_url health_url "
+    "format out stem fail_on all_commits cache_dir no_cache config_file baseline "
+    "write_baseline link_base",
+    fail_on_default="none",
+)
+def analyze(options: ReportOptions) -> None:
     """Write an incident report on what happened to the migrations in the window."""
-    options = ReportOptions(
-        repo=repo,
-        rev=rev,
-        format=format,
-        out=out,
-        stem=stem,
-        config_file=config,
-        fail_on=fail_on,
-        fail_on_default="none",
-        baseline=baseline,
-        write_baseline=write_baseline_to,
-        since=since,
-        until=until,
-        migrations=migrations,
-        deploys=deploys,
-        deploy_logs=deploy_logs,
-        prod_revisions=prod_revision,
-        db_url=db_url,
-        health_url=health_url,
-        all_commits=all_commits,
-        cache_dir=cache_dir,
-        no_cache=no_cache,
-        link_base=link_base,
-    )
     report = _analyse(options.config())
     _write(report, options, f"incident-{report.until:%Y%m%d-%H%M}")
     _tell(report, options.threshold)
@@ -484,59 +505,18 @@ def analyze(
 
 
 @app.command()
-def audit(
-    repo: Path = RepoOption,
-    rev: str = RevOption,
-    since: str | None = SinceOption,
-    until: str | None = UntilOption,
-    migrations: list[str] = MigrationsOption,
-    deploys: list[str] = DeploysOption,
-    deploy_logs: list[str] = DeployLogsOption,
-    prod_revision: list[str] = ProdOption,
-    db_url: str | None = DbOption,
-    health_url: str | None = HealthOption,
-    format: str = ReportFormatOption,
-    out: Path = OutOption,
-    stem: str | None = StemOption,
-    store: str = StoreOption,
-    fail_on: str | None = FailOnOption,
-    all_commits: bool = AllOption,
-    cache_dir: Path | None = CacheOption,
-    no_cache: bool = NoCacheOption,
-    config: Path | None = ConfigOption,
-    baseline: Path | None = BaselineOption,
-    write_baseline_to: Path | None = WriteBaselineOption,
-    link_base: str | None = LinkBaseOption,
-) -> None:
+@_report_command(
+    "repo rev since until migrations deploys deploy_logs prod_revisions db_url health_url "
+    "format out stem store fail_on all_commits cache_dir no_cache config_file baseline "
+    "write_baseline link_base",
+    fail_on_default="high",
+    default_span="7d",
+)
+def audit(options: ReportOptions, store: str = StoreOption) -> None:
     """The weekly audit: the last 7 days, compared with the previous audit in the store."""
     # SQLAlchemy and Alembic load only for the command that needs them.
     from forensics.store import FindingsStore, audit_id_for
 
-    options = ReportOptions(
-        repo=repo,
-        rev=rev,
-        format=format,
-        out=out,
-        stem=stem,
-        config_file=config,
-        fail_on=fail_on,
-        fail_on_default="high",
-        baseline=baseline,
-        write_baseline=write_baseline_to,
-        since=since,
-        until=until,
-        default_span="7d",
-        migrations=migrations,
-        deploys=deploys,
-        deploy_logs=deploy_logs,
-        prod_revisions=prod_revision,
-        db_url=db_url,
-        health_url=health_url,
-        all_commits=all_commits,
-        cache_dir=cache_dir,
-        no_cache=no_cache,
-        link_base=link_base,
-    )
     cfg = options.config()
     report = _analyse(cfg)
     audit_id = audit_id_for(report.until)
@@ -553,7 +533,7 @@ def audit(
     shown = out / f"{name}{options.formats[0].suffix}" if str(out) != "-" else None
     with FindingsStore.open(store) as findings_store:
         findings_store.record_audit(
-            str(Path(repo).resolve()),
+            str(Path(options.repo).resolve()),
             audit_id,
             report.rev,
             cfg.now,
@@ -626,44 +606,23 @@ def _tell_guard(result: GuardResult) -> None:
 
 
 @app.command()
+@_report_command(
+    "repo rev deploys deploy interval timeout deploy_logs migrations prod_revisions db_url "
+    "health_url format out stem config_file"
+)
 def watch(
-    repo: Path = RepoOption,
-    rev: str = RevOption,
-    deploys: list[str] = DeploysOption,
+    options: ReportOptions,
     deploy: str | None = typer.Option(None, "--deploy", help="The deploy id (default: newest)."),
     interval: float = typer.Option(15.0, "--interval", help="Seconds between polls."),
     timeout: float = typer.Option(1800.0, "--timeout", help="Seconds before giving up."),
-    deploy_logs: list[str] = DeployLogsOption,
-    migrations: list[str] = MigrationsOption,
-    prod_revision: list[str] = ProdOption,
-    db_url: str | None = DbOption,
-    health_url: str | None = HealthOption,
-    format: str = ReportFormatOption,
-    out: Path = OutOption,
-    stem: str | None = StemOption,
-    config: Path | None = ConfigOption,
 ) -> None:
     """Follow a deploy until it is live (exit 0) or failed (exit 1, incident report written)."""
     from forensics.sources.git import GitSource
     from forensics.watch import Outcome, follow
 
-    options = ReportOptions(
-        repo=repo,
-        rev=rev,
-        format=format,
-        out=out,
-        stem=stem,
-        config_file=config,
-        migrations=migrations,
-        deploys=deploys,
-        deploy_logs=deploy_logs,
-        prod_revisions=prod_revision,
-        db_url=db_url,
-        health_url=health_url,
-    )
     diag = Diagnostics()
     say = _StatusPrinter()
-    git = GitSource(repo, diag)
+    git = GitSource(options.repo, diag)
     try:
         with say.spinner("waiting for the deploy") as update:
 
@@ -673,9 +632,8 @@ def watch(
                 say.line(f"deploy {found.id} of {commit}: {move}")
                 update(f"deploy {found.id}: {found.status}")
 
-            result = follow(
-                list(options.deploy_specs), git, rev, deploy, interval, timeout, changed, diag
-            )
+            specs, rev = list(options.deploy_specs), options.rev
+            result = follow(specs, git, rev, deploy, interval, timeout, changed, diag)
     finally:
         git.close()
     if result.outcome is Outcome.LIVE:

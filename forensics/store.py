@@ -41,6 +41,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from forensics.config import to_utc
 from forensics.errors import InputError, redact
 from forensics.model.findings import ChangeRef, Confidence, Finding, Severity
+from forensics.model.incidents import IncidentStatus
 from forensics.model.metrics import WeekMetrics, from_figures
 from forensics.model.migrations import ChangeKind
 from forensics.model.report import AuditDiff
@@ -310,7 +311,7 @@ class FindingsStore:
         publish: Callable[[AuditDiff], object] | None = None,
         *,
         metrics: Sequence[WeekMetrics] = (),
-        status: str | None = None,
+        status: IncidentStatus | None = None,
         report: str | None = None,
     ) -> AuditDiff:
         """Store this audit's findings (replacing an earlier run with the same id) and
@@ -334,7 +335,7 @@ class FindingsStore:
                     created_at=created_at,
                     previous=previous.audit_id if previous else None,
                     finding_count=len(findings),
-                    status=status,
+                    status=status.value if status is not None else None,
                     report=report,
                 )
             ).inserted_primary_key

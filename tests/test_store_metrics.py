@@ -11,6 +11,7 @@ from alembic import command
 from alembic.config import Config
 
 from benchmarks.fleet_repos import END, LEAD_P50_H, build_service
+from forensics.model.incidents import IncidentStatus
 from forensics.model.metrics import WeekMetrics
 from forensics.store import MIGRATIONS, VERSION_TABLE, FindingsStore
 from tests.conftest import Run
@@ -48,7 +49,7 @@ def test_a_store_of_the_first_schema_is_upgraded_and_keeps_its_audits(tmp_path: 
             END,
             [],
             metrics=ROWS,
-            status="healthy",
+            status=IncidentStatus.HEALTHY,
             report="repo/audit-2025-W46.html",
         )
         stored = store.stored_audit("repo", "audit-2025-W46")

@@ -14,20 +14,21 @@ from enum import StrEnum
 
 
 class IncidentStatus(StrEnum):
-    """The status word of the first screen, from evidence only: UNKNOWN when nothing was
-    checked, never HEALTHY by default. Ordered from the most urgent."""
+    """The status of an incident or a report, from evidence only: UNKNOWN when nothing was
+    checked, never HEALTHY by default. Ordered from the most urgent. The value is the word
+    JSON writes (``at-risk``); ``label`` the word the first screen shows (``AT RISK``)."""
 
-    BLOCKED = "BLOCKED"
-    AT_RISK = "AT RISK"
-    DEGRADED = "DEGRADED"
-    RECOVERED = "RECOVERED"
-    HEALTHY = "HEALTHY"
-    UNKNOWN = "UNKNOWN"
+    BLOCKED = "blocked"
+    AT_RISK = "at-risk"
+    DEGRADED = "degraded"
+    RECOVERED = "recovered"
+    HEALTHY = "healthy"
+    UNKNOWN = "unknown"
 
     @property
-    def key(self) -> str:
-        """The word as JSON writes it: ``blocked``, ``at-risk``, ``unknown``…"""
-        return self.value.lower().replace(" ", "-")
+    def label(self) -> str:
+        """The word as the first screen shows it: ``BLOCKED``, ``AT RISK``, ``UNKNOWN``…"""
+        return self.value.upper().replace("-", " ")
 
     @property
     def urgency(self) -> int:

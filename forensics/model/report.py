@@ -224,11 +224,11 @@ class Report:
         return {sha: tuple(changes) for sha, changes in found.items()}
 
     @property
-    def state(self) -> IncidentStatus:
-        """The status word of the first screen, from evidence: the most urgent of the
+    def status(self) -> IncidentStatus:
+        """The status of the first screen, from evidence: the most urgent of the
         incidents' and DEGRADED for a failed health check (or, without incidents, a high
         finding); without any, HEALTHY only when deploys, a database or a health check were
-        seen, else UNKNOWN."""
+        seen, else UNKNOWN. JSON writes its value (``blocked``, ``at-risk``…)."""
         found = [i.status for i in self.incidents]
         health = self.production.health
         if (health is not None and not health.ok) or (
@@ -243,9 +243,3 @@ class Report:
             or health is not None
         )
         return IncidentStatus.HEALTHY if checked else IncidentStatus.UNKNOWN
-
-    @property
-    def status(self) -> str:
-        """``state`` as JSON writes it: ``blocked``, ``at-risk``, ``degraded``,
-        ``recovered``, ``healthy`` or ``unknown``."""
-        return self.state.key

@@ -37,7 +37,7 @@ def terminal_summary(report: Report, limit: int = TOP_FINDINGS) -> str:
     """The headline and the top ``limit`` findings, as lines for standard error."""
     s = view.summary(report)
     incident = f" ({report.incidents[0].id})" if report.incidents else ""
-    lines = [f"{s.status.value}: {_plain(s.headline)}{incident}"]
+    lines = [f"{s.status.label}: {_plain(s.headline)}{incident}"]
     if s.cause:
         lines.append(f"  cause: {_plain(s.cause)}")
     ranked = _ranked(report)

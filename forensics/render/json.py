@@ -217,7 +217,7 @@ def _remediation(r: Remediation) -> dict[str, Any]:
 def _incident(i: Incident) -> dict[str, Any]:
     return {
         "id": i.id,
-        "status": i.status.key,
+        "status": i.status.value,
         "headline": i.headline,
         "impact": i.impact,
         "cause": i.cause,
@@ -251,7 +251,7 @@ def report_json(report: Report) -> dict[str, Any]:
             "id": report.audit.audit_id,
         }
     doc["title"] = report.title
-    doc["status"] = report.status
+    doc["status"] = report.status.value
     doc["head"] = report.head.sha if report.head else None
     doc["remediations"] = [_remediation(r) for r in report.remediations]
     doc["files_examined"] = list(report.files_examined)

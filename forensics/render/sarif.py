@@ -137,7 +137,7 @@ def sarif_log(report: Report) -> dict[str, Any]:
                     }
                 },
                 "results": [_result(report, f, index) for f in report.findings],
-                "properties": {"rev": report.rev, "status": report.status},
+                "properties": {"rev": report.rev, "status": report.status.value},
             }
         ],
     }

@@ -27,9 +27,9 @@ from forensics.sources.records import (
     GITHUB_STATES,
     BadRecord,
     categorize,
-    load_deploy_file,
     parse_list,
     parse_time,
+    read_deploy_file,
     required_id,
     required_time,
     text_field,
@@ -82,8 +82,7 @@ def parse(data: object, source: str, origin: str, diag: Diagnostics) -> list[Dep
 
 def read_file(path: str, diag: Diagnostics) -> list[Deploy]:
     """``github:FILE``."""
-    data, spec, origin = load_deploy_file("github", path, _SHAPE)
-    return parse(data, spec, origin, diag)
+    return read_deploy_file("github", path, _SHAPE, parse, diag)
 
 
 def fetch(

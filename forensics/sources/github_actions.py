@@ -32,9 +32,9 @@ from forensics.sources.http import JsonClient, header, next_link
 from forensics.sources.logtext import LineCollector
 from forensics.sources.records import (
     BadRecord,
-    load_deploy_file,
     parse_list,
     parse_time,
+    read_deploy_file,
     required_id,
     required_time,
     text_field,
@@ -110,8 +110,7 @@ def parse(data: object, source: str, origin: str, diag: Diagnostics) -> list[Dep
 
 def read_file(path: str, diag: Diagnostics) -> list[Deploy]:
     """``github-actions:FILE``."""
-    data, spec, origin = load_deploy_file("github-actions", path, _SHAPE)
-    return parse(data, spec, origin, diag)
+    return read_deploy_file("github-actions", path, _SHAPE, parse, diag)
 
 
 def client_for(target: str, env: Mapping[str, str]) -> JsonClient:

@@ -253,7 +253,15 @@ def parse_list(
     return problems.finish(deploys, diag)
 
 
-def load_deploy_file(prefix: str, path: str, shape: str) -> tuple[object, str, str]:
-    """A deploy file's decoded JSON, with its ``--deploys`` spec and how messages name it."""
+def read_deploy_file(
+    prefix: str,
+    path: str,
+    shape: str,
+    parse: Callable[[object, str, str, Diagnostics], list[Deploy]],
+    diag: Diagnostics,
+) -> list[Deploy]:
+    """The deploys of the JSON file of ``--deploys PREFIX:PATH``: ``parse(data, spec,
+    origin, diag)`` turns its decoded JSON into deploys, naming the file ``origin`` in
+    messages."""
     spec, origin = f"{prefix}:{path}", f"deploy file {path}"
-    return load_json(read_text(path, spec), origin, shape), spec, origin
+    return parse(load_json(read_text(path, spec), origin, shape), spec, origin, diag)

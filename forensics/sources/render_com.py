@@ -19,9 +19,9 @@ from forensics.sources.records import (
     RENDER_STATUSES,
     BadRecord,
     categorize,
-    load_deploy_file,
     parse_list,
     parse_time,
+    read_deploy_file,
     required_id,
     required_time,
     status_field,
@@ -72,8 +72,7 @@ def parse(
 
 def read_file(path: str, diag: Diagnostics) -> list[Deploy]:
     """``render:FILE``."""
-    data, spec, origin = load_deploy_file("render", path, _SHAPE)
-    return parse(data, spec, origin, diag)
+    return read_deploy_file("render", path, _SHAPE, parse, diag)
 
 
 def fetch(

@@ -48,7 +48,7 @@ def test_the_seed_shape_is_one_blocked_incident_with_its_story_and_plan(seed: Se
     report = run(seed.repo.path, [f"render:{seed.deploys_file}"])
     (incident,) = report.incidents
     assert incident.id == "INC-1" and incident.status is IncidentStatus.BLOCKED
-    assert report.state is IncidentStatus.BLOCKED and report.status == "blocked"
+    assert report.status is IncidentStatus.BLOCKED
     assert incident.window == 0
     by_print = {f.fingerprint: f for f in report.findings}
     rules = {by_print[p].rule for p in incident.findings}
@@ -123,7 +123,7 @@ def test_edits_after_the_last_live_deploy_are_at_risk_before_any_failure(
     assert not report.failure_windows
     (incident,) = report.incidents
     assert incident.status is IncidentStatus.AT_RISK and incident.window is None
-    assert report.status == "at-risk"
+    assert report.status is IncidentStatus.AT_RISK
     assert incident.headline == f"Applied migration `{M}` edited since the last successful deploy"
     assert "the next deploy ships edits that production never runs" in incident.impact
     assert incident.plan[-1].step.startswith("Commit, push once; the next deploy")
@@ -138,7 +138,7 @@ def test_an_edit_production_already_runs_stays_a_plain_finding(
     report = run(repo.path, [f"render:{deploys}"])
     assert any(f.rule == "FX201" for f in report.findings)
     assert report.incidents == ()
-    assert report.state is IncidentStatus.DEGRADED  # a high finding, but nothing blocked
+    assert report.status is IncidentStatus.DEGRADED  # a high finding, but nothing blocked
     assert render_summary(report).startswith(
         "# Migration incident report: production needs attention"
     )
@@ -157,7 +157,7 @@ def test_without_any_evidence_the_status_is_unknown_never_healthy(
         },
     )
     report = run(repo.path, [])
-    assert report.incidents == () and report.state is IncidentStatus.UNKNOWN
+    assert report.incidents == () and report.status is IncidentStatus.UNKNOWN
     assert report_json(report)["status"] == "unknown"
     summary = render_summary(report)
     assert "**UNKNOWN** · No deploy, database or health-check evidence was given" in summary
@@ -178,7 +178,7 @@ def test_deploys_that_all_went_live_are_healthy(
     deploys = tmp_path / "deploys.json"
     deploys.write_text(json.dumps([_render("dep-A", "live", live, T0 + timedelta(minutes=5))]))
     report = run(repo.path, [f"render:{deploys}"])
-    assert report.state is IncidentStatus.HEALTHY and report.status == "healthy"
+    assert report.status is IncidentStatus.HEALTHY
     assert "Production serves deploy `dep-A`" in render_summary(report)
 
 

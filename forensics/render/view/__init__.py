@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from forensics.model.incidents import IncidentStatus
 from forensics.model.report import Report, RuleInfo
 from forensics.render.view import chain, findings, status, steps, timeline
 from forensics.render.view.chain import ANNOTATION_ORDER, ChainView, marks_of
@@ -109,7 +110,7 @@ class View:
     report: Report
     title: str
     date: str
-    status: str
+    status: IncidentStatus
     status_line: str
     audit: dict[str, tuple[tuple[str, str], ...]] | None
     production: tuple[str, ...]

@@ -25,7 +25,7 @@ def next_steps(report: Report, ranked: Sequence[Finding]) -> tuple[str, ...]:
     # The plan of each incident is on the first screen: named here, not repeated.
     told = {p for i in report.incidents for p in i.findings}
     for incident in report.incidents:
-        steps.append(f"{incident.id} ({incident.status.value}): follow its plan, above.")
+        steps.append(f"{incident.id} ({incident.status.label}): follow its plan, above.")
     rules = {f.rule for f in ranked}
     ranked = [f for f in ranked if f.fingerprint not in told]
     bursts = [] if told else report.bursts

@@ -42,10 +42,10 @@ def _serves(report: Report) -> str:
 def summary(report: Report) -> Summary:
     """The first screen of the report: the first incident, or what the evidence says when
     there is none (UNKNOWN when nothing was checked, never HEALTHY by default)."""
-    state = report.state
+    state = report.status
     if report.incidents:
         first: Incident = report.incidents[0]
-        more = tuple(f"{i.id} {i.status.value}: {i.headline}." for i in report.incidents[1:4]) + (
+        more = tuple(f"{i.id} {i.status.label}: {i.headline}." for i in report.incidents[1:4]) + (
             (f"{len(report.incidents) - 4} more incident(s) below.",)
             if len(report.incidents) > 4
             else ()
