@@ -45,7 +45,7 @@ def status_line(report: Report) -> str:
         parts.append(counts)
     if not parts:
         parts.append("no finding at medium severity or above, no open failure window")
-    return f"{report.status.value.upper()}: " + "; ".join(parts)
+    return f"{report.status.label}: " + "; ".join(parts)
 
 
 def severity_counts(findings: Iterable[Finding]) -> str:
