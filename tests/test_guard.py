@@ -6,21 +6,25 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from forensics.api import guard, write_lock
+from forensics.api import analyze, guard, write_lock
 from forensics.errors import InputError, UsageError
 from forensics.gitbuild import RepoBuilder
 from forensics.guarding import default_base
 from forensics.lockfile import read_lock
+from forensics.model.findings import Finding
 from forensics.model.guard import STAGED, GuardMode, GuardResult
+from forensics.model.report import RemediationKind
 from forensics.model.rules import RuleId
 from forensics.render.guard_text import format_result
 from forensics.sources.git import GitSource
 from tests.conftest import Run, migration
 
+NOW = datetime(2025, 11, 14, tzinfo=UTC)
 A1 = "db/versions/a1_create_users.py"
 B2 = "db/versions/b2_add_email.py"
 X9 = "db/versions/x9_add_index.py"
@@ -351,3 +355,22 @@ def test_removed_applied_migration_fails(seed: Seed) -> None:
     assert "FX203 deleted" in kinds(result)
     removed = next(v for v in result.violations if v.rule == RuleId.FX203)
     assert (removed.revision, removed.path, removed.commits) == ("a1a1a1a1a1a1", A1, (head,))
+
+
+def test_guard_and_analyze_report_the_same_finding_and_fix(seed: Seed) -> None:
+    """The rewire, as the report's detectors see it at --rev and as guard sees the change:
+    the same rule, name, revision, path, commit and change kind, and the carry-forward
+    command the report's plan gives."""
+    guarded = guard(seed.repo.path, base=seed.deployed, rev=seed.rewire, deploys=[seed.deploys])
+    report = analyze(
+        seed.repo.path, rev=seed.rewire, since="2025-11-01", deploys=[seed.deploys], now=NOW
+    )
+    (found,) = guarded.violations
+    (detected,) = [f for f in report.findings if f.rule == RuleId.FX202]
+
+    def identity(f: Finding) -> tuple[object, ...]:
+        return (f.rule, f.name, f.revision, f.path, f.commits, f.changes, f.line)
+
+    assert identity(found) == identity(detected)
+    forward = [r for r in report.remediations if r.kind is RemediationKind.FORWARD]
+    assert forward and " && ".join(forward[0].commands) in found.detail
