@@ -1,6 +1,7 @@
 """The rule families: an explicit list of modules, each with ``RULES`` (its group of the
 catalogue in ``forensics.model.rules``) and ``detect(context)``. Order here is the order
-findings are produced before ranking."""
+findings are produced before ranking. ``change_rules`` is not a family: it applies the
+graph and applied rules to the two sides of a change, for ``forensics guard``."""
 
 from __future__ import annotations
 

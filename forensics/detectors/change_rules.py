@@ -58,7 +58,7 @@ def _option(option: Remediation | None, fallback: str) -> str:
     if not option.commands:
         return f"{option.title} (no command: {'; '.join(option.warnings)})"
     said = f"{option.title}: `{' && '.join(option.commands)}`"
-    return " ".join((said, *option.warnings))
+    return said + "".join(f" ({w.rstrip('.')})" for w in option.warnings)
 
 
 def _carry_forward(revision: str, state: GraphState | None) -> str:
@@ -88,7 +88,7 @@ def _rewiring(before: MigrationFile | None, after: MigrationFile) -> str:
     return "; ".join(changed) or "its metadata is no longer a literal"
 
 
-def baseline_of(
+def _baseline(
     references: Sequence[Reference], before: MigrationFile | None
 ) -> MigrationFile | None:
     """What an edit is measured against: the file before the change, else as deployed."""
@@ -207,7 +207,7 @@ def _changed(
             commits=commits,
             severity=Severity.LOW,
         )
-    baseline = baseline_of(references, old)
+    baseline = _baseline(references, old)
     kind = classify(baseline, new)
     if kind is ChangeKind.COSMETIC:
         return None  # the file already differed from what was applied; this only reformats
