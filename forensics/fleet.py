@@ -416,103 +416,41 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What the steps of one fleet run share."""
+
+    options: FleetOptions
+    now: datetime
+    until: datetime
+    audit_id: str
+    # With PostgreSQL each task records its own audit; with SQLite only this process writes.
+    workers_write: bool
+
+
 def run_fleet(entries: Sequence[RepoEntry], options: FleetOptions) -> FleetReport:
     """Audit every repository on the cluster and gather the fleet report. Each finished
     repository is stored as soon as it finishes, so an interrupted run loses none."""
-    from distributed import Client, LocalCluster, as_completed
-    from distributed.client import FutureCancelledError
-
     now = options.now or datetime.now(UTC)
     until = options.until or now
     audit_id = audit_id_for(until)
     started = time.monotonic()
-    rows: dict[str, RepoResult] = {}
     announce = options.announce or (lambda _line: None)
-    progress = options.progress or (lambda *_counts: None)
     with FindingsStore.open(options.store) as store:
-        workers_write = store.engine.dialect.name == "postgresql"
-        todo: list[RepoEntry] = []
-        for entry in entries:
-            stored = store.stored_audit(entry.key, audit_id)
-            if stored is not None and stored.record.status is not None:
-                rows[entry.name] = _stored_row(entry, stored)
-            else:
-                todo.append(entry)
+        run = _Run(options, now, until, audit_id, store.engine.dialect.name == "postgresql")
+        rows, todo = _already_audited(store, entries, audit_id)
         if rows:
             announce(f"{len(rows)} repositories already audited this week ({audit_id}): skipped")
-        cluster: Any = None
-        if options.scheduler:
-            client = _connect(Client, options.scheduler)
-            where = f"scheduler {redact(options.scheduler)}"
-        else:
-            count = options.workers or default_workers()
-            cluster = LocalCluster(
-                n_workers=count,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0" if _has_dashboard() else None,
-                silence_logs=50,
-            )
-            client = Client(cluster)
-            where = f"local cluster of {count} worker process(es)"
+        client, cluster, where = _start_cluster(options)
         ready = time.monotonic()
         try:
             link = _dashboard(client)
             if link:
                 announce(f"Dask dashboard: {link}")
-            jobs = {
-                entry.name: Job(
-                    entry=entry,
-                    workdir=options.workdir.resolve(),
-                    out=options.out.resolve(),
-                    formats=options.formats,
-                    now=now,
-                    until=until,
-                    store=options.store if workers_write else None,
-                    previous=None
-                    if workers_write
-                    else store.previous_audit(entry.key, audit_id, until),
-                )
-                for entry in todo
-            }
-            futures = {
-                client.submit(
-                    audit_task,
-                    job,
-                    # unique per run: two runs on one shared scheduler must not share tasks
-                    key=f"audit-{name}-{audit_id}-{uuid.uuid4().hex[:12]}",
-                    retries=RETRIES,
-                    pure=False,
-                ): jobs[name].entry
-                for name, job in jobs.items()
-            }
+            futures = _submit(client, _jobs(todo, store, run), audit_id)
             if options.on_submitted is not None:
                 options.on_submitted(client)
-            total = len(entries)
-            done = sum(1 for r in rows.values() if r.status is not RepoStatus.FAILED)
-            failed = len(rows) - done
-            # a task runs on each worker thread; the rest wait for one
-            slots = max(1, sum(client.nthreads().values()))
-            progress(done, failed, min(len(futures), slots), total)
-            for future in as_completed(list(futures)):
-                entry = futures[future]
-                try:
-                    outcome: TaskOutcome = future.result()
-                    row = outcome.result
-                    if outcome.report is not None:
-                        row = _record_here(store, entry, outcome, options, now)
-                except FutureCancelledError:
-                    row = _failed(entry, "the task was cancelled").result
-                except Exception as exc:
-                    row = _failed(entry, _task_error(exc)).result
-                finally:
-                    future.release()
-                rows[entry.name] = row
-                if row.status is RepoStatus.FAILED:
-                    failed += 1
-                else:
-                    done += 1
-                progress(done, failed, min(total - done - failed, slots), total)
+            _gather(client, futures, store, run, rows, len(entries))
         finally:
             client.close()
             if cluster is not None:
@@ -527,6 +465,123 @@ def run_fleet(entries: Sequence[RepoEntry], options: FleetOptions) -> FleetRepor
         elapsed_seconds=round(time.monotonic() - started, 3),
         cluster_seconds=round(ready - started, 3),
     )
+
+
+def _already_audited(
+    store: FindingsStore, entries: Sequence[RepoEntry], audit_id: str
+) -> tuple[dict[str, RepoResult], list[RepoEntry]]:
+    """The rows of the repositories whose audit of this week is in the store, by name, and
+    the repositories still to audit (the restart of an interrupted run skips the former)."""
+    rows: dict[str, RepoResult] = {}
+    todo: list[RepoEntry] = []
+    for entry in entries:
+        stored = store.stored_audit(entry.key, audit_id)
+        if stored is not None and stored.record.status is not None:
+            rows[entry.name] = _stored_row(entry, stored)
+        else:
+            todo.append(entry)
+    return rows, todo
+
+
+def _start_cluster(options: FleetOptions) -> tuple[Any, Any, str]:
+    """The client, the local cluster it runs (None on a scheduler of the user's), and a
+    line saying where the tasks run."""
+    from distributed import Client, LocalCluster
+
+    if options.scheduler:
+        client = _connect(Client, options.scheduler)
+        return client, None, f"scheduler {redact(options.scheduler)}"
+    count = options.workers or default_workers()
+    cluster = LocalCluster(
+        n_workers=count,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0" if _has_dashboard() else None,
+        silence_logs=50,
+    )
+    return Client(cluster), cluster, f"local cluster of {count} worker process(es)"
+
+
+def _jobs(todo: Sequence[RepoEntry], store: FindingsStore, run: _Run) -> dict[str, Job]:
+    """One job per repository to audit, by name. With SQLite the previous audit is read
+    here, since the tasks do not open the store."""
+    options = run.options
+    return {
+        entry.name: Job(
+            entry=entry,
+            workdir=options.workdir.resolve(),
+            out=options.out.resolve(),
+            formats=options.formats,
+            now=run.now,
+            until=run.until,
+            store=options.store if run.workers_write else None,
+            previous=None
+            if run.workers_write
+            else store.previous_audit(entry.key, run.audit_id, run.until),
+        )
+        for entry in todo
+    }
+
+
+def _submit(client: Any, jobs: dict[str, Job], audit_id: str) -> dict[Any, RepoEntry]:
+    """Submit a task per job; the futures map to their repositories."""
+    return {
+        client.submit(
+            audit_task,
+            job,
+            # unique per run: two runs on one shared scheduler must not share tasks
+            key=f"audit-{name}-{audit_id}-{uuid.uuid4().hex[:12]}",
+            retries=RETRIES,
+            pure=False,
+        ): job.entry
+        for name, job in jobs.items()
+    }
+
+
+def _gather(
+    client: Any,
+    futures: dict[Any, RepoEntry],
+    store: FindingsStore,
+    run: _Run,
+    rows: dict[str, RepoResult],
+    total: int,
+) -> None:
+    """Put each task's row into ``rows`` as it finishes, reporting progress as it goes."""
+    from distributed import as_completed
+
+    progress = run.options.progress or (lambda *_counts: None)
+    done = sum(1 for r in rows.values() if r.status is not RepoStatus.FAILED)
+    failed = len(rows) - done
+    # a task runs on each worker thread; the rest wait for one
+    slots = max(1, sum(client.nthreads().values()))
+    progress(done, failed, min(len(futures), slots), total)
+    for future in as_completed(list(futures)):
+        entry = futures[future]
+        row = _task_row(future, entry, store, run)
+        rows[entry.name] = row
+        if row.status is RepoStatus.FAILED:
+            failed += 1
+        else:
+            done += 1
+        progress(done, failed, min(total - done - failed, slots), total)
+
+
+def _task_row(future: Any, entry: RepoEntry, store: FindingsStore, run: _Run) -> RepoResult:
+    """The row of a finished task, recorded here when the task left that to the client. A
+    task that failed or was cancelled is a failed row."""
+    from distributed.client import FutureCancelledError
+
+    try:
+        outcome: TaskOutcome = future.result()
+        if outcome.report is not None:
+            return _record_here(store, entry, outcome, run.options, run.now)
+        return outcome.result
+    except FutureCancelledError:
+        return _failed(entry, "the task was cancelled").result
+    except Exception as exc:
+        return _failed(entry, _task_error(exc)).result
+    finally:
+        future.release()
 
 
 def _record_here(

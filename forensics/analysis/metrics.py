@@ -145,6 +145,41 @@ def weekly_metrics(
 
     labels = trend_weeks(until, weeks)
     index = pd.Index(labels, name="week")
+    by_id = {d.id: d for d in deploys}
+    total, failed, rate = _deploy_counts(deploys, until, index)
+    restore = _restore_hours(windows, until, index)
+    p50, p90 = _lead_hours(by_id, deployed or {}, until, index)
+    applied = _applied_edits(findings, commit_times or {}, until, index)
+    broken = _broken_deploys(findings, by_id, index)
+    return tuple(
+        WeekMetrics(
+            week=week,
+            deploys=int(total[week]),
+            failed=int(failed[week]),
+            change_failure_rate=_number(rate[week]),
+            time_to_restore_h=_number(restore[week]),
+            lead_time_h_p50=_number(p50[week]),
+            lead_time_h_p90=_number(p90[week]),
+            applied_edits=int(applied[week]),
+            broken_deploys=int(broken[week]),
+        )
+        for week in labels
+    )
+
+
+def _number(value: Any) -> float | None:
+    """A figure for the model: None for a week without one (pandas' NaN), else rounded."""
+    import pandas as pd
+
+    return None if pd.isna(value) else round(float(value), 3)
+
+
+def _deploy_counts(
+    deploys: Sequence[Deploy], until: datetime, index: pd.Index[str]
+) -> tuple[pd.Series[int], pd.Series[int], pd.Series[float]]:
+    """Per week: the counted deploys, the failed ones, and the change failure rate (NaN in
+    a week without deploys)."""
+    import pandas as pd
 
     counted = [d for d in deploys if d.category in _COUNTED and d.created_at <= until]
     frame = pd.DataFrame.from_records(
@@ -154,6 +189,14 @@ def weekly_metrics(
     total = frame.groupby("week").size().reindex(index, fill_value=0)
     failed = frame.groupby("week")["failed"].sum().astype(int).reindex(index, fill_value=0)
     rate = (failed / total.where(total > 0)).astype(float)
+    return total, failed, rate
+
+
+def _restore_hours(
+    windows: Sequence[FailureWindow], until: datetime, index: pd.Index[str]
+) -> pd.Series[float]:
+    """Per week: the median hours to restore of the failure windows that closed in it."""
+    import pandas as pd
 
     restores = pd.DataFrame.from_records(
         [
@@ -163,23 +206,42 @@ def weekly_metrics(
         ],
         columns=["week", "hours"],
     ).astype({"week": str, "hours": float})
-    restore = restores.groupby("week")["hours"].median().reindex(index)
+    return restores.groupby("week")["hours"].median().reindex(index)
 
-    by_id = {d.id: d for d in deploys}
+
+def _lead_hours(
+    by_id: Mapping[str, Deploy],
+    deployed: Mapping[str, Sequence[tuple[str, datetime]]],
+    until: datetime,
+    index: pd.Index[str],
+) -> tuple[pd.Series[float], pd.Series[float]]:
+    """Per week of the deploy: the median and 90th percentile of the hours from a commit
+    to the first live deploy that contained it."""
+    import pandas as pd
+
     leads = pd.DataFrame.from_records(
         [
             (week_of(d.created_at), (_live_at(d) - at).total_seconds() / _HOUR)
-            for deploy_id, commits in (deployed or {}).items()
+            for deploy_id, commits in deployed.items()
             if (d := by_id.get(deploy_id)) is not None and d.created_at <= until
             for _sha, at in commits
         ],
         columns=["week", "hours"],
     ).astype({"week": str, "hours": float})
     lead = leads.groupby("week")["hours"]
-    p50 = lead.quantile(0.5).reindex(index)
-    p90 = lead.quantile(0.9).reindex(index)
+    return lead.quantile(0.5).reindex(index), lead.quantile(0.9).reindex(index)
 
-    times = commit_times or {}
+
+def _applied_edits(
+    findings: Sequence[Finding],
+    times: Mapping[str, datetime],
+    until: datetime,
+    index: pd.Index[str],
+) -> pd.Series[int]:
+    """Per week: the commits that edited an applied migration. A commit counts once a
+    week however many findings name it."""
+    import pandas as pd
+
     edits = pd.DataFrame.from_records(
         sorted(
             {
@@ -193,32 +255,21 @@ def weekly_metrics(
         columns=["week", "finding", "sha"],
     )
     applied = edits.drop_duplicates(["week", "sha"]).groupby("week").size()
-    applied = applied.reindex(index, fill_value=0)
+    return applied.reindex(index, fill_value=0)
+
+
+def _broken_deploys(
+    findings: Sequence[Finding], by_id: Mapping[str, Deploy], index: pd.Index[str]
+) -> pd.Series[int]:
+    """Per week: the deploys that shipped a broken migration graph."""
+    import pandas as pd
 
     broken_ids = {d for f in findings if f.rule == BROKEN_DEPLOY_RULE for d in f.deploys}
     broken_frame = pd.DataFrame.from_records(
         [(week_of(by_id[i].created_at),) for i in sorted(broken_ids) if i in by_id],
         columns=["week"],
     )
-    broken = broken_frame.groupby("week").size().reindex(index, fill_value=0)
-
-    def number(value: Any) -> float | None:
-        return None if pd.isna(value) else round(float(value), 3)
-
-    return tuple(
-        WeekMetrics(
-            week=week,
-            deploys=int(total[week]),
-            failed=int(failed[week]),
-            change_failure_rate=number(rate[week]),
-            time_to_restore_h=number(restore[week]),
-            lead_time_h_p50=number(p50[week]),
-            lead_time_h_p90=number(p90[week]),
-            applied_edits=int(applied[week]),
-            broken_deploys=int(broken[week]),
-        )
-        for week in labels
-    )
+    return broken_frame.groupby("week").size().reindex(index, fill_value=0)
 
 
 def _live_at(deploy: Deploy) -> datetime:
@@ -243,9 +294,6 @@ def fleet_metrics(rows: Iterable[Sequence[WeekMetrics]]) -> tuple[WeekMetrics, .
     sums = grouped[["deploys", "failed", "applied_edits", "broken_deploys"]].sum()
     medians = grouped[["time_to_restore_h", "lead_time_h_p50", "lead_time_h_p90"]].median()
 
-    def number(value: Any) -> float | None:
-        return None if pd.isna(value) else round(float(value), 3)
-
     result = []
     for week in sums.index:
         counts: dict[str, Any] = sums.loc[week].to_dict()
@@ -256,9 +304,9 @@ def fleet_metrics(rows: Iterable[Sequence[WeekMetrics]]) -> tuple[WeekMetrics, .
                 deploys=deploys,
                 failed=failed,
                 change_failure_rate=round(failed / deploys, 3) if deploys else None,
-                time_to_restore_h=number(medians.at[week, "time_to_restore_h"]),
-                lead_time_h_p50=number(medians.at[week, "lead_time_h_p50"]),
-                lead_time_h_p90=number(medians.at[week, "lead_time_h_p90"]),
+                time_to_restore_h=_number(medians.at[week, "time_to_restore_h"]),
+                lead_time_h_p50=_number(medians.at[week, "lead_time_h_p50"]),
+                lead_time_h_p90=_number(medians.at[week, "lead_time_h_p90"]),
                 applied_edits=int(counts["applied_edits"]),
                 broken_deploys=int(counts["broken_deploys"]),
             )

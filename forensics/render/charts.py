@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -276,110 +276,137 @@ def _deploy_at(report: Report, deploy_id: str | None) -> Deploy | None:
 
 def _moments(report: Report, window: FailureWindow | None) -> list[_Moment]:
     """Applied, last good deploy, first failure, graph broken, fix, recovery (or still failing)."""
-    found: list[_Moment] = []
+    applied = _applied_moments(report)
+    # Listed in this order, as the sort below keeps it for moments at the same time.
+    found = list(applied.values())
+    lower = None
+    if window is not None:
+        found += _failure_start_moments(report, window, applied)
+        lower = _incident_start(report, window)
+    found += _graph_moments(report, lower, window.end if window else report.until)
+    if window is not None:
+        found.append(_failure_end_moment(report, window))
+    return sorted(found, key=lambda m: m.at)
+
+
+def _applied_moments(report: Report) -> dict[str, _Moment]:
+    """The deploys that applied a migration edited afterwards, by deploy id, oldest first:
+    the latest three at most, because a mature repository has dozens."""
     applied: dict[str, list[str]] = {}
     for f in report.findings:
         if f.rule == RuleId.FX201 and f.deploys and f.revision:
             revisions = applied.setdefault(f.deploys[0], [])
             if f.revision not in revisions:
                 revisions.append(f.revision)
-    # The latest three applications at most: a mature repository has dozens.
     latest = sorted(
         (d for d in (_deploy_at(report, i) for i in applied) if d is not None),
         key=lambda d: (d.created_at, d.id),
     )[-3:]
-    applied = {d.id: applied[d.id] for d in latest}
-    for deploy_id, revisions in applied.items():
-        d = _deploy_at(report, deploy_id)
-        if d is not None:
-            what = revisions[0] if len(revisions) == 1 else f"{len(revisions)} migrations"
-            found.append(
-                _Moment(
-                    d.created_at,
-                    "applied",
-                    f"applied {what}",
-                    _GREEN,
-                    f"production applied {', '.join(revisions)} with deploy {d.id} "
-                    f"({view.when(d.created_at)}); edited afterwards",
-                )
-            )
-    if window is None:
-        lower = None
-    else:
-        good = _deploy_at(report, window.last_live_before)
-        lower = good.created_at if good else window.start
-        if good is not None and good.id not in applied:
-            found.append(
-                _Moment(
-                    good.created_at,
-                    "last-good",
-                    "last good deploy",
-                    _GREEN,
-                    f"last successful deploy before the failures: {good.id} "
-                    f"({view.when(good.created_at)}), commit {view.short(good.commit)}",
-                )
-            )
+    found: dict[str, _Moment] = {}
+    for d in latest:
+        revisions = applied[d.id]
+        what = revisions[0] if len(revisions) == 1 else f"{len(revisions)} migrations"
+        found[d.id] = _Moment(
+            d.created_at,
+            "applied",
+            f"applied {what}",
+            _GREEN,
+            f"production applied {', '.join(revisions)} with deploy {d.id} "
+            f"({view.when(d.created_at)}); edited afterwards",
+        )
+    return found
+
+
+def _incident_start(report: Report, window: FailureWindow) -> datetime:
+    """The last good deploy before the failure window, or the window's start without one."""
+    good = _deploy_at(report, window.last_live_before)
+    return good.created_at if good else window.start
+
+
+def _failure_start_moments(
+    report: Report, window: FailureWindow, applied: Mapping[str, _Moment]
+) -> list[_Moment]:
+    """The last good deploy (unless it is labelled as applying a migration) and the first
+    failure."""
+    found = []
+    good = _deploy_at(report, window.last_live_before)
+    if good is not None and good.id not in applied:
         found.append(
             _Moment(
-                window.start,
-                "first-failure",
-                "first failure",
-                _RED,
-                f"first failed deploy {window.first_failed} ({view.when(window.start)})",
+                good.created_at,
+                "last-good",
+                "last good deploy",
+                _GREEN,
+                f"last successful deploy before the failures: {good.id} "
+                f"({view.when(good.created_at)}), commit {view.short(good.commit)}",
             )
         )
-    upper = window.end if window else report.until
+    found.append(
+        _Moment(
+            window.start,
+            "first-failure",
+            "first failure",
+            _RED,
+            f"first failed deploy {window.first_failed} ({view.when(window.start)})",
+        )
+    )
+    return found
+
+
+def _graph_moments(report: Report, lower: datetime | None, upper: datetime) -> list[_Moment]:
+    """The first break of the migration graph that overlaps ``lower`` to ``upper``, and the
+    fix when every such break was resolved."""
     breaks = [
         g
         for g in report.graph_events
         if g.at <= upper and (lower is None or g.resolved_at is None or g.resolved_at >= lower)
     ]
-    if breaks:
-        first = min(breaks, key=lambda g: (g.at, g.commit))
+    if not breaks:
+        return []
+    first = min(breaks, key=lambda g: (g.at, g.commit))
+    found = [
+        _Moment(
+            first.at,
+            "graph-broken",
+            "graph broken",
+            _DARK_RED,
+            f"commit {view.short(first.commit)} broke the migration graph: {first.detail}",
+        )
+    ]
+    if all(g.resolved_at is not None for g in breaks):
+        last = max(breaks, key=lambda g: (g.resolved_at or g.at, g.commit))
+        assert last.resolved_at is not None
         found.append(
             _Moment(
-                first.at,
-                "graph-broken",
-                "graph broken",
-                _DARK_RED,
-                f"commit {view.short(first.commit)} broke the migration graph: {first.detail}",
+                last.resolved_at,
+                "fix",
+                f"fix {view.short(last.resolved_by)}",
+                _BLUE,
+                f"commit {view.short(last.resolved_by)} left the migration graph whole "
+                f"({view.when(last.resolved_at)})",
             )
         )
-        if all(g.resolved_at is not None for g in breaks):
-            last = max(breaks, key=lambda g: (g.resolved_at or g.at, g.commit))
-            assert last.resolved_at is not None
-            found.append(
-                _Moment(
-                    last.resolved_at,
-                    "fix",
-                    f"fix {view.short(last.resolved_by)}",
-                    _BLUE,
-                    f"commit {view.short(last.resolved_by)} left the migration graph whole "
-                    f"({view.when(last.resolved_at)})",
-                )
-            )
-    if window is not None and window.recovered_by:
-        found.append(
-            _Moment(
-                window.end,
-                "recovery",
-                "recovered",
-                _GREEN,
-                f"deploy {window.recovered_by} succeeded ({view.when(window.end)})",
-            )
+    return found
+
+
+def _failure_end_moment(report: Report, window: FailureWindow) -> _Moment:
+    """The recovery, or "still failing" at the report's time."""
+    if window.recovered_by:
+        return _Moment(
+            window.end,
+            "recovery",
+            "recovered",
+            _GREEN,
+            f"deploy {window.recovered_by} succeeded ({view.when(window.end)})",
         )
-    elif window is not None:
-        found.append(
-            _Moment(
-                report.until,
-                "still-failing",
-                "still failing",
-                _RED,
-                f"no deploy has succeeded since {view.when(window.start)} "
-                f"(report time {view.when(report.until)})",
-            )
-        )
-    return sorted(found, key=lambda m: m.at)
+    return _Moment(
+        report.until,
+        "still-failing",
+        "still failing",
+        _RED,
+        f"no deploy has succeeded since {view.when(window.start)} "
+        f"(report time {view.when(report.until)})",
+    )
 
 
 def _focus(
@@ -389,8 +416,7 @@ def _focus(
     deploy before it. Without a failure window, the bursts and graph breaks; else everything."""
     points: list[datetime] = []
     if window is not None:
-        good = _deploy_at(report, window.last_live_before)
-        lower, upper = (good.created_at if good else window.start), window.end
+        lower, upper = _incident_start(report, window), window.end
         points = [window.start, window.end]
         points += [
             c.committed_at
@@ -443,176 +469,49 @@ def _diamond(x: float, y: float, size: float) -> str:
     return f"M{x} {y - size} L{x + size * 0.85} {y} L{x} {y + size} L{x - size * 0.85} {y} Z"
 
 
+@dataclass(frozen=True)
+class _Plot:
+    """What the parts of one timeline drawing share: the report, the layout, the time axis
+    of the drawn stretch, and the legend. Each part adds what it draws to the legend, which
+    lists it in that order: the parts must be drawn in the order the legend shows."""
+
+    report: Report
+    lay: _Layout
+    axis: _Axis
+    legend: dict[str, tuple[str, str, str]]
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """A key moment inside the drawn stretch: where its line is, and its label's row, x,
+    anchor and text, or None when no row had room for it."""
+
+    moment: _Moment
+    x: float
+    placed: tuple[int, float, str, str] | None
+
+
 def timeline_svg(report: Report, layout: _Layout = WIDE) -> str:
     """The incident on one time axis, with a thin strip of the whole window under it."""
     lay = layout
-    font, small = lay.font, round(lay.font * 0.9, 1)
     commits = view.timeline_commits(report)
     window = view.current_window(report)
     start, end = _focus(report, window, commits)
     axis = _Axis(start, end, lay.left, lay.width - lay.left - lay.right)
-    moments = _moments(report, window)
-    body: list[str] = []
-    legend: dict[str, tuple[str, str, str]] = {}
-
-    # Key moments inside the drawn stretch, labelled above it; "still failing" sits at the edge.
-    labels = _Labels(lay.label_rows, 2, lay.width - 2, font)
-    inside: list[tuple[_Moment, float]] = []
-    outside: list[_Moment] = []
-    for m in moments:
-        if m.kind == "still-failing" and m.at > axis.end:
-            inside.append((m, axis.right))
-        elif axis.inside(m.at):
-            inside.append((m, axis.x(m.at)))
-        else:
-            outside.append(m)
-    solved = labels.solve([(x, (m.label, _short(m)), True) for m, x in inside])
-    marks = [(m, x, placed) for (m, x), placed in zip(inside, solved, strict=True)]
-    row_h = font + 5
-    plot_top = 8 + max(labels.used, 1) * row_h + 4
-    y = plot_top
-
-    def lane_name(name: str, top: float, height: float) -> float:
-        """Write the lane's name; returns where its marks start."""
-        if lay.left >= 60:
-            body.append(
-                f'<text x="8" y="{top + height / 2 + font * 0.35:.1f}" font-size="{font}" '
-                f'font-weight="600" fill="#24292f">{name}</text>'
-            )
-            return top
-        body.append(
-            f'<text x="{lay.left}" y="{top + small}" font-size="{small}" font-weight="600" '
-            f'fill="#57606a">{name}</text>'
-        )
-        return top + small + 2
-
-    # Graph lane: when the migration graph was broken.
-    breaks = [
-        g
-        for g in report.graph_events
-        if g.at <= axis.end and (g.resolved_at or report.until) >= axis.start
-    ]
-    lanes: list[str] = []
-    if breaks:
-        top = lane_name("graph", y, 22)
-        for g in breaks:
-            x1 = axis.x(max(g.at, axis.start))
-            x2 = axis.x(min(g.resolved_at or report.until, axis.end))
-            state = f"until {view.short(g.resolved_by)}" if g.resolved_by else "still broken"
-            tip = f"{view.short(g.commit)} broke the graph ({g.rule}, {state}): {g.detail}"
-            body.append(
-                f'<rect class="graph-break" x="{x1}" y="{top + 5}" width="{max(x2 - x1, 3):.1f}" '
-                f'height="10" rx="2" fill="{_DARK_RED}" fill-opacity="0.75">'
-                f"<title>{_t(tip)}</title></rect>"
-            )
-        legend["graph"] = ("bar", _DARK_RED, "migration graph broken")
-        y = top + 22
-        lanes.append("graph")
-
-    # Commits lane.
-    shown = [c for c in commits if axis.inside(c.committed_at)]
-    radius = 5.5 if lay is WIDE else 5.0
-    rows = _stack([axis.x(c.committed_at) for c in shown], radius * 2 + 1.5, 4)
-    c_rows = max(rows, default=0) + 1
-    top = lane_name("commits", y, 14 + c_rows * (radius * 2 + 2))
-    c_top = top
-    for b in report.bursts:
-        if b.end < axis.start or b.start > axis.end:
-            continue
-        x1, x2 = axis.x(max(b.start, axis.start)), axis.x(min(b.end, axis.end))
-        tip = f"burst: {len(b.commits)} commit(s) by {', '.join(b.authors)}"
-        body.append(
-            f'<rect class="burst" x="{x1 - radius - 2:.1f}" y="{c_top + 1}" '
-            f'width="{max(x2 - x1, 0) + 2 * radius + 4:.1f}" '
-            f'height="{c_rows * (radius * 2 + 2) + 8:.1f}" '
-            f'rx="6" fill="#fb8f44" fill-opacity="0.2" stroke="#bc4c00" stroke-opacity="0.6">'
-            f"<title>{_t(tip)}</title></rect>"
-        )
-        legend["burst"] = ("band", "#fb8f44", "burst of edits")
-    for c, row in zip(shown, rows, strict=True):
-        kind = _kind(report, c.sha)
-        colour, meaning = KIND_COLOURS[kind]
-        legend[f"commit-{kind}"] = ("circle", colour, f"commit: {meaning}")
-        tip = f"{c.short} {view.when(c.committed_at)} {c.author.name}: {c.subject} [{kind}]"
-        body.append(
-            f'<circle class="commit" cx="{axis.x(c.committed_at)}" '
-            f'cy="{c_top + 5 + radius + row * (radius * 2 + 2):.1f}" r="{radius}" fill="{colour}" '
-            f'stroke="#ffffff" stroke-width="1.2"><title>{_t(tip)}</title></circle>'
-        )
-    y = c_top + 14 + c_rows * (radius * 2 + 2)
-
-    # Deploys lane, when there is deploy data at all.
-    plot_bottom = y
-    if report.deploys:
-        deploys = sorted(
-            (d for d in report.deploys if axis.inside(d.created_at)),
-            key=lambda d: (d.created_at, d.id),
-        )
-        size = 6.5 if lay is WIDE else 6.0
-        rows = _stack([axis.x(d.created_at) for d in deploys], size * 1.7 + 1.5, 3)
-        d_rows = max(rows, default=0) + 1
-        d_top = lane_name("deploys", y, 10 + d_rows * (size * 2 + 1))
-        for d, row in zip(deploys, rows, strict=True):
-            colour = DEPLOY_COLOURS.get(d.category.value, "#6e7781")
-            legend[f"deploy-{d.category.value}"] = _deploy_legend(d, colour)
-            tip = f"{d.id} {d.status} {view.when(d.created_at)} commit {view.short(d.commit)}"
-            shape = _diamond(axis.x(d.created_at), d_top + 5 + size + row * (size * 2 + 1), size)
-            body.append(
-                f'<path class="deploy" d="{shape}" fill="{colour}"><title>{_t(tip)}</title></path>'
-            )
-        plot_bottom = d_top + 10 + d_rows * (size * 2 + 1)
-
-    # Failure windows behind everything, over the full height of the plot.
-    under: list[str] = []
-    for w in report.failure_windows:
-        w_end = report.until if w.open else w.end
-        if w_end < axis.start or w.start > axis.end:
-            continue
-        x1, x2 = axis.x(max(w.start, axis.start)), axis.x(min(w_end, axis.end))
-        state = "still open" if w.open else f"recovered by {w.recovered_by}"
-        under.append(
-            f'<rect class="window" x="{x1}" y="{plot_top}" width="{max(x2 - x1, 3):.1f}" '
-            f'height="{plot_bottom - plot_top:.1f}" fill="{_RED}" fill-opacity="0.07" '
-            f'stroke="{_RED}" stroke-opacity="0.35" stroke-dasharray="4 3">'
-            f"<title>{_t(f'failure window: {w.count} failed deploy(s), {state}')}</title></rect>"
-        )
-        legend["window"] = ("band", _RED, "failure window")
-
-    # Moment lines and labels.
-    over: list[str] = []
-    for m, x, placed in marks:
-        reach = plot_top - 2 - (placed[0] * row_h if placed else 0)
-        over.append(
-            f'<line class="moment" x1="{x}" y1="{reach}" '
-            f'x2="{x}" y2="{plot_bottom}" stroke="{m.colour}" stroke-width="1.3" '
-            f'stroke-dasharray="3 2"><title>{_t(m.tip)}</title></line>'
-        )
-        if placed is not None:
-            row, tx, anchor, text = placed
-            ty = plot_top - 6 - row * row_h
-            over.append(
-                f'<text class="moment-label" x="{tx:.1f}" y="{ty:.1f}" font-size="{font}" '
-                f'font-weight="700" text-anchor="{anchor}" fill="{m.colour}">{_t(text)}'
-                f"<title>{_t(m.tip)}</title></text>"
-            )
-
-    axis_y = plot_bottom
-    out: list[str] = [*under, *body, *over]
-    out.append(
-        f'<line x1="{axis.left}" y1="{axis_y}" x2="{axis.right}" y2="{axis_y}" stroke="#57606a"/>'
-    )
-    for x, text in axis.ticks(lay.ticks):
-        half = _text_width(text, small) / 2
-        tx = min(max(x, half + 2), lay.width - half - 2)
-        out.append(
-            f'<line x1="{x}" y1="{axis_y}" x2="{x}" y2="{axis_y + 5}" stroke="#57606a"/>'
-            f'<text x="{tx}" y="{axis_y + 6 + font}" font-size="{small}" text-anchor="middle" '
-            f'fill="#57606a">{_t(text)}</text>'
-        )
-    y = axis_y + 10 + font
-    context, y = _context_strip(report, lay, axis, commits, outside, y, legend)
+    plot = _Plot(report, lay, axis, {})
+    marks, outside, label_rows = _place_moments(plot, _moments(report, window))
+    plot_top = 8 + max(label_rows, 1) * (lay.font + 5) + 4
+    # The lanes top to bottom, each starting where the one above ends.
+    graph, y = _graph_lane(plot, plot_top)
+    dots, y = _commit_lane(plot, commits, y)
+    diamonds, plot_bottom = _deploy_lane(plot, y)
+    # Failure windows go behind everything, moment lines over it.
+    under = _window_bands(plot, plot_top, plot_bottom)
+    over = _moment_lines(plot, marks, plot_top, plot_bottom)
+    out = [*under, *graph, *dots, *diamonds, *over, *_time_axis(plot, plot_bottom)]
+    context, y = _context_strip(plot, commits, outside, plot_bottom + 10 + lay.font)
     out.append(context)
-    legend_svg, y = _legend(list(legend.values()), lay, y + 8)
+    legend_svg, y = _legend(list(plot.legend.values()), lay, y + 8)
     out.append(legend_svg)
     height = round(y + 6)
     label = f"Timeline of the incident, {view.when(start)} to {view.when(end)}"
@@ -625,44 +524,281 @@ def timeline_svg(report: Report, layout: _Layout = WIDE) -> str:
     return _tidy("\n".join([head, *out, "</svg>"]))
 
 
+def _place_moments(
+    plot: _Plot, moments: Sequence[_Moment]
+) -> tuple[list[_Mark], list[_Moment], int]:
+    """The key moments inside the drawn stretch, their labels placed in rows above it
+    ("still failing", after the stretch, sits at its right edge); the moments outside it,
+    which the history strip shows; and how many label rows are used."""
+    axis, lay = plot.axis, plot.lay
+    labels = _Labels(lay.label_rows, 2, lay.width - 2, lay.font)
+    inside: list[tuple[_Moment, float]] = []
+    outside: list[_Moment] = []
+    for m in moments:
+        if m.kind == "still-failing" and m.at > axis.end:
+            inside.append((m, axis.right))
+        elif axis.inside(m.at):
+            inside.append((m, axis.x(m.at)))
+        else:
+            outside.append(m)
+    solved = labels.solve([(x, (m.label, _short(m)), True) for m, x in inside])
+    marks = [_Mark(m, x, placed) for (m, x), placed in zip(inside, solved, strict=True)]
+    return marks, outside, labels.used
+
+
+def _lane_name(lay: _Layout, name: str, top: float, height: float) -> tuple[str, float]:
+    """The lane's name: left of the axis in the wide layout, above the lane's marks in the
+    compact one, which has no room on the left. Returns it and where the marks start."""
+    font, small = lay.font, round(lay.font * 0.9, 1)
+    if lay.left >= 60:
+        return (
+            f'<text x="8" y="{top + height / 2 + font * 0.35:.1f}" font-size="{font}" '
+            f'font-weight="600" fill="#24292f">{name}</text>'
+        ), top
+    return (
+        f'<text x="{lay.left}" y="{top + small}" font-size="{small}" font-weight="600" '
+        f'fill="#57606a">{name}</text>'
+    ), top + small + 2
+
+
+def _graph_lane(plot: _Plot, y: float) -> tuple[list[str], float]:
+    """When the migration graph was broken, as bars; no lane when it never was in the drawn
+    stretch. Returns the lane and where the next one starts."""
+    report, axis = plot.report, plot.axis
+    breaks = [
+        g
+        for g in report.graph_events
+        if g.at <= axis.end and (g.resolved_at or report.until) >= axis.start
+    ]
+    if not breaks:
+        return [], y
+    name, top = _lane_name(plot.lay, "graph", y, 22)
+    out = [name]
+    for g in breaks:
+        x1 = axis.x(max(g.at, axis.start))
+        x2 = axis.x(min(g.resolved_at or report.until, axis.end))
+        state = f"until {view.short(g.resolved_by)}" if g.resolved_by else "still broken"
+        tip = f"{view.short(g.commit)} broke the graph ({g.rule}, {state}): {g.detail}"
+        out.append(
+            f'<rect class="graph-break" x="{x1}" y="{top + 5}" width="{max(x2 - x1, 3):.1f}" '
+            f'height="10" rx="2" fill="{_DARK_RED}" fill-opacity="0.75">'
+            f"<title>{_t(tip)}</title></rect>"
+        )
+    plot.legend["graph"] = ("bar", _DARK_RED, "migration graph broken")
+    return out, top + 22
+
+
+def _commit_lane(plot: _Plot, commits: Sequence[CommitRecord], y: float) -> tuple[list[str], float]:
+    """The commits as dots coloured by what they did to the migrations, stacked in rows
+    where they crowd, over the bursts of edits. Returns the lane and where the next starts."""
+    report, axis = plot.report, plot.axis
+    shown = [c for c in commits if axis.inside(c.committed_at)]
+    radius = 5.5 if plot.lay is WIDE else 5.0
+    rows = _stack([axis.x(c.committed_at) for c in shown], radius * 2 + 1.5, 4)
+    c_rows = max(rows, default=0) + 1
+    name, top = _lane_name(plot.lay, "commits", y, 14 + c_rows * (radius * 2 + 2))
+    out = [name, *_bursts(plot, top, radius, c_rows)]
+    for c, row in zip(shown, rows, strict=True):
+        kind = _kind(report, c.sha)
+        colour, meaning = KIND_COLOURS[kind]
+        plot.legend[f"commit-{kind}"] = ("circle", colour, f"commit: {meaning}")
+        tip = f"{c.short} {view.when(c.committed_at)} {c.author.name}: {c.subject} [{kind}]"
+        out.append(
+            f'<circle class="commit" cx="{axis.x(c.committed_at)}" '
+            f'cy="{top + 5 + radius + row * (radius * 2 + 2):.1f}" r="{radius}" fill="{colour}" '
+            f'stroke="#ffffff" stroke-width="1.2"><title>{_t(tip)}</title></circle>'
+        )
+    return out, top + 14 + c_rows * (radius * 2 + 2)
+
+
+def _bursts(plot: _Plot, top: float, radius: float, rows: int) -> list[str]:
+    """The bursts of edits, as bands behind the commit dots of ``rows`` rows."""
+    axis = plot.axis
+    out = []
+    for b in plot.report.bursts:
+        if b.end < axis.start or b.start > axis.end:
+            continue
+        x1, x2 = axis.x(max(b.start, axis.start)), axis.x(min(b.end, axis.end))
+        tip = f"burst: {len(b.commits)} commit(s) by {', '.join(b.authors)}"
+        out.append(
+            f'<rect class="burst" x="{x1 - radius - 2:.1f}" y="{top + 1}" '
+            f'width="{max(x2 - x1, 0) + 2 * radius + 4:.1f}" '
+            f'height="{rows * (radius * 2 + 2) + 8:.1f}" '
+            f'rx="6" fill="#fb8f44" fill-opacity="0.2" stroke="#bc4c00" stroke-opacity="0.6">'
+            f"<title>{_t(tip)}</title></rect>"
+        )
+        plot.legend["burst"] = ("band", "#fb8f44", "burst of edits")
+    return out
+
+
+def _deploy_lane(plot: _Plot, y: float) -> tuple[list[str], float]:
+    """The deploys as diamonds coloured by outcome; no lane without deploy data at all.
+    Returns the lane and the bottom of the plot."""
+    report, axis = plot.report, plot.axis
+    if not report.deploys:
+        return [], y
+    deploys = sorted(
+        (d for d in report.deploys if axis.inside(d.created_at)),
+        key=lambda d: (d.created_at, d.id),
+    )
+    size = 6.5 if plot.lay is WIDE else 6.0
+    rows = _stack([axis.x(d.created_at) for d in deploys], size * 1.7 + 1.5, 3)
+    d_rows = max(rows, default=0) + 1
+    name, top = _lane_name(plot.lay, "deploys", y, 10 + d_rows * (size * 2 + 1))
+    out = [name]
+    for d, row in zip(deploys, rows, strict=True):
+        colour = DEPLOY_COLOURS.get(d.category.value, "#6e7781")
+        plot.legend[f"deploy-{d.category.value}"] = _deploy_legend(d, colour)
+        tip = f"{d.id} {d.status} {view.when(d.created_at)} commit {view.short(d.commit)}"
+        shape = _diamond(axis.x(d.created_at), top + 5 + size + row * (size * 2 + 1), size)
+        out.append(
+            f'<path class="deploy" d="{shape}" fill="{colour}"><title>{_t(tip)}</title></path>'
+        )
+    return out, top + 10 + d_rows * (size * 2 + 1)
+
+
+def _window_bands(plot: _Plot, plot_top: float, plot_bottom: float) -> list[str]:
+    """The failure windows, as bands over the full height of the plot."""
+    report, axis = plot.report, plot.axis
+    out = []
+    for w in report.failure_windows:
+        w_end = report.until if w.open else w.end
+        if w_end < axis.start or w.start > axis.end:
+            continue
+        x1, x2 = axis.x(max(w.start, axis.start)), axis.x(min(w_end, axis.end))
+        state = "still open" if w.open else f"recovered by {w.recovered_by}"
+        out.append(
+            f'<rect class="window" x="{x1}" y="{plot_top}" width="{max(x2 - x1, 3):.1f}" '
+            f'height="{plot_bottom - plot_top:.1f}" fill="{_RED}" fill-opacity="0.07" '
+            f'stroke="{_RED}" stroke-opacity="0.35" stroke-dasharray="4 3">'
+            f"<title>{_t(f'failure window: {w.count} failed deploy(s), {state}')}</title></rect>"
+        )
+        plot.legend["window"] = ("band", _RED, "failure window")
+    return out
+
+
+def _moment_lines(
+    plot: _Plot, marks: Sequence[_Mark], plot_top: float, plot_bottom: float
+) -> list[str]:
+    """A dashed line down the plot for each key moment, from its label above the plot."""
+    font = plot.lay.font
+    row_h = font + 5
+    out = []
+    for mark in marks:
+        m, x, placed = mark.moment, mark.x, mark.placed
+        reach = plot_top - 2 - (placed[0] * row_h if placed else 0)
+        out.append(
+            f'<line class="moment" x1="{x}" y1="{reach}" '
+            f'x2="{x}" y2="{plot_bottom}" stroke="{m.colour}" stroke-width="1.3" '
+            f'stroke-dasharray="3 2"><title>{_t(m.tip)}</title></line>'
+        )
+        if placed is not None:
+            row, tx, anchor, text = placed
+            ty = plot_top - 6 - row * row_h
+            out.append(
+                f'<text class="moment-label" x="{tx:.1f}" y="{ty:.1f}" font-size="{font}" '
+                f'font-weight="700" text-anchor="{anchor}" fill="{m.colour}">{_t(text)}'
+                f"<title>{_t(m.tip)}</title></text>"
+            )
+    return out
+
+
+def _time_axis(plot: _Plot, axis_y: float) -> list[str]:
+    """The time axis under the plot, its tick labels kept inside the drawing."""
+    axis, lay = plot.axis, plot.lay
+    small = round(lay.font * 0.9, 1)
+    out = [
+        f'<line x1="{axis.left}" y1="{axis_y}" x2="{axis.right}" y2="{axis_y}" stroke="#57606a"/>'
+    ]
+    for x, text in axis.ticks(lay.ticks):
+        half = _text_width(text, small) / 2
+        tx = min(max(x, half + 2), lay.width - half - 2)
+        out.append(
+            f'<line x1="{x}" y1="{axis_y}" x2="{x}" y2="{axis_y + 5}" stroke="#57606a"/>'
+            f'<text x="{tx}" y="{axis_y + 6 + lay.font}" font-size="{small}" '
+            f'text-anchor="middle" fill="#57606a">{_t(text)}</text>'
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class _Strip:
+    """Where the history strip is drawn: on the axis of the whole analysed window, from
+    ``top``, ``height`` high."""
+
+    whole: _Axis
+    top: float
+    height: float
+
+
 def _context_strip(
-    report: Report,
-    lay: _Layout,
-    focus: _Axis,
-    commits: Sequence[CommitRecord],
-    moments: Sequence[_Moment],
-    y: float,
-    legend: dict[str, tuple[str, str, str]],
+    plot: _Plot, commits: Sequence[CommitRecord], moments: Sequence[_Moment], y: float
 ) -> tuple[str, float]:
     """The whole analysed window as a thin strip, the drawn stretch outlined on it, and the
-    key moments that fall outside that stretch. Nothing when the stretch is the whole.
-    What it draws joins ``legend``, which lists what the chart shows."""
+    key moments that fall outside that stretch. Nothing when the stretch is most of the
+    whole. What it draws joins the plot's legend. Returns it and where it ends."""
+    whole = _whole_axis(plot, commits)
+    if whole is None:
+        return "", y
+    strip = _Strip(whole, y + 18, 14)
+    out = [
+        '<g class="context">',
+        *_strip_frame(plot.lay, strip),
+        *_strip_windows(plot, strip),
+        *_strip_ticks(plot, commits, strip),
+        *_strip_focus(plot, strip, y),
+    ]
+    labels, rows = _strip_labels(plot.lay, strip, moments)
+    out += labels
+    out.append("</g>")
+    row_h = round(plot.lay.font * 0.9, 1) + 5
+    return "".join(out), strip.top + strip.height + 6 + max(rows, 1) * row_h
+
+
+def _whole_axis(plot: _Plot, commits: Sequence[CommitRecord]) -> _Axis | None:
+    """The axis of the whole analysed window (at least the drawn stretch), or None when the
+    drawn stretch covers most of it, so the strip would add nothing."""
+    report, lay, focus = plot.report, plot.lay, plot.axis
     times = [c.committed_at for c in commits] + [d.created_at for d in report.deploys]
     first = report.since or min(times, default=focus.start)
     whole = _Axis(min(first, focus.start), max(report.until, focus.end), lay.left, focus.width)
     if (focus.end - focus.start) >= 0.75 * (whole.end - whole.start):
-        return "", y
-    font = round(lay.font * 0.9, 1)
-    top, height = y + 18, 14
-    out = ['<g class="context">']
+        return None
+    return whole
+
+
+def _strip_frame(lay: _Layout, strip: _Strip) -> list[str]:
+    """The strip's name and its empty frame."""
+    whole, top, height = strip.whole, strip.top, strip.height
     name_x, name_y = (8, top + 11) if lay.left >= 60 else (lay.left, top - 5)
-    out.append(
+    return [
         f'<text x="{name_x}" y="{name_y}" '
-        f'font-size="{font}" font-weight="600" fill="#57606a">history</text>'
-    )
-    out.append(
+        f'font-size="{round(lay.font * 0.9, 1)}" font-weight="600" fill="#57606a">history</text>',
         f'<rect x="{whole.left}" y="{top}" width="{whole.width}" height="{height}" '
-        f'fill="#f6f8fa" stroke="#d0d7de"/>'
-    )
+        f'fill="#f6f8fa" stroke="#d0d7de"/>',
+    ]
+
+
+def _strip_windows(plot: _Plot, strip: _Strip) -> list[str]:
+    """The failure windows on the strip."""
+    report, whole = plot.report, strip.whole
+    out = []
     for w in report.failure_windows:
         w_end = report.until if w.open else w.end
         if w_end >= whole.start and w.start <= whole.end:
             x1, x2 = whole.x(max(w.start, whole.start)), whole.x(min(w_end, whole.end))
             out.append(
-                f'<rect x="{x1}" y="{top}" width="{max(x2 - x1, 2):.1f}" height="{height}" '
-                f'fill="{_RED}" fill-opacity="0.25"/>'
+                f'<rect x="{x1}" y="{strip.top}" width="{max(x2 - x1, 2):.1f}" '
+                f'height="{strip.height}" fill="{_RED}" fill-opacity="0.25"/>'
             )
-            legend["window"] = ("band", _RED, "failure window")
+            plot.legend["window"] = ("band", _RED, "failure window")
+    return out
+
+
+def _strip_ticks(plot: _Plot, commits: Sequence[CommitRecord], strip: _Strip) -> list[str]:
+    """A tick per commit and per deploy on the strip (failed deploys drawn first)."""
+    whole, top, height = strip.whole, strip.top, strip.height
+    out = []
     # One tick per pixel at most: a long history has thousands of commits.
     ticked: set[tuple[str, float]] = set()
     for c in commits:
@@ -670,30 +806,46 @@ def _context_strip(
             ticked.add(("c", round(whole.x(c.committed_at))))
             x = whole.x(c.committed_at)
             out.append(f'<line x1="{x}" y1="{top + 1}" x2="{x}" y2="{top + 6}" stroke="#57606a"/>')
-    for d in sorted(report.deploys, key=lambda d: (d.category.value != "failed", d.id)):
+    for d in sorted(plot.report.deploys, key=lambda d: (d.category.value != "failed", d.id)):
         key = (d.category.value, round(whole.x(d.created_at)))
         if whole.inside(d.created_at) and key not in ticked:
             ticked.add(key)
             x = whole.x(d.created_at)
             colour = DEPLOY_COLOURS.get(d.category.value, "#6e7781")
-            legend[f"deploy-{d.category.value}"] = _deploy_legend(d, colour)
+            plot.legend[f"deploy-{d.category.value}"] = _deploy_legend(d, colour)
             out.append(
                 f'<line x1="{x}" y1="{top + 8}" x2="{x}" y2="{top + height - 1}" '
                 f'stroke="{colour}" stroke-width="1.5"/>'
             )
+    return out
+
+
+def _strip_focus(plot: _Plot, strip: _Strip, y: float) -> list[str]:
+    """The drawn stretch outlined on the strip; in the wide layout, with lines from the
+    plot's ends above (at ``y``) to it."""
+    lay, focus, whole, top = plot.lay, plot.axis, strip.whole, strip.top
     fx1, fx2 = whole.x(focus.start), whole.x(focus.end)
     if fx2 - fx1 < 4:
         fx1, fx2 = fx1 - 2, fx2 + 2
-    if lay.left >= 60:  # lines from the drawn stretch to its place in the whole
+    out = []
+    if lay.left >= 60:
         out.append(
             f'<path d="M{focus.left} {y + 2} L{fx1} {top} M{focus.right} {y + 2} '
             f'L{fx2} {top}" stroke="#0969da" stroke-opacity="0.35" fill="none"/>'
         )
     out.append(
         f'<rect class="focus" x="{fx1}" y="{top - 2}" width="{fx2 - fx1:.1f}" '
-        f'height="{height + 4}" '
+        f'height="{strip.height + 4}" '
         f'fill="#0969da" fill-opacity="0.12" stroke="#0969da" stroke-width="1.5"/>'
     )
+    return out
+
+
+def _strip_labels(lay: _Layout, strip: _Strip, moments: Sequence[_Moment]) -> tuple[list[str], int]:
+    """The dates at the strip's ends and the key moments on it, labelled in rows under it.
+    Returns them and how many rows are used."""
+    whole = strip.whole
+    font = round(lay.font * 0.9, 1)
     labels = _Labels(3, 2, lay.width - 2, font)
     fmt = "%Y-%m-%d" if lay.left >= 60 else "%m-%d"
     ends = [
@@ -712,31 +864,43 @@ def _context_strip(
             for m in shown
         ]
     )
-    row_h = font + 5
+    base = strip.top + strip.height + 4
+    out = []
     for placed in solved[:2]:
         if placed is not None:
             row, tx, anchor, text = placed
             out.append(
-                f'<text x="{tx:.1f}" y="{top + height + 4 + row * row_h + font}" '
+                f'<text x="{tx:.1f}" y="{base + row * (font + 5) + font}" '
                 f'font-size="{font}" '
                 f'text-anchor="{anchor}" fill="#57606a">{_t(text)}</text>'
             )
     for m, placed in zip(shown, solved[2:], strict=True):
-        x = whole.x(m.at)
-        low = top + height + 4 + (placed[0] if placed else 0) * row_h
+        out += _strip_moment(whole.x(m.at), m, placed, strip.top, base, font)
+    return out, labels.used
+
+
+def _strip_moment(
+    x: float,
+    m: _Moment,
+    placed: tuple[int, float, str, str] | None,
+    top: float,
+    base: float,
+    font: float,
+) -> list[str]:
+    """A key moment's line on the strip, down to its label in the rows from ``base``."""
+    low = base + (placed[0] if placed else 0) * (font + 5)
+    out = [
+        f'<line class="moment" x1="{x}" y1="{top}" x2="{x}" y2="{low + (4 if placed else -4)}" '
+        f'stroke="{m.colour}" stroke-width="1.5"><title>{_t(m.tip)}</title></line>'
+    ]
+    if placed is not None:
+        _row, tx, anchor, text = placed
         out.append(
-            f'<line class="moment" x1="{x}" y1="{top}" x2="{x}" y2="{low + (4 if placed else -4)}" '
-            f'stroke="{m.colour}" stroke-width="1.5"><title>{_t(m.tip)}</title></line>'
+            f'<text class="moment-label" x="{tx:.1f}" y="{low + font:.1f}" font-size="{font}" '
+            f'font-weight="700" text-anchor="{anchor}" fill="{m.colour}">{_t(text)}'
+            f"<title>{_t(m.tip)}</title></text>"
         )
-        if placed is not None:
-            row, tx, anchor, text = placed
-            out.append(
-                f'<text class="moment-label" x="{tx:.1f}" y="{low + font:.1f}" font-size="{font}" '
-                f'font-weight="700" text-anchor="{anchor}" fill="{m.colour}">{_t(text)}'
-                f"<title>{_t(m.tip)}</title></text>"
-            )
-    out.append("</g>")
-    return "".join(out), top + height + 6 + max(labels.used, 1) * row_h
+    return out
 
 
 def _legend_item(x: float, y: float, shape: str, colour: str, text: str, font: float) -> str:
@@ -816,12 +980,7 @@ def chain_svg(environment: EnvironmentSummary) -> str:
     width = max(widest * (_NODE_W + _GAP_X) + _GAP_X, 2 * _NODE_W + 3 * _GAP_X)
     legend, legend_h = _chain_legend(nodes, width, len(rows) * (_NODE_H + _GAP_Y) + 22)
     height = len(rows) * (_NODE_H + _GAP_Y) + 22 + legend_h
-    where: dict[str, tuple[float, float]] = {}
-    for level, members in rows.items():
-        total = len(members) * _NODE_W + (len(members) - 1) * _GAP_X
-        x0 = (width - total) / 2
-        for i, n in enumerate(members):
-            where[n.revision] = (x0 + i * (_NODE_W + _GAP_X), 20 + level * (_NODE_H + _GAP_Y))
+    where = _chain_places(rows, width)
     label = f"Migration chain of {environment.name}"
     # Several chains share one page: the arrow marker id must be unique per environment.
     arrow = "arrow-" + hashlib.sha1(environment.name.encode()).hexdigest()[:8]
@@ -837,6 +996,30 @@ def chain_svg(environment: EnvironmentSummary) -> str:
         'markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 Z" '
         'fill="#57606a"/></marker></defs>',
     ]
+    out += _chain_edges(nodes, where, arrow)
+    out += [_chain_node(n, *where[n.revision]) for n in nodes]
+    out.append(legend)
+    out.append("</svg>")
+    return _tidy("\n".join(out))
+
+
+def _chain_places(rows: dict[int, list[ChainNode]], width: float) -> dict[str, tuple[float, float]]:
+    """Each node's top left corner: a row per layer, each row centred."""
+    where: dict[str, tuple[float, float]] = {}
+    for level, members in rows.items():
+        total = len(members) * _NODE_W + (len(members) - 1) * _GAP_X
+        x0 = (width - total) / 2
+        for i, n in enumerate(members):
+            where[n.revision] = (x0 + i * (_NODE_W + _GAP_X), 20 + level * (_NODE_H + _GAP_Y))
+    return where
+
+
+def _chain_edges(
+    nodes: Sequence[ChainNode], where: dict[str, tuple[float, float]], arrow: str
+) -> list[str]:
+    """An arrow from each parent to its child; a parent outside the drawn chain is a dashed
+    stub with its name."""
+    out = []
     for n in nodes:
         x, y = where[n.revision]
         for parent in n.parents:
@@ -853,27 +1036,27 @@ def chain_svg(environment: EnvironmentSummary) -> str:
                     f'<text x="{x + _NODE_W / 2 + 6}" y="{y - 6}" font-size="10" fill="#57606a">'
                     f"{_t(parent)} …</text>"
                 )
-    for n in nodes:
-        x, y = where[n.revision]
-        fill, stroke, stroke_width, dash = _node_style(n)
-        marks = view.marks_of(n)
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        tip = f"{n.revision} {n.message or ''} ({n.path})"
-        out.append(
-            f'<g class="node"><title>{_t(tip)}</title>'
-            f'<rect x="{x}" y="{y}" width="{_NODE_W}" height="{_NODE_H}" rx="6" fill="{fill}" '
-            f'stroke="{stroke}" stroke-width="{stroke_width}"{dash_attr}/>'
-            f'<text x="{x + 9}" y="{y + 18}" font-size="14" font-weight="700" '
-            f'font-family="ui-monospace, Menlo, Consolas, monospace" fill="#24292f">'
-            f"{_t(n.revision)}</text>"
-            f'<text x="{x + 9}" y="{y + 33}" font-size="12.5" fill="#57606a">'
-            f"{_t(view.one_line(n.message, 25))}</text>"
-            f'<text x="{x + 9}" y="{y + 48}" font-size="11.5" font-weight="600" '
-            f'fill="{stroke}">{_t(" · ".join(marks))}</text></g>'
-        )
-    out.append(legend)
-    out.append("</svg>")
-    return _tidy("\n".join(out))
+    return out
+
+
+def _chain_node(n: ChainNode, x: float, y: float) -> str:
+    """One revision's box: its id, message and marks, styled by its annotations."""
+    fill, stroke, stroke_width, dash = _node_style(n)
+    marks = view.marks_of(n)
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    tip = f"{n.revision} {n.message or ''} ({n.path})"
+    return (
+        f'<g class="node"><title>{_t(tip)}</title>'
+        f'<rect x="{x}" y="{y}" width="{_NODE_W}" height="{_NODE_H}" rx="6" fill="{fill}" '
+        f'stroke="{stroke}" stroke-width="{stroke_width}"{dash_attr}/>'
+        f'<text x="{x + 9}" y="{y + 18}" font-size="14" font-weight="700" '
+        f'font-family="ui-monospace, Menlo, Consolas, monospace" fill="#24292f">'
+        f"{_t(n.revision)}</text>"
+        f'<text x="{x + 9}" y="{y + 33}" font-size="12.5" fill="#57606a">'
+        f"{_t(view.one_line(n.message, 25))}</text>"
+        f'<text x="{x + 9}" y="{y + 48}" font-size="11.5" font-weight="600" '
+        f'fill="{stroke}">{_t(" · ".join(marks))}</text></g>'
+    )
 
 
 _CHAIN_LEGEND = (
@@ -906,16 +1089,35 @@ def _chain_legend(nodes: Sequence[ChainNode], width: int, y: float) -> tuple[str
     return "".join(out), base - y + 10
 
 
+@dataclass(frozen=True)
+class _TrendScale:
+    """Where the trend chart puts its weeks: the plot's box, a slot of ``step`` per week,
+    and the top of each scale (the most deploys in a week, the longest median lead time)."""
+
+    left: int
+    top: int
+    inner_w: int
+    inner_h: int
+    step: float
+    most: int
+    longest: float
+
+
 def trend_svg(rows: Sequence[WeekMetrics], label: str = "Delivery metrics by week") -> str:
     """A small chart of weekly figures: a bar per week for the deploys (the failed part in
     red) on the left scale, and the median lead time as a line on the right scale."""
     width, height, left, right, top, bottom = 640, 190, 40, 48, 16, 34
     inner_w, inner_h = width - left - right, height - top - bottom
-    count = max(1, len(rows))
-    step = inner_w / count
-    most = max([r.deploys for r in rows] + [1])
     lead = [r.lead_time_h_p50 for r in rows]
-    longest = max([v for v in lead if v is not None] + [1.0])
+    scale = _TrendScale(
+        left,
+        top,
+        inner_w,
+        inner_h,
+        step=inner_w / max(1, len(rows)),
+        most=max([r.deploys for r in rows] + [1]),
+        longest=max([v for v in lead if v is not None] + [1.0]),
+    )
     out = [
         f'<svg class="chart trend" role="img" viewBox="0 0 {width} {height}" width="{width}" '
         f'aria-label="{_t(label)}">',
@@ -924,37 +1126,56 @@ def trend_svg(rows: Sequence[WeekMetrics], label: str = "Delivery metrics by wee
         f'<line x1="{left}" y1="{top + inner_h}" x2="{left + inner_w}" y2="{top + inner_h}" '
         'stroke="#8c959f"/>',
         f'<text x="{left - 6}" y="{top + 4}" font-size="10" text-anchor="end" '
-        f'fill="#57606a">{most}</text>',
+        f'fill="#57606a">{scale.most}</text>',
         f'<text x="{left - 6}" y="{top + inner_h}" font-size="10" text-anchor="end" '
         'fill="#57606a">0</text>',
         f'<text x="{left + inner_w + 6}" y="{top + 4}" font-size="10" '
-        f'fill="#0969da">{longest:.0f} h</text>',
+        f'fill="#0969da">{scale.longest:.0f} h</text>',
     ]
     points = []
     for i, row in enumerate(rows):
-        x = left + i * step + step * 0.2
-        bar_w = step * 0.6
-        total_h = inner_h * row.deploys / most
-        failed_h = inner_h * row.failed / most
-        base = top + inner_h
-        rate = "" if row.change_failure_rate is None else f", {row.change_failure_rate:.0%} failed"
-        tip = f"{row.week}: {row.deploys} deploy(s), {row.failed} failed{rate}"
+        bars, point = _trend_week(scale, i, row)
+        out += bars
+        if point is not None:
+            points.append(point)
+    out += _trend_line(points)
+    out += [*_trend_legend(left, height - 6), "</svg>"]
+    return "".join(out)
+
+
+def _trend_week(
+    scale: _TrendScale, i: int, row: WeekMetrics
+) -> tuple[list[str], tuple[float, float, str] | None]:
+    """The ``i``-th week's bar and label; and its lead time point (x, y, tip), if any."""
+    x = scale.left + i * scale.step + scale.step * 0.2
+    bar_w = scale.step * 0.6
+    total_h = scale.inner_h * row.deploys / scale.most
+    failed_h = scale.inner_h * row.failed / scale.most
+    base = scale.top + scale.inner_h
+    rate = "" if row.change_failure_rate is None else f", {row.change_failure_rate:.0%} failed"
+    tip = f"{row.week}: {row.deploys} deploy(s), {row.failed} failed{rate}"
+    out = [
+        f'<rect x="{x:.1f}" y="{base - total_h:.1f}" width="{bar_w:.1f}" '
+        f'height="{total_h - failed_h:.1f}" fill="#4ac26b"><title>{_t(tip)}</title></rect>'
+    ]
+    if failed_h:
         out.append(
-            f'<rect x="{x:.1f}" y="{base - total_h:.1f}" width="{bar_w:.1f}" '
-            f'height="{total_h - failed_h:.1f}" fill="#4ac26b"><title>{_t(tip)}</title></rect>'
+            f'<rect x="{x:.1f}" y="{base - failed_h:.1f}" width="{bar_w:.1f}" '
+            f'height="{failed_h:.1f}" fill="#cf222e"><title>{_t(tip)}</title></rect>'
         )
-        if failed_h:
-            out.append(
-                f'<rect x="{x:.1f}" y="{base - failed_h:.1f}" width="{bar_w:.1f}" '
-                f'height="{failed_h:.1f}" fill="#cf222e"><title>{_t(tip)}</title></rect>'
-            )
-        out.append(
-            f'<text x="{x + bar_w / 2:.1f}" y="{base + 14}" font-size="10" text-anchor="middle" '
-            f'fill="#57606a">{_t(row.week[-3:])}</text>'
-        )
-        if row.lead_time_h_p50 is not None:
-            y = base - inner_h * row.lead_time_h_p50 / longest
-            points.append((x + bar_w / 2, y, f"{row.week}: lead time {row.lead_time_h_p50:g} h"))
+    out.append(
+        f'<text x="{x + bar_w / 2:.1f}" y="{base + 14}" font-size="10" text-anchor="middle" '
+        f'fill="#57606a">{_t(row.week[-3:])}</text>'
+    )
+    if row.lead_time_h_p50 is None:
+        return out, None
+    y = base - scale.inner_h * row.lead_time_h_p50 / scale.longest
+    return out, (x + bar_w / 2, y, f"{row.week}: lead time {row.lead_time_h_p50:g} h")
+
+
+def _trend_line(points: Sequence[tuple[float, float, str]]) -> list[str]:
+    """The median lead time: a line through the weeks that have one, a dot on each."""
+    out = []
     if len(points) > 1:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _tip in points)
         out.append(f'<polyline points="{path}" fill="none" stroke="#0969da" stroke-width="2"/>')
@@ -963,8 +1184,12 @@ def trend_svg(rows: Sequence[WeekMetrics], label: str = "Delivery metrics by wee
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#0969da"><title>{_t(tip)}</title>'
             "</circle>"
         )
-    legend_y = height - 6
-    out += [
+    return out
+
+
+def _trend_legend(left: int, legend_y: int) -> list[str]:
+    """What the bars' colours and the line mean, along the bottom."""
+    return [
         f'<rect x="{left}" y="{legend_y - 8}" width="10" height="8" fill="#4ac26b"/>',
         f'<text x="{left + 14}" y="{legend_y}" font-size="10" fill="#1f2328">deploys</text>',
         f'<rect x="{left + 70}" y="{legend_y - 8}" width="10" height="8" fill="#cf222e"/>',
@@ -973,6 +1198,4 @@ def trend_svg(rows: Sequence[WeekMetrics], label: str = "Delivery metrics by wee
         'stroke="#0969da" stroke-width="2"/>',
         f'<text x="{left + 150}" y="{legend_y}" font-size="10" fill="#1f2328">'
         "median lead time (right scale)</text>",
-        "</svg>",
     ]
-    return "".join(out)
