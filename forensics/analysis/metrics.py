@@ -106,7 +106,6 @@ def edits_per_path(
 
 # -- delivery metrics -----------------------------------------------------------------------
 # The rules whose findings are edits to applied migrations, and the one of broken deploys.
-APPLIED_EDIT_RULES = CHANGED_APPLIED
 BROKEN_DEPLOY_RULE = RuleId.FX403
 _COUNTED = frozenset({DeployCategory.LIVE, DeployCategory.SUPERSEDED, DeployCategory.FAILED})
 _HOUR = 3600.0
@@ -247,7 +246,7 @@ def _applied_edits(
             {
                 (week_of(times[sha]), f.fingerprint, sha)
                 for f in findings
-                if f.rule in APPLIED_EDIT_RULES
+                if f.rule in CHANGED_APPLIED
                 for sha in (*(c.commit for c in f.changes), *f.commits)
                 if sha in times and times[sha] <= until
             }
