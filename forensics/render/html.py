@@ -2,9 +2,9 @@
 
 Jinja2 autoescape is on for the whole template, so every value from the analysed repository
 (messages, authors, paths, deploy messages) is escaped. Two things are inserted as markup:
-the SVG charts, which ``charts.py`` builds with every text escaped, and our own prose (rule
-explanations from the rule catalogue), which goes through the ``markdown`` package. The page
-has inline CSS only: no script, no font, no image, no link to the network.
+the SVG charts, which the ``charts`` package builds with every text escaped, and our own
+prose (rule explanations from the rule catalogue), which goes through the ``markdown``
+package. The page has inline CSS only: no script, no font, no image, no link to the network.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from datetime import timedelta
 from itertools import pairwise
 
 from forensics.model.report import ChainNode, EnvironmentSummary, Report
-from forensics.render.charts import COMPACT, KIND_COLOURS, _Labels, chain_svg, timeline_svg
+from forensics.render.charts import COMPACT, KIND_COLOURS, Labels, chain_svg, timeline_svg
 
 
 def _parse(svg: str) -> ET.Element:
@@ -80,7 +80,7 @@ def test_compact_timeline_is_narrow_and_keeps_the_moments(report: Report) -> Non
 
 
 def test_labels_never_overlap_they_shorten_or_go() -> None:
-    labels = _Labels(rows=2, low=0, high=300, size=13)
+    labels = Labels(rows=2, low=0, high=300, size=13)
     items = [(x, (f"a long label at {x}", "x"), True) for x in (20, 30, 40, 50, 60, 70, 80)]
     placed = [p for p in labels.solve(items) if p is not None]
     assert 0 < len(placed) < len(items)
@@ -142,7 +142,7 @@ def test_chain_legend_lists_only_the_marks_drawn() -> None:
 
 
 def test_many_labels_stay_apart_and_the_search_stays_small() -> None:
-    labels = _Labels(rows=3, low=0, high=1000, size=13)
+    labels = Labels(rows=3, low=0, high=1000, size=13)
     items = [(float(x), (f"label {x}", "l"), True) for x in range(0, 1000, 9)]
     placed = labels.solve(items)
     assert len(placed) == len(items) and sum(p is not None for p in placed) >= 10
