@@ -87,39 +87,50 @@ def _serious_applied(f: Finding) -> bool:
 
 
 def _stories(report: Report) -> list[_Story]:
-    findings = report.findings
-    claimed: set[str] = set()
-    stories: list[_Story] = []
-    windows = list(enumerate(report.failure_windows))
-    for index, window in windows:
-        commits = _window_commits(report, window)
-        ids = set(window.deploys)
-        mine = [
-            f
-            for f in findings
-            if f.rule in WINDOW_RULES and (set(f.deploys) & ids or f.start == window.start)
-        ]
-        for f in findings:
-            if f.rule in APPLIED_RULES or f.rule in GRAPH_RULES:
-                related = bool(set(f.commits) & commits)
-                # An open window ships every later edit too: the next deploy carries it.
-                later = window.open and f.end is not None and f.end >= window.start
-                if (related or later) and (_serious_applied(f) or f.rule in GRAPH_RULES):
-                    mine.append(f)
-        stories.append(
-            _Story(
-                IncidentStatus.BLOCKED if window.open else IncidentStatus.RECOVERED,
-                index,
-                tuple(mine),
-                window.start,
-            )
-        )
-        claimed |= {f.fingerprint for f in mine}
-    # Edits to applied migrations that no deploy has shipped yet: the next one will.
+    """The incidents before they are worded, the most urgent first: one per failure window,
+    then the edits to applied migrations no window claimed, each with its bursts."""
+    stories = [
+        _window_story(report, index, window) for index, window in enumerate(report.failure_windows)
+    ]
+    claimed = {f.fingerprint for story in stories for f in story.findings}
+    pending = _pending_story(report, claimed)
+    if pending is not None:
+        stories.append(pending)
+    stories = [_with_bursts(report, story) for story in stories]
+    order = {s: s.urgency for s in IncidentStatus}
+    return sorted(
+        (s for s in stories if s.findings),
+        key=lambda s: (order[s.status], -s.at.timestamp()),
+    )
+
+
+def _window_story(report: Report, index: int, window: FailureWindow) -> _Story:
+    """A failure window with its deploy findings, and the edits to applied migrations and
+    graph breaks among the commits it shipped."""
+    commits = _window_commits(report, window)
+    ids = set(window.deploys)
+    mine = [
+        f
+        for f in report.findings
+        if f.rule in WINDOW_RULES and (set(f.deploys) & ids or f.start == window.start)
+    ]
+    for f in report.findings:
+        if f.rule in APPLIED_RULES or f.rule in GRAPH_RULES:
+            related = bool(set(f.commits) & commits)
+            # An open window ships every later edit too: the next deploy carries it.
+            later = window.open and f.end is not None and f.end >= window.start
+            if (related or later) and (_serious_applied(f) or f.rule in GRAPH_RULES):
+                mine.append(f)
+    status = IncidentStatus.BLOCKED if window.open else IncidentStatus.RECOVERED
+    return _Story(status, index, tuple(mine), window.start)
+
+
+def _pending_story(report: Report, claimed: set[str]) -> _Story | None:
+    """Edits to applied migrations that no deploy has shipped yet: the next one will."""
     last = _last_success(report.deploys)
     pending = [
         f
-        for f in findings
+        for f in report.findings
         if _serious_applied(f)
         and f.fingerprint not in claimed
         and (
@@ -127,29 +138,21 @@ def _stories(report: Report) -> list[_Story]:
             or (last is not None and f.end is not None and f.end > last.created_at)
         )
     ]
-    if pending:
-        stories.append(
-            _Story(
-                IncidentStatus.AT_RISK,
-                None,
-                tuple(pending),
-                min(f.start or report.until for f in pending),
-            )
-        )
-    # The bursts behind each story's edits.
-    for i, story in enumerate(stories):
-        commits = {c for f in story.findings if f.rule in APPLIED_RULES for c in f.commits}
-        extra = [
-            f
-            for f in findings
-            if f.rule in BURSTS and set(f.commits) & commits and f not in story.findings
-        ]
-        stories[i] = dataclasses.replace(story, findings=(*story.findings, *extra))
-    order = {s: s.urgency for s in IncidentStatus}
-    return sorted(
-        (s for s in stories if s.findings),
-        key=lambda s: (order[s.status], -s.at.timestamp()),
-    )
+    if not pending:
+        return None
+    at = min(f.start or report.until for f in pending)
+    return _Story(IncidentStatus.AT_RISK, None, tuple(pending), at)
+
+
+def _with_bursts(report: Report, story: _Story) -> _Story:
+    """The story with the bursts behind its edits."""
+    commits = {c for f in story.findings if f.rule in APPLIED_RULES for c in f.commits}
+    extra = [
+        f
+        for f in report.findings
+        if f.rule in BURSTS and set(f.commits) & commits and f not in story.findings
+    ]
+    return dataclasses.replace(story, findings=(*story.findings, *extra))
 
 
 def _ranked(findings: Sequence[Finding]) -> list[Finding]:
