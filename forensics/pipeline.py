@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,7 +34,7 @@ from forensics.analysis.chain import chain_nodes
 from forensics.analysis.evidence import evidence, locations, shown_edits
 from forensics.analysis.failures import rerank, window_causes
 from forensics.analysis.graph import build_state
-from forensics.analysis.graph_history import events_between, walk
+from forensics.analysis.graph_history import Brought, events_between, walk
 from forensics.analysis.incidents import build_incidents
 from forensics.analysis.metrics import import_in_background, trend_weeks, weekly_metrics
 from forensics.analysis.remediation import remediations
@@ -68,12 +68,12 @@ from forensics.model.report import (
 )
 from forensics.model.rules import CHANGED_APPLIED
 from forensics.model.text import clean, map_text
-from forensics.sources.alembic_files import parses, read_migration
+from forensics.sources.alembic_files import ConstantResolver, parses, read_migration
 from forensics.sources.cache import MiningCache, cache_key
 from forensics.sources.deploy_logs import load_logs
 from forensics.sources.deploys import load_deploys
 from forensics.sources.environments import SYMLINK_MODE, discover_environments
-from forensics.sources.git import GitSource
+from forensics.sources.git import GitSource, TreeEntry
 from forensics.sources.github_actions import is_file
 from forensics.sources.health import check
 from forensics.sources.migration_tree import MigrationTree, tree_reader
@@ -232,49 +232,80 @@ def load_history(
     # git reads the branches while the first-parent versions are parsed
     side = git.in_background(git.merged_changes, sha, dirs)
     tree = git.tree(sha)
-    # Symbolic links in a versions folder are no migrations (load_graphs warns about them).
-    links = {entry.path for entry in tree if entry.mode == SYMLINK_MODE}
-    if links:
-        commits = [
-            dataclasses.replace(c, files=tuple(f for f in c.files if f.path not in links))
-            for c in commits
-        ]
+    commits = _without_links(commits, tree)
     _read, resolver = tree_reader(git, tree)
-    memo = {m.blob: m for state in states for m in state.migrations if m.blob}
-    contents: dict[str, bytes] = {}
+    versions = _VersionReader(git, envs, resolver, states)
+    versions.parse(commits)
+    merged = side.result()
+    versions.parse(record for group in merged.values() for record in group)
+    return walk(envs, commits, versions.load, brought=_brought_from(merged))
 
-    def versions(records: Iterable[CommitRecord]) -> list[tuple[str, str]]:
+
+def _without_links(commits: list[CommitRecord], tree: Sequence[TreeEntry]) -> list[CommitRecord]:
+    """The commits without their changes to symbolic links: a link in a versions folder is
+    no migration (``load_graphs`` warns about them)."""
+    links = {entry.path for entry in tree if entry.mode == SYMLINK_MODE}
+    if not links:
+        return commits
+    return [
+        dataclasses.replace(c, files=tuple(f for f in c.files if f.path not in links))
+        for c in commits
+    ]
+
+
+class _VersionReader:
+    """The migration versions of a history, each blob read and parsed once: the files
+    already parsed at ``rev`` are reused, and each batch of blobs is read in one go."""
+
+    def __init__(
+        self,
+        git: GitSource,
+        envs: Sequence[Environment],
+        resolver: ConstantResolver,
+        states: Sequence[GraphState],
+    ) -> None:
+        self._git = git
+        self._envs = envs
+        self._resolver = resolver
+        self._memo = {m.blob: m for state in states for m in state.migrations if m.blob}
+        self._contents: dict[str, bytes] = {}
+
+    def _wanted(self, records: Iterable[CommitRecord]) -> list[tuple[str, str]]:
         """``(path, blob)`` of every migration version the commits name, not yet parsed."""
         return [
             (fc.path, blob)
             for record in records
             for fc in record.files
-            if any(env.owns(fc.path) or env.owns(fc.old_path or "") for env in envs)
+            if any(env.owns(fc.path) or env.owns(fc.old_path or "") for env in self._envs)
             for blob in (fc.old_blob, fc.new_blob)
-            if blob and blob not in memo
+            if blob and blob not in self._memo
         ]
 
-    def load(path: str, blob: str) -> MigrationFile:
-        known = memo.get(blob)
+    def parse(self, records: Iterable[CommitRecord]) -> None:
+        """Parse every version the commits name, reading their blobs together first."""
+        wanted = self._wanted(records)
+        self._contents.update(self._git.read_blobs(blob for _path, blob in wanted))
+        for path, blob in wanted:
+            self.load(path, blob)
+
+    def load(self, path: str, blob: str) -> MigrationFile:
+        """The version ``blob`` of the migration at ``path``."""
+        known = self._memo.get(blob)
         if known is None:
-            data = contents.pop(blob) if blob in contents else git.read_blob(blob)
+            contents = self._contents
+            data = contents.pop(blob) if blob in contents else self._git.read_blob(blob)
             known = read_migration(
-                path, data if data is not None else b"", blob=blob, constants=resolver
+                path, data if data is not None else b"", blob=blob, constants=self._resolver
             )
             if data is None:
                 known = dataclasses.replace(known, warnings=(*known.warnings, "git object missing"))
-            memo[blob] = known
+            self._memo[blob] = known
         return known if known.path == path else dataclasses.replace(known, path=path)
 
-    def parse(records: Iterable[CommitRecord]) -> None:
-        wanted = versions(records)
-        contents.update(git.read_blobs(blob for _path, blob in wanted))
-        for path, blob in wanted:
-            load(path, blob)
 
-    parse(commits)
-    merged = side.result()
-    parse(record for group in merged.values() for record in group)
+def _brought_from(merged: Mapping[str, Sequence[CommitRecord]]) -> Brought:
+    """What ``walk`` asks of a merge: the commits it brought (``merged``, newest first)
+    that changed a path, renames from it included, oldest first."""
 
     def brought(merge: CommitRecord, path: str) -> list[tuple[str, FileChange]]:
         found = [
@@ -285,7 +316,7 @@ def load_history(
         ]
         return found[::-1]
 
-    return walk(envs, commits, load, brought=brought)
+    return brought
 
 
 # -- analyze ----------------------------------------------------------------------------------

@@ -325,57 +325,29 @@ class FindingsStore:
         week = _week(audit_id, created_at)
         with self._transaction() as conn:
             previous, before = self._previous(conn, repo_key, week)
+            previous_id = previous.audit_id if previous else None
             self._delete(conn, repo_key, audit_id)
-            inserted = conn.execute(
+            audit_pk = _insert(
+                conn,
                 sa.insert(_audits).values(
                     repo_key=repo_key,
                     audit_id=audit_id,
                     week=week,
                     rev=rev,
                     created_at=created_at,
-                    previous=previous.audit_id if previous else None,
+                    previous=previous_id,
                     finding_count=len(findings),
                     status=status.value if status is not None else None,
                     report=report,
-                )
-            ).inserted_primary_key
-            assert inserted is not None
-            audit_pk = inserted[0]
+                ),
+            )
             if metrics:
                 conn.execute(
-                    sa.insert(_metrics),
-                    [
-                        {
-                            "audit_pk": audit_pk,
-                            "repo_key": repo_key,
-                            "audit_id": audit_id,
-                            "week": row.week,
-                            "metric": name,
-                            "value": value,
-                        }
-                        for row in metrics
-                        for name, value in row.figures().items()
-                    ],
+                    sa.insert(_metrics), _metric_rows(audit_pk, repo_key, audit_id, metrics)
                 )
             if findings:
-                conn.execute(
-                    sa.insert(_findings),
-                    [
-                        {
-                            "audit_pk": audit_pk,
-                            "position": i,
-                            "fingerprint": f.fingerprint,
-                            "rule": f.rule,
-                            "severity": f.severity.label,
-                            "title": f.title,
-                            "revision": f.revision,
-                            "path": f.path,
-                            "payload": finding_to_json(f),
-                        }
-                        for i, f in enumerate(findings)
-                    ],
-                )
-            diff = compare(audit_id, previous.audit_id if previous else None, before, findings)
+                conn.execute(sa.insert(_findings), _finding_rows(audit_pk, findings))
+            diff = compare(audit_id, previous_id, before, findings)
             if publish is not None:
                 publish(diff)
         return diff
@@ -484,6 +456,49 @@ class FindingsStore:
                 .order_by(_findings.c.position)
             ).all()
         return [_stored_finding(r) for r in rows]
+
+
+def _insert(conn: Connection, statement: sa.Insert) -> int:
+    """Run a one-row insert; the primary key of the new row."""
+    inserted = conn.execute(statement).inserted_primary_key
+    assert inserted is not None
+    return int(inserted[0])
+
+
+def _metric_rows(
+    audit_pk: int, repo_key: str, audit_id: str, metrics: Sequence[WeekMetrics]
+) -> list[dict[str, Any]]:
+    """The ``metrics`` rows of one audit: one per week and figure."""
+    return [
+        {
+            "audit_pk": audit_pk,
+            "repo_key": repo_key,
+            "audit_id": audit_id,
+            "week": row.week,
+            "metric": name,
+            "value": value,
+        }
+        for row in metrics
+        for name, value in row.figures().items()
+    ]
+
+
+def _finding_rows(audit_pk: int, findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    """The ``findings`` rows of one audit, in the order they were found."""
+    return [
+        {
+            "audit_pk": audit_pk,
+            "position": i,
+            "fingerprint": f.fingerprint,
+            "rule": f.rule,
+            "severity": f.severity.label,
+            "title": f.title,
+            "revision": f.revision,
+            "path": f.path,
+            "payload": finding_to_json(f),
+        }
+        for i, f in enumerate(findings)
+    ]
 
 
 def compare(

@@ -13,7 +13,7 @@ import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 
@@ -53,6 +53,20 @@ def _gaps(times: Sequence[datetime]) -> list[float]:
     return [(b - a).total_seconds() for a, b in pairwise(times)]
 
 
+@dataclass(frozen=True)
+class _Activity:
+    """The non-merge commits that changed migration files: the paths each changed and the
+    merge that brought it in."""
+
+    commits: Mapping[str, CommitRecord]
+    touched: dict[str, set[str]]
+    merged_by: dict[str, str]
+
+    def when(self, sha: str) -> tuple[datetime, str]:
+        """The order of commits in a session: author date, then sha for a stable tie."""
+        return (self.commits[sha].authored_at, sha)
+
+
 def find_bursts(
     changes: Sequence[MigrationChange],
     commits: Mapping[str, CommitRecord],
@@ -70,17 +84,24 @@ def find_bursts(
     dates (in UTC), which a rebase or cherry-pick keeps. ``commits`` must hold every commit
     named in ``MigrationChange.authors``; unknown ones are skipped.
     """
-    touched, merged_by = _touches(changes, commits)
+    activity = _Activity(commits, *_touches(changes, commits))
+    groups = _file_sessions(activity, max_gap)
+    large = [m for m in groups if len(m) >= max(min_commits, 1)]
+    bursts = [_burst(activity, members) for members in _overlaps_joined(activity, large)]
+    return sorted(bursts, key=lambda b: (b.start, b.commits))
 
-    def when(sha: str) -> tuple[datetime, str]:
-        return (commits[sha].authored_at, sha)
 
+def _file_sessions(activity: _Activity, max_gap: timedelta) -> list[list[str]]:
+    """The commits in sessions: two commits of one file at most ``max_gap`` apart are in
+    the same session, and a commit that changed several files joins their sessions."""
+    when = activity.when
     by_path: dict[str, list[str]] = {}
-    for sha, paths in touched.items():
+    for sha, paths in activity.touched.items():
         for path in paths:
             by_path.setdefault(path, []).append(sha)
 
-    parent: dict[str, str] = {sha: sha for sha in touched}
+    # union-find over the commits: each session is the set of commits with one root
+    parent: dict[str, str] = {sha: sha for sha in activity.touched}
 
     def root(sha: str) -> str:
         while parent[sha] != sha:
@@ -95,43 +116,46 @@ def find_bursts(
                 parent[root(sha)] = root(prev)
 
     groups: dict[str, list[str]] = {}
-    for sha in touched:
+    for sha in activity.touched:
         groups.setdefault(root(sha), []).append(sha)
+    return list(groups.values())
 
-    # Sessions on different files that overlap in time are one session: a burst is
-    # maximal, and no two bursts overlap (one finding per burst, one automation verdict).
-    sessions = sorted(
-        (sorted(m, key=when) for m in groups.values() if len(m) >= max(min_commits, 1)),
-        key=lambda m: when(m[0]),
-    )
+
+def _overlaps_joined(activity: _Activity, sessions: Iterable[list[str]]) -> list[list[str]]:
+    """Sessions on different files that overlap in time are one session: a burst is
+    maximal, and no two bursts overlap (one finding per burst, one automation verdict)."""
+    when = activity.when
+    by_start = sorted((sorted(m, key=when) for m in sessions), key=lambda m: when(m[0]))
     joined: list[list[str]] = []
-    for members in sessions:
+    for members in by_start:
         if joined and when(members[0])[0] <= when(joined[-1][-1])[0]:
             joined[-1] = sorted([*joined[-1], *members], key=when)
         else:
             joined.append(members)
+    return joined
 
-    bursts = []
-    for members in joined:
-        ordered = sorted(members, key=when)
-        times = [commits[sha].authored_at for sha in ordered]
-        gaps = _gaps(times)
-        authors = dict.fromkeys(
-            f"{commits[s].author.name} <{commits[s].author.email}>" for s in ordered
-        )
-        burst = Burst(
-            commits=tuple(ordered),
-            start=times[0],
-            end=times[-1],
-            authors=tuple(authors),
-            paths=tuple(sorted({p for sha in ordered for p in touched[sha]})),
-            median_gap_seconds=statistics.median(gaps) if gaps else 0.0,
-            longest_gap_seconds=max(gaps, default=0.0),
-            merges=tuple(dict.fromkeys(merged_by[s] for s in ordered if s in merged_by)),
-        )
-        score, signals = automation_score(burst, commits)
-        bursts.append(replace(burst, automation_score=score, signals=signals))
-    return sorted(bursts, key=lambda b: (b.start, b.commits))
+
+def _burst(activity: _Activity, members: Sequence[str]) -> Burst:
+    """One session as a burst, with its automation score."""
+    commits, touched, merged_by = activity.commits, activity.touched, activity.merged_by
+    ordered = sorted(members, key=activity.when)
+    times = [commits[sha].authored_at for sha in ordered]
+    gaps = _gaps(times)
+    authors = dict.fromkeys(
+        f"{commits[s].author.name} <{commits[s].author.email}>" for s in ordered
+    )
+    burst = Burst(
+        commits=tuple(ordered),
+        start=times[0],
+        end=times[-1],
+        authors=tuple(authors),
+        paths=tuple(sorted({p for sha in ordered for p in touched[sha]})),
+        median_gap_seconds=statistics.median(gaps) if gaps else 0.0,
+        longest_gap_seconds=max(gaps, default=0.0),
+        merges=tuple(dict.fromkeys(merged_by[s] for s in ordered if s in merged_by)),
+    )
+    score, signals = automation_score(burst, commits)
+    return replace(burst, automation_score=score, signals=signals)
 
 
 def duration_text(seconds: float) -> str:

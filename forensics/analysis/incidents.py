@@ -87,39 +87,50 @@ def _serious_applied(f: Finding) -> bool:
 
 
 def _stories(report: Report) -> list[_Story]:
-    findings = report.findings
-    claimed: set[str] = set()
-    stories: list[_Story] = []
-    windows = list(enumerate(report.failure_windows))
-    for index, window in windows:
-        commits = _window_commits(report, window)
-        ids = set(window.deploys)
-        mine = [
-            f
-            for f in findings
-            if f.rule in WINDOW_RULES and (set(f.deploys) & ids or f.start == window.start)
-        ]
-        for f in findings:
-            if f.rule in APPLIED_RULES or f.rule in GRAPH_RULES:
-                related = bool(set(f.commits) & commits)
-                # An open window ships every later edit too: the next deploy carries it.
-                later = window.open and f.end is not None and f.end >= window.start
-                if (related or later) and (_serious_applied(f) or f.rule in GRAPH_RULES):
-                    mine.append(f)
-        stories.append(
-            _Story(
-                IncidentStatus.BLOCKED if window.open else IncidentStatus.RECOVERED,
-                index,
-                tuple(mine),
-                window.start,
-            )
-        )
-        claimed |= {f.fingerprint for f in mine}
-    # Edits to applied migrations that no deploy has shipped yet: the next one will.
+    """The incidents before they are worded, the most urgent first: one per failure window,
+    then the edits to applied migrations no window claimed, each with its bursts."""
+    stories = [
+        _window_story(report, index, window) for index, window in enumerate(report.failure_windows)
+    ]
+    claimed = {f.fingerprint for story in stories for f in story.findings}
+    pending = _pending_story(report, claimed)
+    if pending is not None:
+        stories.append(pending)
+    stories = [_with_bursts(report, story) for story in stories]
+    order = {s: s.urgency for s in IncidentStatus}
+    return sorted(
+        (s for s in stories if s.findings),
+        key=lambda s: (order[s.status], -s.at.timestamp()),
+    )
+
+
+def _window_story(report: Report, index: int, window: FailureWindow) -> _Story:
+    """A failure window with its deploy findings, and the edits to applied migrations and
+    graph breaks among the commits it shipped."""
+    commits = _window_commits(report, window)
+    ids = set(window.deploys)
+    mine = [
+        f
+        for f in report.findings
+        if f.rule in WINDOW_RULES and (set(f.deploys) & ids or f.start == window.start)
+    ]
+    for f in report.findings:
+        if f.rule in APPLIED_RULES or f.rule in GRAPH_RULES:
+            related = bool(set(f.commits) & commits)
+            # An open window ships every later edit too: the next deploy carries it.
+            later = window.open and f.end is not None and f.end >= window.start
+            if (related or later) and (_serious_applied(f) or f.rule in GRAPH_RULES):
+                mine.append(f)
+    status = IncidentStatus.BLOCKED if window.open else IncidentStatus.RECOVERED
+    return _Story(status, index, tuple(mine), window.start)
+
+
+def _pending_story(report: Report, claimed: set[str]) -> _Story | None:
+    """Edits to applied migrations that no deploy has shipped yet: the next one will."""
     last = _last_success(report.deploys)
     pending = [
         f
-        for f in findings
+        for f in report.findings
         if _serious_applied(f)
         and f.fingerprint not in claimed
         and (
@@ -127,29 +138,21 @@ def _stories(report: Report) -> list[_Story]:
             or (last is not None and f.end is not None and f.end > last.created_at)
         )
     ]
-    if pending:
-        stories.append(
-            _Story(
-                IncidentStatus.AT_RISK,
-                None,
-                tuple(pending),
-                min(f.start or report.until for f in pending),
-            )
-        )
-    # The bursts behind each story's edits.
-    for i, story in enumerate(stories):
-        commits = {c for f in story.findings if f.rule in APPLIED_RULES for c in f.commits}
-        extra = [
-            f
-            for f in findings
-            if f.rule in BURSTS and set(f.commits) & commits and f not in story.findings
-        ]
-        stories[i] = dataclasses.replace(story, findings=(*story.findings, *extra))
-    order = {s: s.urgency for s in IncidentStatus}
-    return sorted(
-        (s for s in stories if s.findings),
-        key=lambda s: (order[s.status], -s.at.timestamp()),
-    )
+    if not pending:
+        return None
+    at = min(f.start or report.until for f in pending)
+    return _Story(IncidentStatus.AT_RISK, None, tuple(pending), at)
+
+
+def _with_bursts(report: Report, story: _Story) -> _Story:
+    """The story with the bursts behind its edits."""
+    commits = {c for f in story.findings if f.rule in APPLIED_RULES for c in f.commits}
+    extra = [
+        f
+        for f in report.findings
+        if f.rule in BURSTS and set(f.commits) & commits and f not in story.findings
+    ]
+    return dataclasses.replace(story, findings=(*story.findings, *extra))
 
 
 def _ranked(findings: Sequence[Finding]) -> list[Finding]:
@@ -288,77 +291,167 @@ def _still_open(report: Report, finding: Finding) -> bool:
     return not events or any(e.resolved_by is None for e in events)
 
 
-def _plan(report: Report, story: _Story) -> tuple[tuple[PlanStep, ...], tuple[str, ...]]:
-    ranked = _ranked(story.findings)
-    applied = [f for f in ranked if _serious_applied(f)]
-    revisions = {f.revision for f in applied if f.revision}
-    paths = list(dict.fromkeys(f.path for f in applied if f.path))
-    burst = _burst(report, story)
-    steps: list[PlanStep] = []
-    used: list[Remediation] = []
-    restore = _option(report, RemediationKind.RESTORE, revisions)
-    revert = _option(report, RemediationKind.REVERT, revisions)
-    forward = _option(report, RemediationKind.FORWARD, revisions)
-    merge = _option(report, RemediationKind.MERGE, set())
-    window = report.failure_windows[story.window] if story.window is not None else None
-    if story.status is IncidentStatus.RECOVERED and window is not None:
-        steps.append(
-            PlanStep(
-                f"Nothing is failing now: {literal(window.recovered_by)} went live. "
-                "For the postmortem, read the cause and the evidence below."
-            )
+@dataclasses.dataclass(frozen=True)
+class _Focus:
+    """What one incident's plan is about: its findings, the most serious first, and the
+    serious edits to applied migrations among them, with their revisions and files."""
+
+    report: Report
+    story: _Story
+    window: FailureWindow | None
+    ranked: tuple[Finding, ...]
+    applied: tuple[Finding, ...]
+    revisions: frozenset[str]
+    paths: tuple[str, ...]
+
+    @classmethod
+    def of(cls, report: Report, story: _Story) -> _Focus:
+        ranked = tuple(_ranked(story.findings))
+        applied = tuple(f for f in ranked if _serious_applied(f))
+        return cls(
+            report=report,
+            story=story,
+            window=report.failure_windows[story.window] if story.window is not None else None,
+            ranked=ranked,
+            applied=applied,
+            revisions=frozenset(f.revision for f in applied if f.revision),
+            paths=tuple(dict.fromkeys(f.path for f in applied if f.path)),
         )
-        if forward is not None and applied:
-            steps.append(
-                PlanStep(
-                    "Production never ran the edits to its applied migrations; carry what they "
-                    "meant to do forward:",
-                    _joined(forward),
-                )
-            )
-            used.append(forward)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Options:
+    """The remediation options a plan can draw its commands from."""
+
+    restore: Remediation | None
+    revert: Remediation | None
+    forward: Remediation | None
+    merge: Remediation | None
+
+    @classmethod
+    def of(cls, report: Report, revisions: frozenset[str]) -> _Options:
+        return cls(
+            restore=_option(report, RemediationKind.RESTORE, set(revisions)),
+            revert=_option(report, RemediationKind.REVERT, set(revisions)),
+            forward=_option(report, RemediationKind.FORWARD, set(revisions)),
+            merge=_option(report, RemediationKind.MERGE, set()),
+        )
+
+
+@dataclasses.dataclass
+class _Steps:
+    """A plan being written, and the options its steps took their commands from."""
+
+    steps: list[PlanStep] = dataclasses.field(default_factory=list)
+    used: list[Remediation] = dataclasses.field(default_factory=list)
+
+    def add(self, step: PlanStep, option: Remediation | None = None) -> None:
+        self.steps.append(step)
+        if option is not None:
+            self.used.append(option)
+
+
+def _plan(report: Report, story: _Story) -> tuple[tuple[PlanStep, ...], tuple[str, ...]]:
+    """The numbered steps of one incident, and the titles of the other options that
+    concern it."""
+    focus = _Focus.of(report, story)
+    options = _Options.of(report, focus.revisions)
+    plan = _Steps()
+    if story.status is IncidentStatus.RECOVERED and focus.window is not None:
+        _recovered_steps(focus, focus.window, options, plan)
     else:
-        if paths:
-            files = ", ".join(literal(p) for p in paths[:3]) + (" …" if len(paths) > 3 else "")
-            behind = (
-                ", and the automation behind them"
-                if burst is not None and burst.automation_score >= AUTOMATED
-                else ""
-            )
-            steps.append(PlanStep(f"Stop the pushes to {files}{behind}."))
-        restored = _narrow(restore, "restore", set(paths)) if restore is not None else None
-        commits = {c for f in applied for c in f.commits}
-        reverted = _narrow(revert, "revert", commits) if revert is not None else None
-        if restore is not None and restore.recommended and restored:
-            steps.append(PlanStep("Put back what production applied:", restored))
-            used.append(restore)
-        elif revert is not None and reverted and applied:
-            steps.append(PlanStep("Revert exactly the commits that changed it:", reverted))
-            used.append(revert)
-        if forward is not None and applied:
-            steps.append(PlanStep("Carry the intended change forward:", _joined(forward)))
-            used.append(forward)
-        if merge is not None and (applied or any(f.rule == RuleId.FX101 for f in ranked)):
-            steps.append(PlanStep("Merge the heads:", _joined(merge)))
-            used.append(merge)
-        for f in ranked:
-            if f.rule in GRAPH_RULES and f.rule != RuleId.FX101 and _still_open(report, f):
-                steps.append(PlanStep(f"Fix the migration graph: {f.title}."))
-        if not applied and not any(f.rule in GRAPH_RULES for f in ranked) and window:
-            top = window.suspects[0].commit if window.suspects else None
-            if top is not None:
-                try:
-                    undo = shell.command("git", "revert", "--no-edit", shell.commit(top))
-                except shell.UnsafeValue:
-                    undo = None
-                steps.append(PlanStep("Revert the most likely cause, or fix it:", undo))
+        _stop_pushes(focus, plan)
+        _undo_edits(focus, options, plan)
+        _repair_graph(focus, options, plan)
+        _revert_suspect(focus, plan)
         if story.status is IncidentStatus.AT_RISK:
-            steps.append(
+            plan.add(
                 PlanStep("Commit, push once; the next deploy then ships what production applied.")
             )
         else:
-            steps.append(PlanStep("Commit, push once and follow the deploy to its end."))
-    # The options of this incident's migrations, and those that name no other incident's.
+            plan.add(PlanStep("Commit, push once and follow the deploy to its end."))
+    return tuple(plan.steps), _other_options(focus, plan.used)
+
+
+def _recovered_steps(focus: _Focus, window: FailureWindow, options: _Options, plan: _Steps) -> None:
+    """Nothing to stop: what is left is the postmortem and the edits never run."""
+    plan.add(
+        PlanStep(
+            f"Nothing is failing now: {literal(window.recovered_by)} went live. "
+            "For the postmortem, read the cause and the evidence below."
+        )
+    )
+    if options.forward is not None and focus.applied:
+        plan.add(
+            PlanStep(
+                "Production never ran the edits to its applied migrations; carry what they "
+                "meant to do forward:",
+                _joined(options.forward),
+            ),
+            options.forward,
+        )
+
+
+def _stop_pushes(focus: _Focus, plan: _Steps) -> None:
+    """First stop the edits to applied migrations, and the automation making them."""
+    paths = focus.paths
+    if not paths:
+        return
+    files = ", ".join(literal(p) for p in paths[:3]) + (" …" if len(paths) > 3 else "")
+    burst = _burst(focus.report, focus.story)
+    behind = (
+        ", and the automation behind them"
+        if burst is not None and burst.automation_score >= AUTOMATED
+        else ""
+    )
+    plan.add(PlanStep(f"Stop the pushes to {files}{behind}."))
+
+
+def _undo_edits(focus: _Focus, options: _Options, plan: _Steps) -> None:
+    """Put back what production applied (a restore when it is recommended, else a revert
+    of the commits that changed it), then carry the intended change forward."""
+    restore, revert, forward = options.restore, options.revert, options.forward
+    applied = focus.applied
+    restored = _narrow(restore, "restore", set(focus.paths)) if restore is not None else None
+    commits = {c for f in applied for c in f.commits}
+    reverted = _narrow(revert, "revert", commits) if revert is not None else None
+    if restore is not None and restore.recommended and restored:
+        plan.add(PlanStep("Put back what production applied:", restored), restore)
+    elif revert is not None and reverted and applied:
+        plan.add(PlanStep("Revert exactly the commits that changed it:", reverted), revert)
+    if forward is not None and applied:
+        plan.add(PlanStep("Carry the intended change forward:", _joined(forward)), forward)
+
+
+def _repair_graph(focus: _Focus, options: _Options, plan: _Steps) -> None:
+    """Merge the heads, and name each other graph break still open."""
+    merge, ranked = options.merge, focus.ranked
+    if merge is not None and (focus.applied or any(f.rule == RuleId.FX101 for f in ranked)):
+        plan.add(PlanStep("Merge the heads:", _joined(merge)), merge)
+    for f in ranked:
+        if f.rule in GRAPH_RULES and f.rule != RuleId.FX101 and _still_open(focus.report, f):
+            plan.add(PlanStep(f"Fix the migration graph: {f.title}."))
+
+
+def _revert_suspect(focus: _Focus, plan: _Steps) -> None:
+    """A failure that no migration finding explains: undo its most likely cause."""
+    window = focus.window
+    if focus.applied or any(f.rule in GRAPH_RULES for f in focus.ranked) or window is None:
+        return
+    top = window.suspects[0].commit if window.suspects else None
+    if top is None:
+        return
+    try:
+        undo = shell.command("git", "revert", "--no-edit", shell.commit(top))
+    except shell.UnsafeValue:
+        undo = None
+    plan.add(PlanStep("Revert the most likely cause, or fix it:", undo))
+
+
+def _other_options(focus: _Focus, used: Sequence[Remediation]) -> tuple[str, ...]:
+    """The titles of the options no step used: those of this incident's migrations, and
+    those that name no other incident's."""
+    report, revisions = focus.report, focus.revisions
     elsewhere = {
         f.revision for f in report.findings if _serious_applied(f) and f.revision
     } - revisions
@@ -368,7 +461,7 @@ def _plan(report: Report, story: _Story) -> tuple[tuple[PlanStep, ...], tuple[st
         return any(r in named for r in revisions) or not any(r in named for r in elsewhere)
 
     others = tuple(o.title for o in report.remediations if o not in used and mine(o))
-    return tuple(steps), tuple(dict.fromkeys(others))
+    return tuple(dict.fromkeys(others))
 
 
 def _headline(report: Report, story: _Story, window: FailureWindow | None) -> str:

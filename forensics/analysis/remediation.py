@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from forensics.analysis import shell
 from forensics.analysis.graph import ancestors
@@ -92,24 +92,41 @@ def _tool(state: GraphState | None, command: str) -> Line:
     return ("alembic", *options, command)
 
 
+_Restored = dict[str, list[tuple[AppliedMigration, Finding]]]
+
+
 def _restore(
     items: Sequence[tuple[AppliedMigration, Finding]], check: RestoreCheck | None
 ) -> Remediation:
     """One option that puts every edited applied migration back as production applied it:
     one ``git restore`` per application commit, naming all its files."""
-    by_source: dict[str, list[tuple[AppliedMigration, Finding]]] = {}
+    by_source: _Restored = {}
     for point, finding in items:
         by_source.setdefault(point.since_commit or "", []).append((point, finding))
-    warnings = []
-    risks = [
-        "Every intended change in the later edits is dropped from these files; carry it "
-        "forward in a new migration (see the option below)."
-        if len(items) > 1
-        else "Every intended change in the later edits is dropped from this file; carry it "
-        "forward in a new migration (see the option below).",
-        "Databases that already ran an edited version (a developer's, CI's, staging) may "
-        "differ from production; compare their schema before relying on them.",
-    ]
+    warnings = _unparsable(by_source, check)
+    wording = _restore_wording(items, by_source)
+    commit: Line = ("git", "commit", "-m", shell.text(wording.message))
+    commands, refused = _commands(*_restore_lines(by_source), commit)
+    return Remediation(
+        kind=RemediationKind.RESTORE,
+        title=wording.title,
+        commands=commands,
+        why=wording.why,
+        risks=_restore_risks(items, by_source),
+        # a restore that brings back content that does not parse is no fix to recommend
+        recommended=not warnings,
+        warnings=(*refused, *warnings),
+    )
+
+
+def _moved(point: AppliedMigration, finding: Finding) -> bool:
+    """Whether the file of an applied migration now lives at another path."""
+    return bool(finding.path) and finding.path != point.path
+
+
+def _restore_lines(by_source: _Restored) -> list[Line]:
+    """Per application commit: restore its files (removing them where they moved since),
+    then stage them; then one diff per commit that must print nothing."""
     lines: list[Line] = []
     checks: list[Line] = []
     for source, group in by_source.items():
@@ -117,50 +134,82 @@ def _restore(
         lines.append(("git", "restore", "--source", shell.commit(source), "--", *paths))
         lines.append(("git", "add", "--", *paths))
         checks.append(("git", "diff", "--stat", shell.commit(source), "--", *paths))
-        for point, finding in group:
-            if check is not None and not check(source, point.path):
-                warnings.append(
-                    f"The content of {point.path} at {_short(source)} does not parse either: "
-                    "restoring it brings back what production ran, but a deploy that imports "
-                    "it will still fail, and fresh databases need the fix: carry it forward "
-                    "instead, without changing its revision, down_revision or tables."
-                )
-            if finding.path and finding.path != point.path:
-                lines.append(("git", "rm", "-q", "--", shell.path(finding.path)))
-                risks.append(
-                    f"The file now lives at {finding.path}; it is removed so that revision "
-                    f"{point.revision} is declared once."
-                )
-    revisions = [p.revision for p, _f in items]
+        lines += [
+            ("git", "rm", "-q", "--", shell.path(f.path or "")) for p, f in group if _moved(p, f)
+        ]
+    return [*lines, *checks]
+
+
+def _unparsable(by_source: _Restored, check: RestoreCheck | None) -> list[str]:
+    """A warning for each file whose applied content does not parse either."""
+    if check is None:
+        return []
+    return [
+        f"The content of {point.path} at {_short(source)} does not parse either: "
+        "restoring it brings back what production ran, but a deploy that imports "
+        "it will still fail, and fresh databases need the fix: carry it forward "
+        "instead, without changing its revision, down_revision or tables."
+        for source, group in by_source.items()
+        for point, _finding in group
+        if not check(source, point.path)
+    ]
+
+
+def _restore_risks(
+    items: Sequence[tuple[AppliedMigration, Finding]], by_source: _Restored
+) -> tuple[str, ...]:
+    """What a restore drops, what it cannot vouch for, and the moved files it removes."""
+    what = "these files" if len(items) > 1 else "this file"
+    moved = [
+        f"The file now lives at {finding.path}; it is removed so that revision "
+        f"{point.revision} is declared once."
+        for group in by_source.values()
+        for point, finding in group
+        if _moved(point, finding)
+    ]
+    return (
+        f"Every intended change in the later edits is dropped from {what}; carry it "
+        "forward in a new migration (see the option below).",
+        "Databases that already ran an edited version (a developer's, CI's, staging) may "
+        "differ from production; compare their schema before relying on them.",
+        *moved,
+    )
+
+
+@dataclass(frozen=True)
+class _Wording:
+    """How an option presents itself: its title, why it is right, its commit message."""
+
+    title: str
+    why: str
+    message: str
+
+
+def _restore_wording(
+    items: Sequence[tuple[AppliedMigration, Finding]], by_source: _Restored
+) -> _Wording:
+    """One migration is named with where production applied it from; several are counted."""
     if len(items) == 1:
         point = items[0][0]
-        message = f"Restore migration {point.revision} to its applied content"
-        title = f"Restore {point.revision} to the content production applied"
         evidence = f"deploy {point.since_deploy}" if point.since_deploy else f"{point.evidence}"
-        why = (
-            f"Production applied {point.revision} from commit {_short(point.since_commit or '')} "
-            f"({evidence}). This puts {point.path} back exactly as it was there; the diff must "
-            "print nothing."
+        return _Wording(
+            title=f"Restore {point.revision} to the content production applied",
+            why=(
+                f"Production applied {point.revision} from commit "
+                f"{_short(point.since_commit or '')} ({evidence}). This puts {point.path} back "
+                "exactly as it was there; the diff must print nothing."
+            ),
+            message=f"Restore migration {point.revision} to its applied content",
         )
-    else:
-        message = f"Restore {len(items)} applied migrations to their applied content"
-        named = ", ".join(revisions) if len(revisions) <= 3 else f"{len(revisions)} migrations"
-        title = f"Restore {named} to the content production applied"
-        why = (
+    revisions = [p.revision for p, _f in items]
+    named = ", ".join(revisions) if len(revisions) <= 3 else f"{len(revisions)} migrations"
+    return _Wording(
+        title=f"Restore {named} to the content production applied",
+        why=(
             f"Puts the {len(items)} files back exactly as production applied them, from "
             f"{', '.join(_short(s) for s in by_source)}; the diff must print nothing."
-        )
-    lines += [*checks, ("git", "commit", "-m", shell.text(message))]
-    commands, refused = _commands(*lines)
-    return Remediation(
-        kind=RemediationKind.RESTORE,
-        title=title,
-        commands=commands,
-        why=why,
-        risks=tuple(risks),
-        # a restore that brings back content that does not parse is no fix to recommend
-        recommended=not warnings,
-        warnings=(*refused, *warnings),
+        ),
+        message=f"Restore {len(items)} applied migrations to their applied content",
     )
 
 
@@ -171,6 +220,9 @@ def _touched(record: CommitRecord, paths: Sequence[str]) -> bool:
 def _newest_first(item: tuple[int, CommitRecord | None, str]) -> tuple[float, int]:
     order, record, _ = item
     return (-record.committed_at.timestamp() if record else 0.0, -order)
+
+
+_Chosen = tuple[int, CommitRecord | None, str]  # (order in the findings, record, sha)
 
 
 def _revert(
@@ -186,7 +238,39 @@ def _revert(
     )
     if not paths:
         return None
-    chosen: list[tuple[int, CommitRecord | None, str]] = []
+    chosen = _reverted(items, commits, paths)
+    if not chosen:
+        return None
+    shas = [sha for _, _, sha in chosen]
+    what = items[0][0].revision or paths[0] if len(paths) == 1 else f"{len(paths)} files"
+    message = f"Revert {len(shas)} edit(s) of applied migration {what}"
+    commands, refused = _commands(
+        ("git", "revert", "--no-commit", *map(shell.commit, shas)),
+        *_applied_diffs(items),
+        ("git", "commit", "-m", shell.text(message)),
+    )
+    where = paths[0] if len(paths) == 1 else f"{len(paths)} applied migrations"
+    return Remediation(
+        kind=RemediationKind.REVERT,
+        title=f"Revert exactly the {len(shas)} commit(s) that changed {where}",
+        commands=commands,
+        why=(
+            f"Reverts, newest first, the non-merge commits that changed {', '.join(paths)} "
+            "after production applied it, and no other commit."
+        ),
+        risks=_revert_risks(chosen, paths),
+        warnings=refused,
+    )
+
+
+def _reverted(
+    items: Sequence[tuple[Finding, AppliedMigration | None]],
+    commits: Mapping[str, CommitRecord],
+    paths: Sequence[str],
+) -> list[_Chosen]:
+    """The commits of the findings to revert, each once: not merges, and (when read) only
+    those that changed one of ``paths``."""
+    chosen: list[_Chosen] = []
     seen: set[str] = set()
     for finding, _point in items:
         for sha in finding.commits:
@@ -197,15 +281,26 @@ def _revert(
             if record is not None and (record.is_merge or not _touched(record, paths)):
                 continue
             chosen.append((len(chosen), record, sha))
-    if not chosen:
-        return None
     # Newest first, so that each revert applies on top of the ones before it. Commit time
     # orders them; without every record, the finding's own (oldest-first) order does.
     if all(record is not None for _, record, _ in chosen):
         chosen.sort(key=_newest_first)
     else:
         chosen.reverse()
-    shas = [sha for _, _, sha in chosen]
+    return chosen
+
+
+def _applied_diffs(items: Sequence[tuple[Finding, AppliedMigration | None]]) -> list[Line]:
+    """One diff per application commit against the files applied from it."""
+    lines: list[Line] = []
+    for source in dict.fromkeys(p.since_commit for _f, p in items if p and p.since_commit):
+        mine = [shell.path(p.path) for _f, p in items if p and p.since_commit == source]
+        lines.append(("git", "diff", "--stat", shell.commit(source or ""), "--", *mine))
+    return lines
+
+
+def _revert_risks(chosen: Sequence[_Chosen], paths: Sequence[str]) -> tuple[str, ...]:
+    """What else each revert undoes, and the conflicts a chain of reverts meets."""
     risks = []
     for _, record, sha in chosen:
         if record is None:
@@ -223,26 +318,7 @@ def _revert(
         "Later commits built on earlier ones, so a revert can stop with a conflict; resolve "
         "it in favour of the older content."
     )
-    lines: list[Line] = [("git", "revert", "--no-commit", *map(shell.commit, shas))]
-    for source in dict.fromkeys(p.since_commit for _f, p in items if p and p.since_commit):
-        mine = [shell.path(p.path) for _f, p in items if p and p.since_commit == source]
-        lines.append(("git", "diff", "--stat", shell.commit(source or ""), "--", *mine))
-    what = items[0][0].revision or paths[0] if len(paths) == 1 else f"{len(paths)} files"
-    message = f"Revert {len(shas)} edit(s) of applied migration {what}"
-    lines.append(("git", "commit", "-m", shell.text(message)))
-    commands, refused = _commands(*lines)
-    where = paths[0] if len(paths) == 1 else f"{len(paths)} applied migrations"
-    return Remediation(
-        kind=RemediationKind.REVERT,
-        title=f"Revert exactly the {len(shas)} commit(s) that changed {where}",
-        commands=commands,
-        why=(
-            f"Reverts, newest first, the non-merge commits that changed {', '.join(paths)} "
-            "after production applied it, and no other commit."
-        ),
-        risks=tuple(risks),
-        warnings=refused,
-    )
+    return tuple(risks)
 
 
 def carry_forward(
@@ -388,6 +464,17 @@ def remediations(
         ):
             if option is not None:
                 found.append(option)
+    return (*found, *_merges(ranked, states, done))
+
+
+def _merges(
+    ranked: Sequence[Finding],
+    states: Sequence[GraphState],
+    done: set[tuple[str | None, str | None]],
+) -> list[Remediation]:
+    """One merge of the heads per environment with several heads (FX101), unless ``done``
+    holds it already."""
+    found: list[Remediation] = []
     for finding in ranked:
         if finding.rule == RuleId.FX101:
             state = _state(states, finding.environment)
@@ -398,4 +485,4 @@ def remediations(
             option = merge_heads(state)
             if option is not None:
                 found.append(option)
-    return tuple(found)
+    return found

@@ -194,13 +194,7 @@ class ConstantResolver:
                 except SyntaxError:
                     tree = None
                 if tree is not None:
-                    module = _Module(imports=_imports(tree, path))
-                    for name, value, _line in _assignments(tree):
-                        text = _string(value)
-                        if text is not None:
-                            module.constants[name] = text
-                        else:
-                            module.constants.pop(name, None)
+                    module = _Module(_string_constants(tree), _imports(tree, path))
             self._modules[path] = module
         return self._modules[path]
 
@@ -687,6 +681,91 @@ def parses(path: str, data: bytes) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class _Source:
+    """What is known of a migration file before it is parsed."""
+
+    path: str
+    text: str
+    blob: str | None
+    text_fingerprint: str
+    warnings: tuple[str, ...]
+
+    @classmethod
+    def of(cls, path: str, data: bytes, blob: str | None) -> _Source:
+        text, valid_utf8 = _decode(data)
+        warnings = () if valid_utf8 else ("not valid UTF-8: read with replacement characters",)
+        return cls(path, text, blob, text_fingerprint(data), warnings)
+
+
+def _unparsed(source: _Source, error: SyntaxError) -> MigrationFile:
+    """A file that does not parse. The header still tells which revision the broken file
+    is, so that the graph can keep it in place instead of reporting its children as
+    orphans."""
+    doc_revision, doc_revises = _header(source.text)
+    return MigrationFile(
+        path=source.path,
+        revision=None,
+        doc_revision=doc_revision,
+        doc_revises=doc_revises,
+        parse_error=ParseError(message=error.msg or str(error), line=error.lineno),
+        text_fingerprint=source.text_fingerprint,
+        blob=source.blob,
+        warnings=source.warnings,
+    )
+
+
+def _string_constants(tree: ast.Module) -> dict[str, str]:
+    """The module-level names whose last assignment is a string literal, with its value."""
+    found: dict[str, str] = {}
+    for name, value, _line in _assignments(tree):
+        text = _string(value)
+        if text is not None:
+            found[name] = text
+        else:
+            found.pop(name, None)
+    return found
+
+
+@dataclass(frozen=True)
+class _Metadata:
+    """The metadata assignments of a migration, as far as they resolve to strings."""
+
+    resolved: dict[str, tuple[str, ...]]
+    unresolved: tuple[str, ...]
+    revision: str | None
+    revision_line: int | None
+
+    @classmethod
+    def of(cls, tree: ast.Module, scope: _Scope) -> _Metadata:
+        # the last assignment of each field counts, as when Python runs the module
+        values = {
+            name: (value, line)
+            for name, value, line in _assignments(tree)
+            if name in METADATA_FIELDS
+        }
+        unresolved: list[str] = []
+        resolved: dict[str, tuple[str, ...]] = {}
+        for name in METADATA_FIELDS:
+            if name not in values:
+                continue
+            try:
+                resolved[name] = scope.texts(values[name][0])
+            except _Unresolved:
+                unresolved.append(name)
+        revisions = resolved.get("revision", ())
+        revision = revisions[0] if len(revisions) == 1 else None
+        if "revision" in resolved and revision is None:
+            unresolved.insert(0, "revision")
+        line = values["revision"][1] if "revision" in values else None
+        return cls(resolved, tuple(unresolved), revision, line)
+
+
+def _message(doc: str | None) -> str | None:
+    """The first line of the docstring: Alembic's ``-m`` message."""
+    return doc.strip().splitlines()[0].strip() if doc and doc.strip() else None
+
+
 def read_migration(
     path: str,
     data: bytes,
@@ -697,80 +776,36 @@ def read_migration(
     """Read one migration file's metadata statically. Never raises on any input: a file that
     does not parse gets ``parse_error``; values that are not literals (and cannot be
     resolved as string constants of this repository) are listed in ``unresolved``."""
-    text, valid_utf8 = _decode(data)
-    warnings: list[str] = []
-    if not valid_utf8:
-        warnings.append("not valid UTF-8: read with replacement characters")
-    fingerprint = text_fingerprint(data)
+    source = _Source.of(path, data, blob)
     try:
-        tree, dialect = _parse(text, path)
+        tree, dialect = _parse(source.text, path)
     except SyntaxError as exc:
-        # The header still tells which revision the broken file is, so that the graph
-        # can keep it in place instead of reporting its children as orphans.
-        doc_revision, doc_revises = _header(text)
-        return MigrationFile(
-            path=path,
-            revision=None,
-            doc_revision=doc_revision,
-            doc_revises=doc_revises,
-            parse_error=ParseError(message=exc.msg or str(exc), line=exc.lineno),
-            text_fingerprint=fingerprint,
-            blob=blob,
-            warnings=tuple(warnings),
-        )
+        return _unparsed(source, exc)
     doc = ast.get_docstring(tree, clean=True)
-    module_constants: dict[str, str] = {}
-    values: dict[str, tuple[ast.expr, int]] = {}
-    for name, value, line in _assignments(tree):
-        literal = _string(value)
-        if literal is not None:
-            module_constants[name] = literal
-        else:
-            module_constants.pop(name, None)
-        if name in METADATA_FIELDS:
-            values[name] = (value, line)
-    scope = _Scope(path, module_constants, _imports(tree, path), constants)
-
-    unresolved: list[str] = []
-    resolved: dict[str, tuple[str, ...]] = {}
-    for name in METADATA_FIELDS:
-        if name not in values:
-            continue
-        try:
-            resolved[name] = scope.texts(values[name][0])
-        except _Unresolved:
-            unresolved.append(name)
-    revisions = resolved.get("revision", ())
-    revision = revisions[0] if len(revisions) == 1 else None
-    if "revision" in resolved and revision is None:
-        unresolved.insert(0, "revision")
-
+    scope = _Scope(path, _string_constants(tree), _imports(tree, path), constants)
+    metadata = _Metadata.of(tree, scope)
     # A header that disagrees with the code is not a warning of the file: callers summarise
     # them per environment (MigrationFile.docstring_mismatches).
     doc_revision, doc_revises = _header(doc)
-    down = resolved.get("down_revision", ())
-
-    message = doc.strip().splitlines()[0].strip() if doc and doc.strip() else None
-    tables = _tables(tree, scope)
     # A tree translated from Python 2 has the positions of its translation, not of ``text``.
-    lines = _lines(text) if dialect is SourceDialect.PYTHON3 else None
+    lines = _lines(source.text) if dialect is SourceDialect.PYTHON3 else None
     ast_fingerprint, body_fingerprint = _fingerprints(tree, lines)
     return MigrationFile(
         path=path,
-        revision=revision,
-        down_revisions=down,
-        depends_on=resolved.get("depends_on", ()),
-        branch_labels=resolved.get("branch_labels", ()),
-        unresolved=tuple(unresolved),
-        message=message,
+        revision=metadata.revision,
+        down_revisions=metadata.resolved.get("down_revision", ()),
+        depends_on=metadata.resolved.get("depends_on", ()),
+        branch_labels=metadata.resolved.get("branch_labels", ()),
+        unresolved=metadata.unresolved,
+        message=_message(doc),
         doc_revision=doc_revision,
         doc_revises=doc_revises,
-        tables=tables,
-        revision_line=values["revision"][1] if "revision" in values else None,
-        text_fingerprint=fingerprint,
+        tables=_tables(tree, scope),
+        revision_line=metadata.revision_line,
+        text_fingerprint=source.text_fingerprint,
         ast_fingerprint=ast_fingerprint,
         body_fingerprint=body_fingerprint,
         blob=blob,
-        warnings=tuple(warnings),
+        warnings=source.warnings,
         dialect=dialect,
     )
