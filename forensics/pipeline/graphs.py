@@ -20,7 +20,8 @@ from forensics.model.migrations import (
     MigrationFile,
     SourceDialect,
 )
-from forensics.sources.alembic_files import ConstantResolver, read_migration
+from forensics.sources.alembic.constants import ConstantResolver
+from forensics.sources.alembic_files import read_migration
 from forensics.sources.cache import cache_key
 from forensics.sources.environments import SYMLINK_MODE, discover_environments
 from forensics.sources.git import GitSource, TreeEntry

@@ -8,8 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forensics.model.migrations import SourceDialect
-from forensics.sources import alembic_files
-from forensics.sources.alembic_files import ConstantResolver, read_migration, text_fingerprint
+from forensics.sources.alembic import fingerprints as semantic
+from forensics.sources.alembic.constants import ConstantResolver
+from forensics.sources.alembic.fingerprints import text_fingerprint
+from forensics.sources.alembic_files import read_migration
 
 
 def _resolver(files: dict[str, str]) -> ConstantResolver:
@@ -339,8 +341,8 @@ def test_statements_read_once_per_run_give_the_fingerprints_of_a_fresh_read() ->
     remembered = [fingerprints(text) for text in sources + sources[::-1]]
     fresh = []
     for text in sources + sources[::-1]:
-        alembic_files._NAMES_SEEN.clear()
-        alembic_files._CANONICAL_SEEN.clear()
+        semantic._NAMES_SEEN.clear()
+        semantic._CANONICAL_SEEN.clear()
         fresh.append(fingerprints(text))
     assert remembered == fresh
     assert len(set(fresh)) == len(sources) - 1  # only the CRLF copy reads the same
