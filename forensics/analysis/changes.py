@@ -15,8 +15,8 @@ def classify(before: MigrationFile | None, after: MigrationFile | None) -> Chang
     changed), ``code`` (upgrade, downgrade or other module code changed) or ``cosmetic``
     (what black, ruff format, isort and pyupgrade's ``u''`` removal change: layout,
     comments, docstrings, quote style, string prefixes, imports' order; the semantic
-    fingerprint of ``sources.alembic.fingerprints`` says exactly what). Python 2 source compares by
-    its Python 3 translation, so a faithful port is cosmetic.
+    fingerprint of ``sources.migration_code.fingerprints`` says exactly what). Python 2
+    source compares by its Python 3 translation, so a faithful port is cosmetic.
 
     Metadata wins over code when both changed, because rewiring is what breaks the graph.
     """

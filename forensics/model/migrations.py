@@ -66,9 +66,10 @@ class MigrationFile:
     statically (``"down_revision"``, ``"branch_labels"``, ``"depends_on"``; ``"revision"``
     when it is present but not literal). ``revision`` is ``None`` when the file has no
     literal revision or does not parse. ``ast_fingerprint`` hashes the AST without what
-    formatters change (docstrings, import order, string prefixes: ``sources.alembic.fingerprints``
-    lists it); ``body_fingerprint`` the same without the metadata assignments, so that a
-    change of code can be told from a change of metadata.
+    formatters change (docstrings, import order, string prefixes:
+    ``sources.migration_code.fingerprints`` lists it); ``body_fingerprint`` the same
+    without the metadata assignments, so that a change of code can be told from a change
+    of metadata.
     ``dialect`` is ``PYTHON2`` for Python 2 source, which is read (metadata and fingerprints)
     from its translation to Python 3 syntax.
     """

@@ -20,11 +20,11 @@ from forensics.model.migrations import (
     MigrationFile,
     SourceDialect,
 )
-from forensics.sources.alembic.constants import ConstantResolver
 from forensics.sources.alembic_files import read_migration
 from forensics.sources.cache import cache_key
 from forensics.sources.environments import SYMLINK_MODE, discover_environments
 from forensics.sources.git import GitSource, TreeEntry
+from forensics.sources.migration_code.constants import ConstantResolver
 from forensics.sources.migration_tree import MigrationTree, tree_reader
 
 

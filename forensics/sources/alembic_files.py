@@ -1,8 +1,8 @@
 """Static reading of Alembic migration files with ``ast``: never imported, never executed.
 
-Owns ``read_migration``, which puts together what the ``sources.alembic`` modules read from
-one file: its text (``decoding``), what it declares (``metadata``, with names resolved by
-``constants``) and its fingerprints (``fingerprints``); and ``parses``.
+Owns ``read_migration``, which puts together what the ``sources.migration_code`` modules
+read from one file: its text (``decoding``), what it declares (``metadata``, with names
+resolved by ``constants``) and its fingerprints (``fingerprints``); and ``parses``.
 """
 
 from __future__ import annotations
@@ -11,10 +11,14 @@ import ast
 from dataclasses import dataclass
 
 from forensics.model.migrations import MigrationFile, ParseError, SourceDialect
-from forensics.sources.alembic.constants import ConstantResolver, imports, string_constants
-from forensics.sources.alembic.decoding import decode, parse
-from forensics.sources.alembic.fingerprints import fingerprints, source_lines, text_fingerprint
-from forensics.sources.alembic.metadata import Metadata, Scope, header, message, tables
+from forensics.sources.migration_code.constants import ConstantResolver, imports, string_constants
+from forensics.sources.migration_code.decoding import decode, parse
+from forensics.sources.migration_code.fingerprints import (
+    fingerprints,
+    source_lines,
+    text_fingerprint,
+)
+from forensics.sources.migration_code.metadata import Metadata, Scope, header, message, tables
 
 
 def parses(path: str, data: bytes) -> bool:

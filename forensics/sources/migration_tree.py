@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator, Sequence
 
 from forensics.errors import Diagnostics
 from forensics.model.migrations import Environment, MigrationFile
-from forensics.sources.alembic.constants import ConstantResolver
 from forensics.sources.alembic_files import read_migration
 from forensics.sources.environments import discover_environments, migration_paths
 from forensics.sources.git import GitSource, TreeEntry
+from forensics.sources.migration_code.constants import ConstantResolver
 
 Reader = Callable[[str], bytes | None]
 

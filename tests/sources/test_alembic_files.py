@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forensics.model.migrations import SourceDialect
-from forensics.sources.alembic import fingerprints as semantic
-from forensics.sources.alembic.constants import ConstantResolver
-from forensics.sources.alembic.fingerprints import text_fingerprint
 from forensics.sources.alembic_files import read_migration
+from forensics.sources.migration_code import fingerprints as semantic
+from forensics.sources.migration_code.constants import ConstantResolver
+from forensics.sources.migration_code.fingerprints import text_fingerprint
 
 
 def _resolver(files: dict[str, str]) -> ConstantResolver:

@@ -9,7 +9,7 @@ import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from forensics.sources.alembic.decoding import decode, parse
+from forensics.sources.migration_code.decoding import decode, parse
 
 _MAX_HOPS = 8  # re-exports followed before giving up (also stops import loops)
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from forensics.model.migrations import TableOps
-from forensics.sources.alembic.constants import ConstantResolver, assignments, string_literal
+from forensics.sources.migration_code.constants import ConstantResolver, assignments, string_literal
 
 METADATA_FIELDS = ("revision", "down_revision", "branch_labels", "depends_on")
 _HEADER = re.compile(r"^\s*(Revision ID|Revises)\s*:[ \t]*(.*?)\s*$", re.MULTILINE)

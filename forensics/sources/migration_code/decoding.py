@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 
 from forensics.model.migrations import SourceDialect
-from forensics.sources.alembic.python2 import from_python2
+from forensics.sources.migration_code.python2 import from_python2
 
 _TOO_NESTED = "too many nested parentheses"  # CPython's message beyond 200 levels
 _PYTHON2_MAX_CHARS = 512 * 1024

@@ -11,8 +11,8 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from forensics.sources.alembic.constants import string_literal
-from forensics.sources.alembic.metadata import METADATA_FIELDS
+from forensics.sources.migration_code.constants import string_literal
+from forensics.sources.migration_code.metadata import METADATA_FIELDS
 
 # -- the semantic fingerprint ---------------------------------------------------------------
 # What black, ruff format, isort and pyupgrade change and nothing else does not count: layout,
