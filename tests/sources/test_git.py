@@ -15,7 +15,8 @@ from forensics.errors import Diagnostics, InputError
 from forensics.gitbuild import RepoBuilder
 from forensics.model.commits import ChangeStatus
 from forensics.sources.cache import MiningCache
-from forensics.sources.git import _RS, _US, GitSource, _parse_log, _parse_raw, parse_trailers
+from forensics.sources.git import GitSource, parse_trailers
+from forensics.sources.git.log import _RS, _US, _parse_raw, parse_log
 
 Make = Callable[..., RepoBuilder]
 T0 = datetime(2025, 11, 13, 9, 0, tzinfo=UTC)
@@ -351,7 +352,7 @@ def test_parse_raw_never_crashes(fields: list[str]) -> None:
 @given(st.text(max_size=300))
 def test_parse_log_and_trailers_never_crash(text: str) -> None:
     out = (_RS + "f" * 40 + _US + text + _US + text).encode("utf-8", "surrogatepass")
-    assert isinstance(_parse_log(out, True), list)
+    assert isinstance(parse_log(out, True), list)
     for key, value in parse_trailers(text):
         assert key and value
 

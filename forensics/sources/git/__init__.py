@@ -1,4 +1,5 @@
-"""Git mining: the one module that owns PyDriller and GitPython.
+"""Git mining: ``GitSource``, a repository opened for reading, and the names callers
+import from this package.
 
 The whole history is read with one ``git log --raw -z`` (path-limited where possible)
 through PyDriller's GitPython handle. Questions about many items are asked in one process:
@@ -11,6 +12,10 @@ commits a report shows in detail (``details``).
 A shallow clone or missing objects give a warning and a partial result, never a traceback.
 With a ``MiningCache`` the raw ``log`` output, tag reachability and files at commits are
 reused across runs.
+
+The parts: ``process`` starts git safely (the one importer of GitPython), ``log`` parses
+``git log`` output, ``objects`` reads trees, tags and ``cat-file`` streams, ``history``
+is PyDriller's diffs and blame.
 """
 
 from __future__ import annotations
@@ -18,282 +23,53 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import hashlib
-import os
-import re
-import secrets
-import shlex
-import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import git as gitpython
-
 from forensics.errors import Diagnostics, InputError
-from forensics.model.commits import ChangeStatus, CommitRecord, DiffStat, FileChange, Person
+from forensics.model.commits import CommitRecord, DiffStat
 from forensics.model.evidence import DiffDetail
 from forensics.model.text import decode
 from forensics.sources.cache import MiningCache, cache_key
+from forensics.sources.git import history, process
+from forensics.sources.git.log import (
+    FORMAT,
+    HEX40,
+    cached_log,
+    keep_log,
+    parse_log,
+    parse_trailers,
+    utc,
+)
+from forensics.sources.git.objects import (
+    TagInfo,
+    TreeEntry,
+    batch_objects,
+    listed_files,
+    tree_items,
+)
+from forensics.sources.git.process import GitCommandError, fetch_repository, safe_command
 
-# Record and field separators carry a per-process nonce: commit messages are untrusted and
-# may contain the control characters themselves, but cannot guess the nonce.
-_NONCE = secrets.token_hex(8)
-_RS, _US = "\x1e" + _NONCE, "\x1f" + _NONCE
-_FORMAT = _RS + _US.join(["%H", "%P", "%an", "%ae", "%at", "%cn", "%ce", "%ct", "%B"]) + _US
-_ZERO = "0" * 40
-_TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):\s+(.+)$")
-_HEX40 = re.compile(r"^[0-9a-f]{40}$")
+__all__ = [
+    "GitSource",
+    "TagInfo",
+    "TreeEntry",
+    "fetch_repository",
+    "parse_trailers",
+    "safe_command",
+]
+
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class TreeEntry:
-    """A file of a git tree: its path, blob id and mode."""
-
-    path: str
-    blob: str
-    mode: str
-
-
-@dataclass(frozen=True)
-class TagInfo:
-    """A release tag: the commit it names and when it was made (the tagger date of an
-    annotated tag, the commit date of a lightweight one), in UTC."""
-
-    name: str
-    commit: str
-    at: datetime
-    annotated: bool = False
 
 
 def _text(data: bytes) -> str:
     """Untrusted bytes: decoded with replacement, never rejected."""
     return decode(data)
-
-
-def _utc(stamp: str) -> datetime:
-    """A unix timestamp as UTC; whatever zone the commit was written in does not matter."""
-    try:
-        return datetime.fromtimestamp(int(stamp), tz=UTC)
-    except (ValueError, OverflowError, OSError):
-        return datetime.fromtimestamp(0, tz=UTC)
-
-
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0][:200] if lines else "no detail from git"
-
-
-def parse_trailers(message: str) -> tuple[tuple[str, str], ...]:
-    """``Key: value`` lines of the last paragraph, as ``git interpret-trailers`` sees them."""
-    head, gap, last = message.strip().rpartition("\n\n")
-    if not gap or not head.strip():
-        return ()
-    pairs = []
-    for line in last.strip().splitlines():
-        match = _TRAILER.match(line.strip())
-        if not match:
-            return ()
-        pairs.append((match.group(1), match.group(2).strip()))
-    return tuple(pairs)
-
-
-def _parse_raw(fields: list[str]) -> tuple[FileChange, ...]:
-    """Parse the ``--raw -z`` part: ``:mode mode old new STATUS`` then one or two paths.
-    Anything malformed is skipped rather than trusted."""
-    changes: list[FileChange] = []
-    i = 0
-    while i < len(fields):
-        head = fields[i].strip("\n")
-        parts = head[1:].split() if head.startswith(":") else []
-        if len(parts) < 5 or not parts[4]:
-            i += 1
-            continue
-        old_blob, new_blob, status = parts[2], parts[3], parts[4]
-        letter = status[0]
-        width = 3 if letter in "RC" else 2
-        if i + width > len(fields):
-            break
-        old_path, path = (fields[i + 1], fields[i + 2]) if width == 3 else (None, fields[i + 1])
-        i += width
-        try:
-            kind = ChangeStatus(letter)
-        except ValueError:
-            kind = ChangeStatus.MODIFIED
-        changes.append(
-            FileChange(
-                path=path,
-                status=kind,
-                old_path=old_path,
-                old_blob=None if old_blob == _ZERO else old_blob,
-                new_blob=None if new_blob == _ZERO else new_blob,
-            )
-        )
-    return tuple(changes)
-
-
-@dataclass(frozen=True)
-class _RawLog:
-    """What the cache keeps of one ``log``: git's own output and the nonce of its
-    separators. Parsing it again is faster than decoding the records from JSON."""
-
-    nonce: str
-    out: str
-    chain: tuple[str, ...] | None
-
-
-def _parse_log(
-    out: bytes | str,
-    first_parent: set[str] | bool,
-    boundary: frozenset[str] = frozenset(),
-    nonce: str = _NONCE,
-) -> list[CommitRecord]:
-    """Commit records from ``git log --format=_FORMAT -z --raw`` output. ``first_parent`` is
-    True (every record is on the first-parent chain) or the set of SHAs that are. Commits at
-    a shallow boundary keep no files: their diff against nothing is not a real change."""
-    rs, us = "\x1e" + nonce, "\x1f" + nonce
-    records: list[CommitRecord] = []
-    for chunk in (out if isinstance(out, str) else _text(out)).split(rs)[1:]:
-        header = chunk.split(us)
-        if len(header) != 10 or not _HEX40.match(header[0]):
-            continue
-        sha, parents, an, ae, at, cn, ce, ct, body, rest = header
-        message = body.rstrip("\n")
-        on_chain = first_parent if isinstance(first_parent, bool) else sha in first_parent
-        records.append(
-            CommitRecord(
-                sha=sha,
-                parents=tuple(parents.split()),
-                author=Person(an, ae),
-                committer=Person(cn, ce),
-                authored_at=_utc(at),
-                committed_at=_utc(ct),
-                message=message,
-                trailers=parse_trailers(message),
-                files=() if sha in boundary else _parse_raw(rest.split("\0")),
-                first_parent=on_chain,
-            )
-        )
-    return records
-
-
-# -- how git is started ------------------------------------------------------------------------
-# The analysed repository is untrusted, and so is its .git/config: settings there can name
-# programs for git to start (core.fsmonitor, hooks, pagers, external diff and textconv
-# drivers, gpg through log.showSignature, ssh and credential helpers on a lazy fetch).
-# Every git process of a GitSource gets these as command-line-scope configuration through
-# the environment (GIT_CONFIG_COUNT), which outranks every configuration file and reaches
-# the processes GitPython and PyDriller start too, the long-lived cat-file included. The
-# system and global files are left in place: they are the configuration of the user who
-# runs the tool (safe.directory lives there), not of the repository.
-SAFE_CONFIG = {
-    "core.fsmonitor": "false",
-    "core.hooksPath": os.devnull,
-    "core.pager": "cat",
-    "log.showSignature": "false",
-    "credential.helper": "",
-    # No transport at all: a partial clone would otherwise fetch missing objects on demand.
-    "protocol.allow": "never",
-}
-SAFE_ENV = {
-    "GIT_CONFIG_COUNT": str(len(SAFE_CONFIG)),
-    **{f"GIT_CONFIG_KEY_{i}": key for i, key in enumerate(SAFE_CONFIG)},
-    **{f"GIT_CONFIG_VALUE_{i}": value for i, value in enumerate(SAFE_CONFIG.values())},
-    "GIT_PAGER": "cat",
-    "GIT_TERMINAL_PROMPT": "0",
-    "GIT_OPTIONAL_LOCKS": "0",
-}
-# Diff drivers are chosen by .gitattributes, so they cannot be switched off by name: the
-# commands that can make a diff (blame too, which PyDriller's SZZ runs) are always given
-# these.
-_DIFFING = frozenset({"log", "show", "diff", "diff-tree", "diff-index", "diff-files", "blame"})
-_NO_DRIVERS = ("--no-ext-diff", "--no-textconv")
-_DUBIOUS = "dubious ownership"
-
-
-def safe_command(command: Sequence[str]) -> list[str]:
-    """``git SUBCOMMAND ...`` with the diff drivers off where the subcommand can diff."""
-    words = list(command)
-    if len(words) > 1 and words[1] in _DIFFING:
-        words[2:2] = _NO_DRIVERS
-    return words
-
-
-class _SafeGit(gitpython.Git):  # type: ignore[misc]
-    """GitPython's command runner, for every command: ours, GitPython's and PyDriller's."""
-
-    def __init__(self, working_dir: Any = None) -> None:
-        super().__init__(working_dir)
-        self.update_environment(**SAFE_ENV)
-
-    def execute(self, command: Any, *args: Any, **kwargs: Any) -> Any:
-        if not isinstance(command, str):
-            command = safe_command(command)
-        return super().execute(command, *args, **kwargs)
-
-    def execute_to_file(self, args: Sequence[str], stdin: Any = None) -> tuple[int, bytes, bytes]:
-        """``git ARGS`` as ``execute`` runs it (same command line, same environment), with
-        its output going to a temporary file: ``(status, stdout, stderr)``, each without
-        its last newline as ``execute`` gives them. Through a pipe, a long output wakes
-        the reading thread for every few hundred bytes, and each wake-up waits for the
-        interpreter while the main thread parses: git then stalls on the full pipe."""
-        command = safe_command(["git", *args])
-        env = {**os.environ, "LANGUAGE": "C", "LC_ALL": "C", **self.environment()}
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            try:
-                status = subprocess.run(
-                    command,
-                    cwd=self.working_dir,
-                    env=env,
-                    stdin=stdin if stdin is not None else subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=err,
-                    check=False,
-                ).returncode
-            except FileNotFoundError as exc:
-                raise gitpython.GitCommandNotFound(command, exc) from None
-            out.seek(0)
-            err.seek(0)
-            output, errors = out.read(), err.read()
-        return status, _chomp(output), _chomp(errors)
-
-
-def _chomp(data: bytes) -> bytes:
-    return data[:-1] if data.endswith(b"\n") else data
-
-
-class _SafeRepo(gitpython.Repo):  # type: ignore[misc]
-    GitCommandWrapperType = _SafeGit
-
-
-def _refused(path: Path, stderr: object) -> None:
-    """git's refusal of a repository owned by another user, as its own error."""
-    if _DUBIOUS in str(stderr):
-        raise InputError(
-            f"git refuses to read {path}: it belongs to another user (git's 'dubious "
-            "ownership' check). Run forensics as the owner, or, if you trust the "
-            f"repository, run `git config --global --add safe.directory {shlex.quote(str(path))}`"
-        ) from None
-
-
-def _shared_git(path: Path, repo: gitpython.Repo) -> Any:
-    """PyDriller's ``Git`` on our already-open GitPython repository. PyDriller's own opener
-    writes ``blame.markUnblamableLines`` into the analysed repository's config; evidence is
-    read, never modified. PyDriller loads here, for the few commits a report details, so
-    that runs that need no patch do not pay for its import."""
-    from pydriller import Git
-
-    class SharedGit(Git):  # type: ignore[misc]
-        def _open_repository(self) -> None:
-            self._repo = repo
-            self._discover_main_branch(self._repo)
-
-    return SharedGit(str(path))
 
 
 class GitSource:
@@ -307,14 +83,7 @@ class GitSource:
         self, path: Path, diag: Diagnostics | None = None, cache: MiningCache | None = None
     ) -> None:
         self.diag = diag or Diagnostics()
-        try:
-            repo = _SafeRepo(str(path), search_parent_directories=False)
-        except gitpython.NoSuchPathError:
-            raise InputError(f"{path} does not exist: pass --repo with a git repository") from None
-        except gitpython.InvalidGitRepositoryError:
-            raise InputError(
-                f"{path} is not a git repository: pass --repo with the repository's root"
-            ) from None
+        repo = process.open_repository(path)
         self.repo = repo
         self.path = Path(repo.working_tree_dir or repo.git_dir)
         self._driller: Any = None
@@ -338,8 +107,8 @@ class GitSource:
     def _run(self, *args: str) -> bytes:
         try:
             out: bytes = self.repo.git.execute(["git", *args], stdout_as_string=False)
-        except gitpython.GitCommandError as exc:
-            _refused(self.path, exc.stderr)
+        except GitCommandError as exc:
+            process.refused(self.path, exc.stderr)
             raise
         return out
 
@@ -356,15 +125,15 @@ class GitSource:
             status, out, err = self.repo.git.execute_to_file(args, source)
         if status != 0:
             message = _text(err) if isinstance(err, bytes) else str(err)
-            _refused(self.path, message)
-            return out, _first_line(message)
+            process.refused(self.path, message)
+            return out, process.first_line(message)
         return out, None
 
     @property
     def driller(self) -> Any:
         """PyDriller's handle, opened only when a report needs commit details."""
         if self._driller is None:
-            self._driller = _shared_git(self.path, self.repo)
+            self._driller = history.shared_git(self.path, self.repo)
         return self._driller
 
     def close(self) -> None:
@@ -380,7 +149,7 @@ class GitSource:
             return
         try:
             tracked = self._run("ls-files", "-z", "--", str(rel))
-        except gitpython.GitCommandError:
+        except GitCommandError:
             return
         if tracked.strip(b"\0"):
             self.diag.warn(
@@ -402,7 +171,7 @@ class GitSource:
             raise unknown
         try:
             sha = _text(self._run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")).strip()
-        except gitpython.GitCommandError:
+        except GitCommandError:
             self._unknown.add(rev)
             raise unknown from None
         self._resolved[rev] = self._resolved[sha] = sha
@@ -431,7 +200,7 @@ class GitSource:
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         try:
             self._run("merge-base", "--is-ancestor", ancestor, descendant)
-        except gitpython.GitCommandError:
+        except GitCommandError:
             return False
         return True
 
@@ -537,10 +306,9 @@ class GitSource:
         limits += options
         key = self._log_key(rev, excluded, paths, first_parent, limits, no_merges)
         if key is not None and self.cache is not None:
-            cached = self.cache.get("log", key, _RawLog)
+            cached = cached_log(self.cache, key)
             if cached is not None:
-                chain_set = True if cached.chain is None else set(cached.chain)
-                return _parse_log(cached.out, chain_set, nonce=cached.nonce)
+                return cached
         boundary = self._shallow_commits()
         if boundary:
             self.warn_if_shallow()
@@ -552,7 +320,7 @@ class GitSource:
             "--no-abbrev",
             "-M",
             "--encoding=UTF-8",
-            f"--format={_FORMAT}",
+            f"--format={FORMAT}",
         ]
         args.append("--no-merges" if no_merges else "--diff-merges=first-parent")
         if first_parent:
@@ -563,15 +331,14 @@ class GitSource:
         if not first_parent:
             chain = set(self._chain(rev))
         text = _text(out)
-        records = _parse_log(text, chain, boundary)
+        records = parse_log(text, chain, boundary)
         if error is not None:
             self._partial(
                 f"git could not read the whole history ({error}); results are partial: "
                 "run `git fsck` to find missing objects, or `git fetch` to restore them"
             )
         elif key is not None and self.cache is not None and not boundary:
-            kept = None if isinstance(chain, bool) else tuple(sorted(chain))
-            self.cache.put("log", key, _RawLog(_NONCE, text, kept))
+            keep_log(self.cache, key, text, chain)
         return records
 
     def commit_graph(
@@ -591,7 +358,7 @@ class GitSource:
         graph: dict[str, tuple[datetime, tuple[str, ...]]] = {}
         for line in _text(out).splitlines():
             stamp, sha, *parents = line.split()
-            graph[sha] = (_utc(stamp), tuple(parents))
+            graph[sha] = (utc(stamp), tuple(parents))
         return graph
 
     def records(self, shas: Iterable[str]) -> list[CommitRecord]:
@@ -600,11 +367,11 @@ class GitSource:
         if not wanted:
             return []
         args = ["log", "-z", "--raw", "--no-abbrev", "-M", "--encoding=UTF-8"]
-        args += [f"--format={_FORMAT}", "--diff-merges=first-parent", "--no-walk=unsorted"]
+        args += [f"--format={FORMAT}", "--diff-merges=first-parent", "--no-walk=unsorted"]
         out, error = self._run_partial(*args, *wanted, "--")
         if error is not None:
             self._partial(f"some commits could not be read ({error}); results are partial")
-        return _parse_log(_text(out), True, self._shallow_commits())
+        return parse_log(_text(out), True, self._shallow_commits())
 
     def in_background(self, call: Callable[..., T], *args: Any, **options: Any) -> Future[T]:
         """``call(*args, **options)`` (``log``, ``branch_commits``) in a worker thread, so
@@ -654,7 +421,7 @@ class GitSource:
         known: dict[str, tuple[str, ...]] = {}
         for line in _text(out).splitlines():
             shas = line.split()
-            if shas and _HEX40.match(shas[0]):
+            if shas and HEX40.match(shas[0]):
                 known[shas[0]] = tuple(shas[1:])
         self._dags = {sha: known}
         return known
@@ -707,26 +474,7 @@ class GitSource:
         """Line counts and changed paths of the few commits a report shows, through
         PyDriller (one patch per commit: never call this over a whole history). Merge
         commits list no files, as PyDriller gives none."""
-        stats: dict[str, DiffStat] = {}
-        for sha in dict.fromkeys(shas):
-            try:
-                commit = self.driller.get_commit(sha)
-                files = tuple(
-                    sorted({m.new_path or m.old_path or "" for m in commit.modified_files} - {""})
-                )
-                stats[sha] = DiffStat(
-                    sha=commit.hash,
-                    insertions=int(commit.insertions),
-                    deletions=int(commit.deletions),
-                    files=files,
-                )
-            # GitPython and gitdb raise many unrelated types for unknown or missing objects.
-            except Exception as exc:
-                self.diag.warn(
-                    f"no details for commit {sha[:12]} ({type(exc).__name__}); it is missing "
-                    "or unreadable, so the report shows it without line counts"
-                )
-        return stats
+        return history.commit_details(lambda: self.driller, shas, self.diag)
 
     def last_modified_lines(
         self, fixes: Iterable[str], paths: Collection[str]
@@ -736,24 +484,7 @@ class GitSource:
         Gives blamed commit -> ``[(fix, path)]``. One patch and one ``git blame`` per file
         and fix: only for the few fixes of a failure window. Merge commits give nothing
         (PyDriller lists no files for them): pass the commits they brought."""
-        found: dict[str, list[tuple[str, str]]] = {}
-        for fix in dict.fromkeys(fixes):
-            try:
-                commit = self.driller.get_commit(fix)
-                for mod in commit.modified_files:
-                    if mod.new_path not in paths and mod.old_path not in paths:
-                        continue
-                    blamed = self.driller.get_commits_last_modified_lines(commit, mod)
-                    for path, shas in sorted(blamed.items()):
-                        for sha in sorted(shas):
-                            found.setdefault(sha, []).append((commit.hash, path))
-            # GitPython and gitdb raise many unrelated types for unknown or missing objects.
-            except Exception as exc:
-                self.diag.warn(
-                    f"no blame for commit {fix[:12]} ({type(exc).__name__}); the suspects of "
-                    "its window are ranked without it"
-                )
-        return found
+        return history.last_modified_lines(lambda: self.driller, fixes, paths, self.diag)
 
     def file_diff(self, base: str | None, commit: str, paths: Sequence[str]) -> DiffDetail | None:
         """How one file changed from ``base`` to ``commit`` (from the commit's first parent
@@ -765,56 +496,16 @@ class GitSource:
         commits never changes, and reading it through PyDriller costs a fifth of a warm run
         on a report with a hundred edits."""
         cache = self.cache if self.cache is not None and self.cache.enabled else None
-        named = all(_HEX40.match(rev) for rev in (base, commit) if rev is not None)
+        named = all(HEX40.match(rev) for rev in (base, commit) if rev is not None)
         key = cache_key("diff", base, commit, list(paths)) if cache and named else None
         if cache is not None and key is not None:
             known = cache.get("diffs", key, DiffDetail)
             if known is not None:
                 return known
-        detail = self._file_diff(base, commit, paths)
+        detail = history.file_diff(self.repo, base, commit, paths, self.diag)
         if cache is not None and key is not None and detail is not None:
             cache.put("diffs", key, detail, DiffDetail)
         return detail
-
-    def _file_diff(self, base: str | None, commit: str, paths: Sequence[str]) -> DiffDetail | None:
-        from pydriller.domain.commit import ModifiedFile
-
-        try:
-            after = self.repo.commit(commit)
-            if base:
-                before = self.repo.commit(base)
-            elif after.parents:
-                before = after.parents[0]
-            else:
-                return None
-            wanted: list[str | os.PathLike[str]] = list(dict.fromkeys(paths))
-            # One line of context: the report shows what changed, the link shows the rest.
-            diffs = before.diff(after, paths=wanted, create_patch=True, unified=1)
-            if not diffs:
-                return DiffDetail(paths[0], "", (), (), (), (), ())
-            mod = ModifiedFile(diffs[0])
-            parsed = mod.diff_parsed
-            try:
-                methods = tuple(sorted({m.name for m in mod.changed_methods}))
-                spans_before = tuple((m.start_line, m.end_line) for m in mod.methods_before)
-                spans_after = tuple((m.start_line, m.end_line) for m in mod.methods)
-            except Exception:  # lizard reads any text; a file it cannot read has no methods
-                methods, spans_before, spans_after = (), (), ()
-            return DiffDetail(
-                path=mod.new_path or mod.old_path or paths[0],
-                diff=mod.diff,
-                added=tuple((int(n), str(t)) for n, t in parsed["added"]),
-                deleted=tuple((int(n), str(t)) for n, t in parsed["deleted"]),
-                changed_methods=methods,
-                spans_before=spans_before,
-                spans_after=spans_after,
-            )
-        except Exception as exc:
-            self.diag.warn(
-                f"no diff for {paths[0]} at commit {commit[:12]} ({type(exc).__name__}); the "
-                "report shows the edit without it"
-            )
-            return None
 
     def remote_url(self, name: str = "origin") -> str | None:
         """The configured URL of a remote (``remote.NAME.url``), as written: it may hold
@@ -852,9 +543,9 @@ class GitSource:
                 continue
             name, kind, obj, peeled_kind, peeled, created, peeled_date = parts
             if kind == "tag" and peeled_kind == "commit":
-                found.append(TagInfo(name, peeled, _utc(created or peeled_date), annotated=True))
+                found.append(TagInfo(name, peeled, utc(created or peeled_date), annotated=True))
             elif kind == "commit":
-                found.append(TagInfo(name, obj, _utc(created)))
+                found.append(TagInfo(name, obj, utc(created)))
         return sorted(found, key=lambda t: (t.at, t.name))
 
     def _reachable_tags(self, target: str, listing: str) -> set[str]:
@@ -889,13 +580,8 @@ class GitSource:
                 f"could not read the tree of {rev[:12]} ({error}); results that need it are "
                 "partial (run `git fsck` to find missing objects)"
             )
-        entries = []
-        for line in _text(out).split("\0"):
-            meta, _, path = line.partition("\t")
-            fields = meta.split()
-            if len(fields) == 3 and fields[1] == "blob":
-                entries.append(TreeEntry(path=path, blob=fields[2], mode=fields[0]))
-        if error is None and _HEX40.match(rev):  # a commit's tree never changes
+        entries = listed_files(_text(out))
+        if error is None and HEX40.match(rev):  # a commit's tree never changes
             self._trees[question] = entries
         return list(entries)
 
@@ -908,7 +594,7 @@ class GitSource:
         # a name with a newline cannot be asked on one line; no migration is named so
         todo = [(c, p) for c, p in wanted if "\n" not in p and "\n" not in c]
         cache = self.cache if self.cache is not None and self.cache.enabled else None
-        key = cache_key("blobs", todo) if all(_HEX40.match(c) for c, _p in todo) else None
+        key = cache_key("blobs", todo) if all(HEX40.match(c) for c, _p in todo) else None
         known = cache.get("blobs", key, list[str]) if cache and key else None
         if known is None or len(known) != len(todo):
             answers = self._blobs_in_trees(todo)
@@ -953,21 +639,11 @@ class GitSource:
         )
         entries: dict[tuple[str, str], tuple[str, str]] = {}
         read = 0
-        for tree, object_type, body in _batch_objects(out):
+        for tree, object_type, body in batch_objects(out):
             if object_type != b"tree":
                 continue
             read += 1
-            # Each entry: "<mode> <name>\0" and the object's 20 bytes.
-            at = 0
-            while at < len(body):
-                space = body.find(b" ", at)
-                nul = body.find(b"\0", space)
-                if space < 0 or nul < 0:
-                    break
-                mode, name = body[at:space], body[space + 1 : nul]
-                sha = body[nul + 1 : nul + 21].hex()
-                at = nul + 21
-                kind = "tree" if mode == b"40000" else "commit" if mode == b"160000" else "blob"
+            for name, sha, kind in tree_items(body):
                 if name.isascii():
                     entries[tree, name.decode()] = (sha, kind)
         return entries, "error" if error is not None or read < len(trees) else ""
@@ -986,20 +662,20 @@ class GitSource:
         answers = []
         for i in range(len(names)):
             sha, _, kind = lines[i].rpartition(" ") if i < len(lines) else ("", "", "error")
-            answers.append((sha, kind) if _HEX40.match(sha) else ("", kind or "error"))
+            answers.append((sha, kind) if HEX40.match(sha) else ("", kind or "error"))
         return answers
 
     def read_blobs(self, blobs: Iterable[str]) -> dict[str, bytes]:
         """Many blobs in one ``cat-file --batch`` stream, without a round trip per blob
         (which costs more than the read on a busy machine). Missing ones are left out:
         ``read_blob`` then says which."""
-        wanted = sorted({b for b in blobs if _HEX40.match(b)})
+        wanted = sorted({b for b in blobs if HEX40.match(b)})
         if not wanted:
             return {}
         out, error = self._run_partial(
             "cat-file", "--batch", stdin="".join(f"{b}\n" for b in wanted).encode()
         )
-        found = {sha: body for sha, kind, body in _batch_objects(out) if kind == b"blob"}
+        found = {sha: body for sha, kind, body in batch_objects(out) if kind == b"blob"}
         if error is not None and len(found) < len(wanted):
             self._partial(f"some git objects could not be read ({error}); results are partial")
         return found
@@ -1009,7 +685,7 @@ class GitSource:
         warning) when the object is missing."""
         try:
             _sha, _kind, _size, data = self.repo.git.get_object_data(blob)
-        except (ValueError, gitpython.GitCommandError, OSError):
+        except (ValueError, GitCommandError, OSError):
             self._partial(
                 f"git object {blob[:12]} is missing from the repository; results that need it "
                 "are partial (run `git fetch` or `git fsck` to repair)"
@@ -1022,7 +698,7 @@ class GitSource:
         """The content of ``path`` at ``rev``, or ``None`` when it does not exist there."""
         try:
             _sha, kind, _size, data = self.repo.git.get_object_data(f"{rev}:{path}")
-        except (ValueError, gitpython.GitCommandError, OSError):
+        except (ValueError, GitCommandError, OSError):
             return None
         # GitPython reports the object type as bytes.
         if kind not in (b"blob", "blob"):
@@ -1035,7 +711,7 @@ class GitSource:
         """The best common ancestor of two commits, or ``None`` when they share none."""
         out, error = self._run_partial("merge-base", a, b)
         sha = _text(out).strip()
-        return sha if error is None and _HEX40.match(sha) else None
+        return sha if error is None and HEX40.match(sha) else None
 
     def index(self) -> list[TreeEntry]:
         """The files staged in the index (``git ls-files -s``), as tree entries whose
@@ -1058,80 +734,3 @@ class GitSource:
                 "): resolve them and `git add` the files first"
             )
         return entries
-
-
-# -- fetching a repository by URL (fleet) ------------------------------------------------------
-# Fetching needs a transport, which reading never does: these are allowed for it alone.
-_FETCH_CONFIG = {
-    "protocol.https.allow": "always",
-    "protocol.ssh.allow": "always",
-    "protocol.git.allow": "always",
-    "protocol.file.allow": "always",
-}
-
-
-def _fetch_env() -> dict[str, str]:
-    config = {**SAFE_CONFIG, **_FETCH_CONFIG}
-    return {
-        **SAFE_ENV,
-        "GIT_CONFIG_COUNT": str(len(config)),
-        **{f"GIT_CONFIG_KEY_{i}": key for i, key in enumerate(config)},
-        **{f"GIT_CONFIG_VALUE_{i}": value for i, value in enumerate(config.values())},
-    }
-
-
-def fetch_repository(url: str, dest: Path, timeout: float | None = None) -> Path:
-    """A bare copy of the repository at ``url`` in ``dest``: created on the first call,
-    brought up to date (branches, tags, the remote's default branch as HEAD) on later ones.
-
-    The URL is passed to each fetch and never written into the copy's configuration, so
-    credentials in it stay out of every file; errors say what went wrong on one line, with
-    credentials removed. Raises ``InputError``."""
-    from forensics.errors import redact
-
-    shown = redact(url)
-    dest.mkdir(parents=True, exist_ok=True)
-    runner = _SafeGit(str(dest))
-    env = _fetch_env()
-
-    def git(*args: str) -> str:
-        try:
-            out = runner.execute(
-                ["git", *args], env=env, kill_after_timeout=timeout, stdout_as_string=True
-            )
-        except gitpython.GitCommandError as exc:
-            lines = [ln.strip() for ln in str(exc.stderr or "").splitlines() if ln.strip()]
-            reason = next((ln for ln in lines if "fatal" in ln.lower()), lines[-1] if lines else "")
-            reason = reason.removeprefix("stderr:").strip().strip("'").removeprefix("fatal: ")
-            raise InputError(
-                f"cannot fetch {shown}: {redact(reason) or f'git exit code {exc.status}'}; "
-                "check the URL and the access to it"
-            ) from None
-        return str(out)
-
-    if not (dest / "HEAD").exists():
-        git("init", "--bare", "--quiet")
-    git("fetch", "--quiet", "--force", "--prune", "--tags", url, "+refs/heads/*:refs/heads/*")
-    listed = git("ls-remote", "--symref", url, "HEAD")
-    for line in listed.splitlines():
-        if line.startswith("ref: ") and line.endswith("\tHEAD"):
-            git("symbolic-ref", "HEAD", line[5:].split("\t", 1)[0])
-            break
-    return dest
-
-
-def _batch_objects(out: bytes) -> Iterator[tuple[str, bytes, bytes]]:
-    """``(sha, type, content)`` of each object in a ``cat-file --batch`` stream; objects git
-    reports missing (``<name> missing``) are skipped."""
-    pos = 0
-    while pos < len(out):
-        end = out.find(b"\n", pos)
-        if end < 0:
-            return
-        header = out[pos:end].split()
-        pos = end + 1
-        if len(header) != 3 or not header[2].isdigit():
-            continue
-        size = int(header[2])
-        yield header[0].decode(), header[1], out[pos : pos + size]
-        pos += size + 1
