@@ -1,50 +1,17 @@
-"""Findings, their severity and confidence, and the stable fingerprint that tracks them."""
+"""Findings and the stable fingerprint that tracks them. ``Severity`` and ``Confidence`` are
+those of ``model.severity``, named here too for the callers of a finding."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from enum import IntEnum
-from typing import TYPE_CHECKING
 
+from forensics.model.migrations import ChangeKind
+from forensics.model.rules import RuleId
+from forensics.model.severity import Confidence as Confidence
+from forensics.model.severity import Severity as Severity
 from forensics.model.text import clean
-
-if TYPE_CHECKING:
-    # rules.py and migrations.py import Severity from here; the field types are for the
-    # type checker only.
-    from forensics.model.migrations import ChangeKind
-    from forensics.model.rules import RuleId
-
-
-class _Labelled(IntEnum):
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @classmethod
-    def parse(cls, text: str) -> _Labelled:
-        try:
-            return cls[text.strip().upper()]
-        except KeyError:
-            choices = ", ".join(m.label for m in cls)
-            raise ValueError(
-                f"unknown {cls.__name__.lower()} {text!r}; use one of {choices}"
-            ) from None
-
-
-class Severity(_Labelled):
-    INFO = 0
-    LOW = 1
-    MEDIUM = 2
-    HIGH = 3
-    CRITICAL = 4
-
-
-class Confidence(_Labelled):
-    LOW = 1
-    MEDIUM = 2
-    HIGH = 3
 
 
 @dataclass(frozen=True)

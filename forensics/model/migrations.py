@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from forensics.model.findings import Severity
 from forensics.model.rules import RuleId
+from forensics.model.severity import Severity
 
 
 class ChangeKind(StrEnum):

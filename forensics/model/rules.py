@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from forensics.model.findings import Severity
+from forensics.model.severity import Severity
 
 
 class RuleId(StrEnum):
