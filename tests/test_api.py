@@ -12,7 +12,7 @@ import pytest
 import forensics
 from forensics.demo import DemoScenario
 from forensics.gitbuild import RepoBuilder
-from tests.test_guard import build_seed
+from tests.test_guarding import build_seed
 
 NOW = datetime(2025, 11, 16, 17, 25, tzinfo=UTC)
 

@@ -23,7 +23,7 @@ from forensics.render.view import SECTIONS
 from tests.chromium import ARTIFACTS, CHROMIUM, Dom, chromium, page_requests
 from tests.render.golden import check_golden
 
-SCHEMA = Path(__file__).parent / "render" / "sarif-schema-2.1.0.json"
+SCHEMA = Path(__file__).parents[1] / "render" / "sarif-schema-2.1.0.json"
 
 
 @pytest.fixture(scope="module")
