@@ -189,10 +189,10 @@ def _changed(
     blame: Blame,
     restore: Restore,
 ) -> Finding | None:
-    fingerprint = fingerprint_of(new.ast_fingerprint or "")
-    if new.parses and fingerprint in {r.fingerprint for r in references}:
-        if old is None:
-            return None
+    applied = {r.fingerprint for r in references}
+    if new.parses and fingerprint_of(new.ast_fingerprint or "") in applied:
+        if old is None or fingerprint_of(old.ast_fingerprint or "") not in applied:
+            return None  # new, or put back as production applied it: nothing to list
         commits = blame(old.path, new.path, semantic=False)
         return _finding(
             RuleId.FX201,
