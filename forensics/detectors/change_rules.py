@@ -205,6 +205,7 @@ def _changed(
             revision=revision,
             path=new.path,
             commits=commits,
+            line=new.revision_line,
             severity=Severity.LOW,
         )
     baseline = _baseline(references, old)

@@ -180,6 +180,8 @@ def test_cosmetic_edit_is_listed_apart_at_low_severity() -> None:
     )
     assert found.changes == (ChangeRef("d" * 40, ChangeKind.COSMETIC),)
     assert "commit dddddddd reformatted applied migration" in found.detail
+    # an annotation (--strict under CI) points at the line that declares the revision
+    assert found.line is not None and B_BLACK.splitlines()[found.line - 1].startswith("revision")
 
 
 @pytest.mark.rule("FX201", fires=False)
