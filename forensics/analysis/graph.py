@@ -236,53 +236,68 @@ def _order(graph: nx.DiGraph) -> list[str]:
         return order
 
 
-def build_state(env: Environment, migrations: Sequence[MigrationFile]) -> GraphState:
-    """The graph of ``env`` and its problems. ``GraphState.migrations`` comes in topological
-    order (bases first); files without a revision follow, sorted by path."""
-    env_problems: list[GraphProblem] = []
+def _file_problems(
+    env: Environment, migrations: Sequence[MigrationFile]
+) -> tuple[list[GraphProblem], dict[str, list[MigrationFile]]]:
+    """Each file's own problem, by path, and the valid files grouped by revision (in path
+    order, so that a duplicate's first file is the first by path)."""
+    problems: list[GraphProblem] = []
     by_revision: dict[str, list[MigrationFile]] = defaultdict(list)
     for m in sorted(migrations, key=lambda m: m.path):
         problem = _file_problem(env, m)
         if problem is not None:
-            env_problems.append(problem)
+            problems.append(problem)
         if _valid(m):
             assert m.revision is not None
             by_revision[m.revision].append(m)
+    return problems, by_revision
+
+
+def _reference_problems(
+    env: Environment,
+    by_revision: Mapping[str, Sequence[MigrationFile]],
+    files: Mapping[str, MigrationFile],
+) -> list[GraphProblem]:
+    """FX102 for each revision declared twice, then FX103 for each file whose parent is
+    neither a revision nor a branch label."""
+    problems = [
+        _duplicate(env, rev, [m.path for m in group])
+        for rev, group in sorted(by_revision.items())
+        if len(group) > 1
+    ]
     valid = [m for group in by_revision.values() for m in group]
-    nodes = _stand_ins(migrations)
-    files: dict[str, MigrationFile] = {}
-    for node in nodes:
-        files.setdefault(node.revision or "", node)
-    for rev, group in sorted(by_revision.items()):
-        if len(group) > 1:
-            env_problems.append(_duplicate(env, rev, [m.path for m in group]))
     labels = {label for m in valid for label in m.branch_labels}
     for m in sorted(valid, key=lambda m: m.path):
         missing = _missing(env, m, files, labels)
         if missing is not None:
-            env_problems.append(missing)
+            problems.append(missing)
+    return problems
 
+
+def _cycles(
+    env: Environment, graph: nx.DiGraph, files: Mapping[str, MigrationFile]
+) -> list[GraphProblem]:
+    """FX104 for each strongly connected component that loops (a self-edge counts)."""
     import networkx as nx
 
-    graph = _graph(nodes)
-    for component in nx.strongly_connected_components(graph):
-        if len(component) > 1 or any(graph.has_edge(n, n) for n in component):
-            env_problems.append(_cycle(env, component, lambda rev: files[rev].path))
+    return [
+        _cycle(env, component, lambda rev: files[rev].path)
+        for component in nx.strongly_connected_components(graph)
+        if len(component) > 1 or any(graph.has_edge(n, n) for n in component)
+    ]
 
-    down = _down(graph)
-    children = {rev: [c for c in down.successors(rev)] if rev in down else [] for rev in files}
-    heads = tuple(sorted(rev for rev, kids in children.items() if not kids))
-    bases = tuple(sorted(rev for rev, m in files.items() if not m.down_revisions))
-    branch_points = tuple(sorted(rev for rev, kids in children.items() if len(kids) > 1))
-    merge_points = tuple(sorted(rev for rev, m in files.items() if len(m.down_revisions) > 1))
-    orphans = {m.revision or "" for m in valid if any(p not in files for p in m.down_revisions)}
-    env_problems += _multiple_heads(
-        env, lambda h: {h} | (nx.ancestors(down, h) if h in down else set()), heads, files, orphans
-    )
 
-    topo = _order(graph)
+def _down_lineage(down: nx.DiGraph) -> Callable[[str], set[str]]:
+    """A head and its ancestors through down_revision edges."""
+    import networkx as nx
+
+    return lambda h: {h} | (nx.ancestors(down, h) if h in down else set())
+
+
+def _in_order(migrations: Sequence[MigrationFile], topo: Sequence[str]) -> list[MigrationFile]:
+    """``migrations`` in topological order; files without a graph node last, by path."""
     order = {rev: i for i, rev in enumerate(topo)}
-    ordered = sorted(
+    return sorted(
         migrations,
         key=lambda m: (
             m.revision is None or m.revision not in order,
@@ -290,13 +305,35 @@ def build_state(env: Environment, migrations: Sequence[MigrationFile]) -> GraphS
             m.path,
         ),
     )
+
+
+def build_state(env: Environment, migrations: Sequence[MigrationFile]) -> GraphState:
+    """The graph of ``env`` and its problems. ``GraphState.migrations`` comes in topological
+    order (bases first); files without a revision follow, sorted by path."""
+    env_problems, by_revision = _file_problems(env, migrations)
+    valid = [m for group in by_revision.values() for m in group]
+    nodes = _stand_ins(migrations)
+    files: dict[str, MigrationFile] = {}
+    for node in nodes:
+        files.setdefault(node.revision or "", node)
+    env_problems += _reference_problems(env, by_revision, files)
+    graph = _graph(nodes)
+    env_problems += _cycles(env, graph, files)
+
+    down = _down(graph)
+    children = {rev: [c for c in down.successors(rev)] if rev in down else [] for rev in files}
+    heads = tuple(sorted(rev for rev, kids in children.items() if not kids))
+    orphans = {m.revision or "" for m in valid if any(p not in files for p in m.down_revisions)}
+    env_problems += _multiple_heads(env, _down_lineage(down), heads, files, orphans)
+
+    topo = _order(graph)
     return GraphState(
         environment=env,
-        migrations=tuple(ordered),
+        migrations=tuple(_in_order(migrations, topo)),
         heads=heads,
-        bases=bases,
-        branch_points=branch_points,
-        merge_points=merge_points,
+        bases=tuple(sorted(rev for rev, m in files.items() if not m.down_revisions)),
+        branch_points=tuple(sorted(rev for rev, kids in children.items() if len(kids) > 1)),
+        merge_points=tuple(sorted(rev for rev, m in files.items() if len(m.down_revisions) > 1)),
         problems=tuple(env_problems),
         order=tuple(topo),
     )

@@ -185,21 +185,8 @@ def _blame_reasons(
     ]
 
 
-def _suspect(
-    commit: CommitRecord,
-    window: FailureWindow,
-    index: _Index,
-    applied: Collection[AppliedMigration],
-    role: SuspectRole,
-    blamed: Mapping[str, Sequence[Blame]],
-    cause_paths: Collection[str] = (),
-) -> Suspect:
-    found = _evidence(commit, index, applied)
-    later = role is SuspectRole.LATER
-    # A later commit on the files the causes changed was working on the incident: if it
-    # broke the graph, it is a fix attempt that failed, not only another break.
-    failed_fix = later and bool(found.broke)
-    failed_fix = failed_fix and any(c.path in cause_paths for c in index.changes_by(commit.sha))
+def _graph_reasons(found: _Evidence, later: bool, failed_fix: bool) -> tuple[float, list[str]]:
+    """The score and reasons from what a commit did to the migration graph as a whole."""
     reasons: list[str] = []
     score = SCORE_OTHER
     if found.broke:
@@ -218,6 +205,13 @@ def _suspect(
         ]
     if later:
         reasons += [f"it resolved the {text}: an attempted fix" for text in found.resolved]
+    return score, reasons
+
+
+def _file_reasons(found: _Evidence, score: float) -> tuple[float, list[str]]:
+    """``score`` raised, and the reasons, by the migration files a commit edited after
+    production applied them or added."""
+    reasons: list[str] = []
     for change in found.applied_edits:
         score = max(score, SCORE_APPLIED_EDIT)
         reasons.append(
@@ -227,6 +221,27 @@ def _suspect(
     for change in found.added:
         score = max(score, SCORE_NEW_MIGRATION)
         reasons.append(f"it added the migration {change.path} (revision {change.revision or '?'})")
+    return score, reasons
+
+
+def _suspect(
+    commit: CommitRecord,
+    window: FailureWindow,
+    index: _Index,
+    applied: Collection[AppliedMigration],
+    role: SuspectRole,
+    blamed: Mapping[str, Sequence[Blame]],
+    cause_paths: Collection[str] = (),
+) -> Suspect:
+    found = _evidence(commit, index, applied)
+    later = role is SuspectRole.LATER
+    # A later commit on the files the causes changed was working on the incident: if it
+    # broke the graph, it is a fix attempt that failed, not only another break.
+    failed_fix = later and bool(found.broke)
+    failed_fix = failed_fix and any(c.path in cause_paths for c in index.changes_by(commit.sha))
+    score, reasons = _graph_reasons(found, later, failed_fix)
+    score, file_reasons = _file_reasons(found, score)
+    reasons += file_reasons
     if not later:
         szz = _blame_reasons(commit, index, blamed)
         if szz:

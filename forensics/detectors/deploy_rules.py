@@ -103,6 +103,51 @@ def _later_phrase(later: list[Suspect]) -> str:
     return text + "."
 
 
+def _confidence(top: Suspect) -> Confidence:
+    """How sure the first suspect makes the finding, by the tier of its score."""
+    if top.score >= SCORE_LEFT_BROKEN:
+        return Confidence.HIGH
+    if top.score >= SCORE_APPLIED_EDIT:
+        return Confidence.MEDIUM
+    return Confidence.LOW
+
+
+def _nothing_shipped(window: FailureWindow) -> tuple[str, str]:
+    """Title and detail when the first failed deploy shipped no new commit."""
+    before = window.last_live_before or "none known"
+    title = (
+        f"The first failed deploy {window.first_failed} shipped no commit that the last "
+        "successful one did not run: the cause lies outside the code"
+    )
+    return title, f"Nothing changed between the last successful deploy ({before}) and it."
+
+
+def _top_suspect(
+    window: FailureWindow, top: Suspect, possible: int, bounded: bool
+) -> tuple[str, str]:
+    """Title and detail naming the first of ``possible`` ranked suspects."""
+    if bounded:
+        before = window.last_live_before or "none known"
+        title = (
+            f"Most likely cause of the failures from {window.first_failed}: commit {top.commit[:8]}"
+        )
+        detail = (
+            f"{possible} commit(s) came between the last successful deploy ({before}) "
+            f"and the first failed one; ranked first, {top.commit[:8]}: {top.reasons[0]}."
+        )
+        return title, detail
+    title = (
+        f"The cause of the failures from {window.first_failed} cannot be bounded; first "
+        f"suspect: commit {top.commit[:8]}"
+    )
+    detail = (
+        "No successful deploy before the failures is known, so the cause cannot be "
+        f"bounded: the {possible} commit(s) before the first failed deploy are "
+        f"ranked; first, {top.commit[:8]}: {top.reasons[0]}."
+    )
+    return title, detail
+
+
 def _suspects(window: FailureWindow) -> Finding | None:
     if not window.suspects:
         return None
@@ -111,43 +156,15 @@ def _suspects(window: FailureWindow) -> Finding | None:
     relevant = [s for s in possible if s.score > SCORE_OTHER] or possible
     shown = relevant[:SUSPECTS_SHOWN]
     later_shown = [s for s in later if s.failed_fix or s.score > SCORE_OTHER][:SUSPECTS_SHOWN]
-    bounded = all(s.role is SuspectRole.CAUSE for s in possible)
-    before = window.last_live_before or "none known"
     if not shown:
-        title = (
-            f"The first failed deploy {window.first_failed} shipped no commit that the last "
-            "successful one did not run: the cause lies outside the code"
-        )
-        detail = f"Nothing changed between the last successful deploy ({before}) and it."
+        title, detail = _nothing_shipped(window)
         confidence = Confidence.MEDIUM
     else:
-        top = shown[0]
-        if top.score >= SCORE_LEFT_BROKEN:
-            confidence = Confidence.HIGH
-        elif top.score >= SCORE_APPLIED_EDIT:
-            confidence = Confidence.MEDIUM
-        else:
-            confidence = Confidence.LOW
-        if bounded:
-            title = (
-                f"Most likely cause of the failures from {window.first_failed}: commit "
-                f"{top.commit[:8]}"
-            )
-            detail = (
-                f"{len(possible)} commit(s) came between the last successful deploy ({before}) "
-                f"and the first failed one; ranked first, {top.commit[:8]}: {top.reasons[0]}."
-            )
-        else:
+        bounded = all(s.role is SuspectRole.CAUSE for s in possible)
+        title, detail = _top_suspect(window, shown[0], len(possible), bounded)
+        confidence = _confidence(shown[0])
+        if not bounded:
             confidence = min(confidence, Confidence.MEDIUM)
-            title = (
-                f"The cause of the failures from {window.first_failed} cannot be bounded; first "
-                f"suspect: commit {top.commit[:8]}"
-            )
-            detail = (
-                "No successful deploy before the failures is known, so the cause cannot be "
-                f"bounded: the {len(possible)} commit(s) before the first failed deploy are "
-                f"ranked; first, {top.commit[:8]}: {top.reasons[0]}."
-            )
         if len(relevant) > len(shown):
             detail += f" {len(relevant) - len(shown)} more not shown."
     detail += _later_phrase(later)

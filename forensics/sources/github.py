@@ -85,32 +85,26 @@ def read_file(path: str, diag: Diagnostics) -> list[Deploy]:
     return read_deploy_file("github", path, _SHAPE, parse, diag)
 
 
-def fetch(
-    target: str,
-    diag: Diagnostics,
-    env: Mapping[str, str] | None = None,
-    client: JsonClient | None = None,
-) -> list[Deploy]:
-    """``github-api:OWNER/REPO[@ENV]``: every deployment (of ENV) with its latest status."""
-    env = os.environ if env is None else env
-    spec = f"github-api:{target}"
-    repo, _, environment = target.strip().partition("@")
-    if not _REPO.match(repo):
-        raise InputError(
-            f"--deploys {spec!r}: name the repository as OWNER/REPO, optionally with @ENVIRONMENT"
-        )
-    if client is None:
-        token = env.get("GITHUB_TOKEN", "").strip()
-        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        client = JsonClient(
-            base_url=env.get("FORENSICS_GITHUB_API_URL") or DEFAULT_API,
-            what="the GitHub API",
-            headers=headers,
-            secret=token or None,
-            credential_hint=f"GITHUB_TOKEN (it needs read access to deployments of {repo})",
-        )
+def _client(repo: str, env: Mapping[str, str]) -> JsonClient:
+    """A client of the GitHub API; the token is optional for public repositories."""
+    token = env.get("GITHUB_TOKEN", "").strip()
+    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return JsonClient(
+        base_url=env.get("FORENSICS_GITHUB_API_URL") or DEFAULT_API,
+        what="the GitHub API",
+        headers=headers,
+        secret=token or None,
+        credential_hint=f"GITHUB_TOKEN (it needs read access to deployments of {repo})",
+    )
+
+
+def _deployments(
+    client: JsonClient, repo: str, environment: str, spec: str, diag: Diagnostics
+) -> list[object]:
+    """The raw deployment objects (of ``environment``, if given), following the ``Link``
+    header for at most ``MAX_PAGES`` pages and never to another origin."""
     params: dict[str, str | int] = {"per_page": 100}
     if environment:
         params["environment"] = environment
@@ -134,6 +128,12 @@ def fetch(
     else:
         if url is not None:
             diag.warn(f"{spec}: stopped after {MAX_PAGES} pages; older deployments are not read")
+    return items
+
+
+def _add_latest_statuses(client: JsonClient, repo: str, items: list[object]) -> None:
+    """Gives each deployment with a usable id its newest status, as ``statuses``: the
+    deployments endpoint does not carry their state."""
     for item in items:
         if isinstance(item, dict) and "id" in item and not isinstance(item["id"], bool):
             ident = urllib.parse.quote(str(item["id"]), safe="")
@@ -141,4 +141,24 @@ def fetch(
                 client.url(f"/repos/{repo}/deployments/{ident}/statuses", {"per_page": 1})
             ).data
             item["statuses"] = statuses if isinstance(statuses, list) else []
+
+
+def fetch(
+    target: str,
+    diag: Diagnostics,
+    env: Mapping[str, str] | None = None,
+    client: JsonClient | None = None,
+) -> list[Deploy]:
+    """``github-api:OWNER/REPO[@ENV]``: every deployment (of ENV) with its latest status."""
+    env = os.environ if env is None else env
+    spec = f"github-api:{target}"
+    repo, _, environment = target.strip().partition("@")
+    if not _REPO.match(repo):
+        raise InputError(
+            f"--deploys {spec!r}: name the repository as OWNER/REPO, optionally with @ENVIRONMENT"
+        )
+    if client is None:
+        client = _client(repo, env)
+    items = _deployments(client, repo, environment, spec, diag)
+    _add_latest_statuses(client, repo, items)
     return parse(items, spec, f"the GitHub deployments of {repo}", diag)

@@ -75,31 +75,26 @@ def read_file(path: str, diag: Diagnostics) -> list[Deploy]:
     return read_deploy_file("render", path, _SHAPE, parse, diag)
 
 
-def fetch(
-    service_id: str,
-    diag: Diagnostics,
-    env: Mapping[str, str] | None = None,
-    client: JsonClient | None = None,
-) -> list[Deploy]:
-    """``render-api:SERVICE_ID``: every page of the service's deploys, newest first."""
-    env = os.environ if env is None else env
-    spec = f"render-api:{service_id}"
-    if not service_id.strip():
-        raise InputError("--deploys render-api: needs a service id, as in render-api:srv-abc123")
-    if client is None:
-        key = env.get("RENDER_API_KEY", "").strip()
-        if not key:
-            raise InputError(
-                f"--deploys {spec} needs a Render API key: set RENDER_API_KEY "
-                "(Render dashboard → Account settings → API keys)"
-            )
-        client = JsonClient(
-            base_url=env.get("FORENSICS_RENDER_API_URL") or DEFAULT_API,
-            what="the Render API",
-            headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
-            secret=key,
-            credential_hint="RENDER_API_KEY (is the key valid for this service?)",
+def _client(spec: str, env: Mapping[str, str]) -> JsonClient:
+    """A client of the Render API, or a one-line error when no key is set."""
+    key = env.get("RENDER_API_KEY", "").strip()
+    if not key:
+        raise InputError(
+            f"--deploys {spec} needs a Render API key: set RENDER_API_KEY "
+            "(Render dashboard → Account settings → API keys)"
         )
+    return JsonClient(
+        base_url=env.get("FORENSICS_RENDER_API_URL") or DEFAULT_API,
+        what="the Render API",
+        headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
+        secret=key,
+        credential_hint="RENDER_API_KEY (is the key valid for this service?)",
+    )
+
+
+def _pages(client: JsonClient, service_id: str, spec: str, diag: Diagnostics) -> list[Deploy]:
+    """The service's deploys, page by page through the cursor of each page's last item,
+    until a short page, a repeated cursor or ``MAX_PAGES``."""
     path = f"/v1/services/{urllib.parse.quote(service_id.strip(), safe='')}/deploys"
     deploys: list[Deploy] = []
     cursor: str | None = None
@@ -126,3 +121,19 @@ def fetch(
         seen.add(cursor)
     diag.warn(f"{spec}: stopped after {MAX_PAGES} pages of deploys; older deploys are not read")
     return deploys
+
+
+def fetch(
+    service_id: str,
+    diag: Diagnostics,
+    env: Mapping[str, str] | None = None,
+    client: JsonClient | None = None,
+) -> list[Deploy]:
+    """``render-api:SERVICE_ID``: every page of the service's deploys, newest first."""
+    env = os.environ if env is None else env
+    spec = f"render-api:{service_id}"
+    if not service_id.strip():
+        raise InputError("--deploys render-api: needs a service id, as in render-api:srv-abc123")
+    if client is None:
+        client = _client(spec, env)
+    return _pages(client, service_id, spec, diag)

@@ -72,6 +72,31 @@ def _text(data: bytes) -> str:
     return decode(data)
 
 
+def _log_limits(
+    since: datetime | None, until: datetime | None, max_count: int | None, options: list[str]
+) -> list[str]:
+    """``git log``'s limiting options; their order is part of the cache key."""
+    limits = []
+    if since is not None:
+        limits.append(f"--since={int(since.timestamp())}")
+    if until is not None:
+        limits.append(f"--until={int(until.timestamp())}")
+    if max_count is not None:
+        limits.append(f"--max-count={max_count}")
+    return limits + options
+
+
+def _log_args(first_parent: bool, no_merges: bool) -> list[str]:
+    """``git log`` with raw changes in the format ``parse_log`` reads; merges (when kept)
+    diffed against their first parent."""
+    # --encoding: commits with an encoding header (latin-1...) are re-encoded to UTF-8.
+    args = ["log", "-z", "--raw", "--no-abbrev", "-M", "--encoding=UTF-8", f"--format={FORMAT}"]
+    args.append("--no-merges" if no_merges else "--diff-merges=first-parent")
+    if first_parent:
+        args.append("--first-parent")
+    return args
+
+
 class GitSource:
     """A repository opened for reading. Nothing here touches the working tree.
 
@@ -259,6 +284,17 @@ class GitSource:
         excluded = list(exclude)
         question: tuple[object, ...] = (rev, tuple(paths), first_parent, since, until)
         question += (tuple(excluded), no_merges, full_history, follow, max_count)
+        options = ["--full-history"] * full_history + ["--follow"] * follow
+        limits = _log_limits(since, until, max_count, options)
+        return self._answer_once(
+            question, lambda: self._log(rev, paths, first_parent, excluded, no_merges, limits)
+        )
+
+    def _answer_once(
+        self, question: tuple[object, ...], compute: Callable[[], list[CommitRecord]]
+    ) -> list[CommitRecord]:
+        """``compute()`` for the first thread to ask ``question``; any later asker waits
+        for that answer (or its exception) instead of running git again."""
         with self._log_lock:
             answer = self._logs.get(question)
             mine = answer is None
@@ -267,17 +303,7 @@ class GitSource:
         if not mine:
             return answer.result()
         try:
-            records = self._log(
-                rev,
-                paths,
-                first_parent,
-                since,
-                until,
-                excluded,
-                no_merges,
-                max_count,
-                ["--full-history"] * full_history + ["--follow"] * follow,
-            )
+            records = compute()
         except BaseException as exc:
             answer.set_exception(exc)
             raise
@@ -289,21 +315,11 @@ class GitSource:
         rev: str,
         paths: Sequence[str],
         first_parent: bool,
-        since: datetime | None,
-        until: datetime | None,
         excluded: list[str],
         no_merges: bool,
-        max_count: int | None,
-        options: list[str],
+        limits: list[str],
     ) -> list[CommitRecord]:
-        limits = []
-        if since is not None:
-            limits.append(f"--since={int(since.timestamp())}")
-        if until is not None:
-            limits.append(f"--until={int(until.timestamp())}")
-        if max_count is not None:
-            limits.append(f"--max-count={max_count}")
-        limits += options
+        """One ``git log --raw -z`` parsed, or its output kept in the cache."""
         key = self._log_key(rev, excluded, paths, first_parent, limits, no_merges)
         if key is not None and self.cache is not None:
             cached = cached_log(self.cache, key)
@@ -312,20 +328,8 @@ class GitSource:
         boundary = self._shallow_commits()
         if boundary:
             self.warn_if_shallow()
-        # --encoding: commits with an encoding header (latin-1...) are re-encoded to UTF-8.
-        args = [
-            "log",
-            "-z",
-            "--raw",
-            "--no-abbrev",
-            "-M",
-            "--encoding=UTF-8",
-            f"--format={FORMAT}",
-        ]
-        args.append("--no-merges" if no_merges else "--diff-merges=first-parent")
-        if first_parent:
-            args.append("--first-parent")
         revs = [rev, *(f"^{x}" for x in excluded)]
+        args = _log_args(first_parent, no_merges)
         out, error = self._run_partial(*args, *limits, *revs, "--", *paths)
         chain: set[str] | bool = True
         if not first_parent:
@@ -366,8 +370,7 @@ class GitSource:
         wanted = sorted({s for s in shas if s})
         if not wanted:
             return []
-        args = ["log", "-z", "--raw", "--no-abbrev", "-M", "--encoding=UTF-8"]
-        args += [f"--format={FORMAT}", "--diff-merges=first-parent", "--no-walk=unsorted"]
+        args = [*_log_args(first_parent=False, no_merges=False), "--no-walk=unsorted"]
         out, error = self._run_partial(*args, *wanted, "--")
         if error is not None:
             self._partial(f"some commits could not be read ({error}); results are partial")
