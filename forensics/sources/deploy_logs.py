@@ -70,19 +70,8 @@ def from_dir(folder: str, deploys: Sequence[Deploy], diag: Diagnostics) -> dict[
 
 
 def _render_client(env: Mapping[str, str], spec: str) -> JsonClient:
-    key = env.get("RENDER_API_KEY", "").strip()
-    if not key:
-        raise InputError(
-            f"--deploy-logs {spec} needs a Render API key: set RENDER_API_KEY "
-            "(Render dashboard → Account settings → API keys)"
-        )
-    return JsonClient(
-        base_url=env.get("FORENSICS_RENDER_API_URL") or render_com.DEFAULT_API,
-        what="the Render API",
-        headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
-        secret=key,
-        credential_hint="RENDER_API_KEY (may the key read this service's logs?)",
-    )
+    hint = "RENDER_API_KEY (may the key read this service's logs?)"
+    return render_com.api_client(env, f"--deploy-logs {spec}", hint)
 
 
 def _owner(client: JsonClient, service: str, env: Mapping[str, str]) -> str:

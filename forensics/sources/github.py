@@ -85,8 +85,9 @@ def read_file(path: str, diag: Diagnostics) -> list[Deploy]:
     return read_deploy_file("github", path, _SHAPE, parse, diag)
 
 
-def _client(repo: str, env: Mapping[str, str]) -> JsonClient:
-    """A client of the GitHub API; the token is optional for public repositories."""
+def api_client(env: Mapping[str, str], access: str) -> JsonClient:
+    """A client of the GitHub API; the token is optional for public repositories.
+    ``access`` names what the token must be allowed to read, for the error message."""
     token = env.get("GITHUB_TOKEN", "").strip()
     headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
     if token:
@@ -96,7 +97,7 @@ def _client(repo: str, env: Mapping[str, str]) -> JsonClient:
         what="the GitHub API",
         headers=headers,
         secret=token or None,
-        credential_hint=f"GITHUB_TOKEN (it needs read access to deployments of {repo})",
+        credential_hint=f"GITHUB_TOKEN (it needs read access to {access})",
     )
 
 
@@ -158,7 +159,7 @@ def fetch(
             f"--deploys {spec!r}: name the repository as OWNER/REPO, optionally with @ENVIRONMENT"
         )
     if client is None:
-        client = _client(repo, env)
+        client = api_client(env, f"deployments of {repo}")
     items = _deployments(client, repo, environment, spec, diag)
     _add_latest_statuses(client, repo, items)
     return parse(items, spec, f"the GitHub deployments of {repo}", diag)

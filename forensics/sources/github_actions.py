@@ -27,7 +27,7 @@ from pathlib import Path
 
 from forensics.errors import Diagnostics, InputError
 from forensics.model.deploys import Deploy, DeployCategory, DeployLog
-from forensics.sources.github import DEFAULT_API
+from forensics.sources.github import api_client
 from forensics.sources.http import JsonClient, header, next_link
 from forensics.sources.logtext import LineCollector
 from forensics.sources.records import (
@@ -114,17 +114,7 @@ def read_file(path: str, diag: Diagnostics) -> list[Deploy]:
 
 
 def client_for(target: str, env: Mapping[str, str]) -> JsonClient:
-    token = env.get("GITHUB_TOKEN", "").strip()
-    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    return JsonClient(
-        base_url=env.get("FORENSICS_GITHUB_API_URL") or DEFAULT_API,
-        what="the GitHub API",
-        headers=headers,
-        secret=token or None,
-        credential_hint=f"GITHUB_TOKEN (it needs read access to the Actions of {target})",
-    )
+    return api_client(env, f"the Actions of {target}")
 
 
 def split_target(target: str) -> tuple[str, str | None]:

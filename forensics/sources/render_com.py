@@ -75,12 +75,13 @@ def read_file(path: str, diag: Diagnostics) -> list[Deploy]:
     return read_deploy_file("render", path, _SHAPE, parse, diag)
 
 
-def _client(spec: str, env: Mapping[str, str]) -> JsonClient:
-    """A client of the Render API, or a one-line error when no key is set."""
+def api_client(env: Mapping[str, str], option: str, credential_hint: str) -> JsonClient:
+    """A client of the Render API, or a one-line error naming ``option`` (the flag and its
+    value) when no key is set."""
     key = env.get("RENDER_API_KEY", "").strip()
     if not key:
         raise InputError(
-            f"--deploys {spec} needs a Render API key: set RENDER_API_KEY "
+            f"{option} needs a Render API key: set RENDER_API_KEY "
             "(Render dashboard → Account settings → API keys)"
         )
     return JsonClient(
@@ -88,7 +89,7 @@ def _client(spec: str, env: Mapping[str, str]) -> JsonClient:
         what="the Render API",
         headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
         secret=key,
-        credential_hint="RENDER_API_KEY (is the key valid for this service?)",
+        credential_hint=credential_hint,
     )
 
 
@@ -135,5 +136,6 @@ def fetch(
     if not service_id.strip():
         raise InputError("--deploys render-api: needs a service id, as in render-api:srv-abc123")
     if client is None:
-        client = _client(spec, env)
+        hint = "RENDER_API_KEY (is the key valid for this service?)"
+        client = api_client(env, f"--deploys {spec}", hint)
     return _pages(client, service_id, spec, diag)
