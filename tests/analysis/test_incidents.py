@@ -91,6 +91,18 @@ def test_the_seed_shape_is_one_blocked_incident_with_its_story_and_plan(seed: Se
     assert set(entry["findings"]) <= {f["fingerprint"] for f in doc["findings"]}
 
 
+def _schema(repo: RepoBuilder) -> str:
+    """One applied-looking base migration in ``backend/alembic``; its commit."""
+    return repo.commit(
+        "schema",
+        T0,
+        files={
+            "backend/alembic/env.py": "from alembic import context\n",
+            f"{VERSIONS}/{BASE}_users.py": migration(BASE, None, message="users"),
+        },
+    )
+
+
 def _applied_then(repo: RepoBuilder, folder: Path, *, live_after_edit: bool) -> Path:
     """M applied by a live deploy, then edited twice; with ``live_after_edit`` a later live
     deploy ships the edits (production runs them since)."""
@@ -148,14 +160,7 @@ def test_without_any_evidence_the_status_is_unknown_never_healthy(
     git_repo: Callable[..., RepoBuilder],
 ) -> None:
     repo = git_repo()
-    repo.commit(
-        "schema",
-        T0,
-        files={
-            "backend/alembic/env.py": "from alembic import context\n",
-            f"{VERSIONS}/{BASE}_users.py": migration(BASE, None, message="users"),
-        },
-    )
+    _schema(repo)
     report = run(repo.path, [])
     assert report.incidents == () and report.status is IncidentStatus.UNKNOWN
     assert report_json(report)["status"] == "unknown"
@@ -167,14 +172,7 @@ def test_deploys_that_all_went_live_are_healthy(
     git_repo: Callable[..., RepoBuilder], tmp_path: Path
 ) -> None:
     repo = git_repo()
-    live = repo.commit(
-        "schema",
-        T0,
-        files={
-            "backend/alembic/env.py": "from alembic import context\n",
-            f"{VERSIONS}/{BASE}_users.py": migration(BASE, None, message="users"),
-        },
-    )
+    live = _schema(repo)
     deploys = tmp_path / "deploys.json"
     deploys.write_text(json.dumps([_render("dep-A", "live", live, T0 + timedelta(minutes=5))]))
     report = run(repo.path, [f"render:{deploys}"])
@@ -186,14 +184,7 @@ def test_a_window_that_no_migration_explains_plans_to_revert_its_first_suspect(
     git_repo: Callable[..., RepoBuilder], tmp_path: Path
 ) -> None:
     repo = git_repo()
-    live = repo.commit(
-        "schema",
-        T0,
-        files={
-            "backend/alembic/env.py": "from alembic import context\n",
-            f"{VERSIONS}/{BASE}_users.py": migration(BASE, None, message="users"),
-        },
-    )
+    live = _schema(repo)
     bad = repo.commit("feat: new cache", T0 + timedelta(hours=1), files={"app.py": "x = 1\n"})
     deploys = tmp_path / "deploys.json"
     deploys.write_text(
