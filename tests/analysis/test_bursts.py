@@ -244,3 +244,13 @@ def test_interleaved_sessions_on_two_files_are_one_burst_and_bursts_never_overla
     assert first.paths == ("v/a.py", "v/b.py")
     assert second.commits == tuple(r.sha for r in later)
     assert first.end < second.start
+
+
+def test_migration_edits_on_a_real_repository_count_each_edit_after_creation(
+    git_repo: Callable[..., RepoBuilder], make_migration: Callable[..., str]
+) -> None:
+    repo = git_repo()
+    seed_burst(repo, make_migration)
+    changes, commits = mine(GitSource(repo.path))
+    assert migration_edits(changes, commits) == {MIGRATION: 10}
+    assert {c.kind for c in changes} == {ChangeKind.ADDED, ChangeKind.CODE}
